@@ -117,11 +117,17 @@ public static class PerplexityEvaluator
         if (logits.dim() != 3 || logits.shape[0] != b || logits.shape[1] != t)
             throw new InvalidOperationException($"model returned logits of shape [{string.Join(",", logits.shape)}], expected [{b},{t},V].");
 
-        var rows = torch.tensor(scoredRows.ToArray(), dtype: ScalarType.Int64, device: device);
-        var selected = logits.reshape(b * t, logits.shape[2]).index_select(0, rows);
+        var selected = logits.reshape(b * t, logits.shape[2]);
+        var selectedTargets = torch.tensor(targets, dtype: ScalarType.Int64, device: device);
+        // Sliding windows score only a few rows; selecting them first avoids a log-softmax over the whole [B·T, V] block.
+        if (scoredRows.Count < b * t)
+        {
+            var rows = torch.tensor(scoredRows.ToArray(), dtype: ScalarType.Int64, device: device);
+            selected = selected.index_select(0, rows);
+            selectedTargets = selectedTargets.index_select(0, rows);
+        }
         // Half-precision logits lose too much in log-softmax; float64 would double the memory of the largest tensor here.
         if (selected.dtype != ScalarType.Float64) selected = selected.to(ScalarType.Float32);
-        var selectedTargets = torch.tensor(targets, dtype: ScalarType.Int64, device: device).index_select(0, rows);
         var nll = nn.functional.cross_entropy(selected, selectedTargets, reduction: nn.Reduction.None);
         // Summing in float64 keeps the mean exact enough over millions of tokens.
         return (nll.to(ScalarType.Float64).sum().item<double>(), scoredRows.Count);
