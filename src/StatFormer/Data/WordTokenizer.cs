@@ -49,9 +49,13 @@ public sealed class WordTokenizer : ITokenizer
             throw new UserInputException($"maximum vocabulary size must be at least 2, for <eos> and <unk> (got {maxSize})");
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var line in Lines(trainingText))
-            foreach (var word in SplitWords(line))
-                counts[word] = counts.GetValueOrDefault(word) + 1;
+        var countsBySpan = counts.GetAlternateLookup<ReadOnlySpan<char>>();
+        ForEachToken(trainingText, (start, length) =>
+        {
+            if (length < 0) return;
+            var word = trainingText.AsSpan(start, length);
+            countsBySpan[word] = countsBySpan.TryGetValue(word, out var count) ? count + 1 : 1;
+        });
 
         var ranked = counts
             .Where(kv => kv.Value >= minCount && kv.Key != EndOfSentence && kv.Key != Unknown)
@@ -67,12 +71,9 @@ public sealed class WordTokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 4);
-        foreach (var line in Lines(text))
-        {
-            foreach (var word in SplitWords(line))
-                ids.Add(_ids.TryGetValue(word, out var id) ? id : UnkId);
-            ids.Add(EosId);
-        }
+        var idsBySpan = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        ForEachToken(text, (start, length) =>
+            ids.Add(length < 0 ? EosId : idsBySpan.TryGetValue(text.AsSpan(start, length), out var id) ? id : UnkId));
         return ids.ToArray();
     }
 
@@ -117,23 +118,35 @@ public sealed class WordTokenizer : ITokenizer
         return new WordTokenizer(words);
     }
 
-    // Lines as Python's text-mode iteration sees them: a final newline does not start another line.
-    private static IEnumerable<string> Lines(string text)
+    /// <summary>
+    /// Walks the text as Python's <c>for line in f: line.split()</c> does, without allocating:
+    /// reports each word as (start, length) and each line end as (0, -1). A final newline does
+    /// not start another line; a last line without one still ends.
+    /// </summary>
+    private static void ForEachToken(string text, Action<int, int> onToken)
     {
-        var start = 0;
-        while (start < text.Length)
+        var lineOpen = false;
+        var i = 0;
+        while (i < text.Length)
         {
-            var end = text.IndexOf('\n', start);
-            if (end < 0)
+            var c = text[i];
+            if (c == '\n')
             {
-                yield return text[start..];
-                yield break;
+                onToken(0, -1);
+                lineOpen = false;
+                i++;
+                continue;
             }
-            yield return text[start..end];
-            start = end + 1;
+            lineOpen = true;
+            if (char.IsWhiteSpace(c))
+            {
+                i++;
+                continue;
+            }
+            var start = i;
+            while (i < text.Length && !char.IsWhiteSpace(text[i])) i++; // '\n' is whitespace too
+            onToken(start, i - start);
         }
+        if (lineOpen) onToken(0, -1);
     }
-
-    private static string[] SplitWords(string line) =>
-        line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 }

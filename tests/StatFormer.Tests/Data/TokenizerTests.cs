@@ -18,6 +18,15 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void CharTokenizer_OnTinyShakespeareHas65CharsPlusUnk()
+    {
+        var text = File.ReadAllText(TestData.Path("tinyshakespeare", "input.txt"));
+        var tokenizer = CharTokenizer.Train(text);
+        Assert.Equal(66, tokenizer.VocabSize);
+        Assert.Equal(text.Length, tokenizer.Encode(text).Length);
+    }
+
+    [Fact]
     public void CharTokenizer_MapsUnseenCharsToUnk()
     {
         var tokenizer = CharTokenizer.Train("abc");
