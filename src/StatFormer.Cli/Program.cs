@@ -1,1 +1,3 @@
-return 0;
+using StatFormer.Cli;
+
+return StatFormerCli.Run(args);

@@ -11,7 +11,8 @@ namespace StatFormer.Reporting;
 /// </summary>
 public static class JsonOutput
 {
-    private static readonly JsonSerializerOptions Options = new()
+    /// <summary>The settings used for every file StatFormer writes (also for reading them back).</summary>
+    public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

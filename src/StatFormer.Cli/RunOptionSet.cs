@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using StatFormer.Attention;
+using StatFormer.Experiments;
+using StatFormer.Robustness;
+
+namespace StatFormer.Cli;
+
+/// <summary>The options shared by `lm train`, `compare` and `demo`, and their mapping to <see cref="LmRunOptions"/>.</summary>
+public sealed class RunOptionSet
+{
+    private static readonly LmRunOptions Defaults = new();
+
+    public Option<string> Data { get; } = new("--data") { Description = "A text file, a WikiText folder (wiki.{train,valid,test}.tokens) or 'synthetic' (embedded generator).", DefaultValueFactory = _ => Defaults.Data };
+    public Option<string> Tokenizer { get; } = Choice("--tokenizer", "Tokenization.", Defaults.Tokenizer, "char", "word", "gpt2");
+    public Option<int> MinCount { get; } = new("--min-count") { Description = "Word tokenizer: minimum count of a word to enter the vocabulary.", DefaultValueFactory = _ => Defaults.MinCount };
+    public Option<int?> MaxVocab { get; } = new("--max-vocab") { Description = "Word tokenizer: cap on the vocabulary size (most frequent words kept)." };
+    public Option<int> DataSeed { get; } = new("--data-seed") { Description = "Seed of the synthetic corpus generator.", DefaultValueFactory = _ => Defaults.DataSeed };
+    public Option<string> Estimator { get; } = Choice("--estimator", "Elliptical metric estimator: causal (prefix mean, no look-ahead) or sequence (authors' whole-sequence mean; leaks future tokens).", "causal", "causal", "sequence");
+    public Option<bool> Unscaled { get; } = new("--unscaled") { Description = "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does." };
+    public Option<int> Layers { get; } = new("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => Defaults.Layers };
+    public Option<int> DModel { get; } = new("--d-model") { Description = "Model width.", DefaultValueFactory = _ => Defaults.DModel };
+    public Option<int> Heads { get; } = new("--heads") { Description = "Attention heads (must divide --d-model).", DefaultValueFactory = _ => Defaults.Heads };
+    public Option<int> SeqLen { get; } = new("--seq-len") { Description = "Context length in tokens.", DefaultValueFactory = _ => Defaults.SeqLen };
+    public Option<double> Dropout { get; } = new("--dropout") { Description = "Dropout probability.", DefaultValueFactory = _ => Defaults.Dropout };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Sequences per step.", DefaultValueFactory = _ => Defaults.BatchSize };
+    public Option<int> Steps { get; } = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => Defaults.Steps };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "Peak learning rate (AdamW; linear warm-up then cosine decay to lr/10).", DefaultValueFactory = _ => Defaults.LearningRate };
+    public Option<int> Warmup { get; } = new("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => Defaults.WarmupSteps };
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW weight decay (matrices only).", DefaultValueFactory = _ => Defaults.WeightDecay };
+    public Option<double> GradClip { get; } = new("--grad-clip") { Description = "Max global gradient norm (0: off).", DefaultValueFactory = _ => Defaults.GradClip };
+    public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Validate every N steps.", DefaultValueFactory = _ => Defaults.EvalEvery };
+    public Option<int?> Patience { get; } = new("--patience") { Description = "Early stopping: evaluations without improvement before stopping (default: off)." };
+    public Option<int> ValidTokens { get; } = new("--valid-tokens") { Description = "Validation tokens used during training (0: all).", DefaultValueFactory = _ => Defaults.ValidTokens };
+    public Option<int> EvalTokens { get; } = new("--eval-tokens") { Description = "Valid/test tokens used by the final evaluation (0: all).", DefaultValueFactory = _ => Defaults.EvalTokens };
+    public Option<int?> Stride { get; } = new("--stride") { Description = "Sliding-window evaluation stride (default: non-overlapping windows)." };
+    public Option<string> AttackRates { get; } = new("--attack-rates") { Description = "Comma-separated word-swap rates applied to the test text.", DefaultValueFactory = _ => string.Join(",", Defaults.AttackRates.Select(r => r.ToString(CultureInfo.InvariantCulture))) };
+    public Option<string> AttackMode { get; } = Choice("--attack-mode", "oov: replace by the out-of-vocabulary token AAA (paper protocol); random: by a random training word.", "oov", "oov", "random");
+    public Option<int> AttackSeed { get; } = new("--attack-seed") { Description = "Seed of the word-swap draw (shared by every model).", DefaultValueFactory = _ => Defaults.AttackSeed };
+    public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the checkpoint in --out (finished runs are reused)." };
+    public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout instead of a table." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Data, Tokenizer, MinCount, MaxVocab, DataSeed, Estimator, Unscaled, Layers, DModel, Heads, SeqLen, Dropout,
+                     BatchSize, Steps, LearningRate, Warmup, WeightDecay, GradClip, EvalEvery, Patience, ValidTokens, EvalTokens, Stride,
+                     AttackRates, AttackMode, AttackSeed, Resume, Json })
+            command.Options.Add(option);
+    }
+
+    /// <summary>Builds run options from the command line; <paramref name="baseline"/> supplies the values of options the user did not give.</summary>
+    public LmRunOptions Read(ParseResult result, LmRunOptions? baseline = null)
+    {
+        var b = baseline ?? Defaults;
+        T Get<T>(Option<T> option, T fallback) => result.GetResult(option) is { Implicit: false } ? result.GetValue(option)! : fallback;
+        T? GetNullable<T>(Option<T?> option, T? fallback) where T : struct => result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : fallback;
+        var options = b with
+        {
+            Data = Get(Data, b.Data), Tokenizer = Get(Tokenizer, b.Tokenizer), MinCount = Get(MinCount, b.MinCount),
+            MaxVocab = GetNullable(MaxVocab, b.MaxVocab), DataSeed = Get(DataSeed, b.DataSeed),
+            Estimator = ParseEstimator(Get(Estimator, LmExperimentName(b.Estimator))), EllipticalUnscaled = Get(Unscaled, b.EllipticalUnscaled),
+            Layers = Get(Layers, b.Layers), DModel = Get(DModel, b.DModel), Heads = Get(Heads, b.Heads), SeqLen = Get(SeqLen, b.SeqLen),
+            Dropout = Get(Dropout, b.Dropout), BatchSize = Get(BatchSize, b.BatchSize), Steps = Get(Steps, b.Steps),
+            LearningRate = Get(LearningRate, b.LearningRate), WarmupSteps = Get(Warmup, b.WarmupSteps), WeightDecay = Get(WeightDecay, b.WeightDecay),
+            GradClip = Get(GradClip, b.GradClip), EvalEvery = Get(EvalEvery, b.EvalEvery), Patience = GetNullable(Patience, b.Patience),
+            ValidTokens = Get(ValidTokens, b.ValidTokens), EvalTokens = Get(EvalTokens, b.EvalTokens), Stride = GetNullable(Stride, b.Stride),
+            AttackRates = result.GetResult(AttackRates) is { Implicit: false } ? ParseRates(result.GetValue(AttackRates)!) : b.AttackRates,
+            AttackMode = result.GetResult(AttackMode) is { Implicit: false } ? ParseAttackMode(result.GetValue(AttackMode)!) : b.AttackMode,
+            AttackSeed = Get(AttackSeed, b.AttackSeed), Resume = Get(Resume, b.Resume),
+        };
+        Check(options);
+        return options;
+    }
+
+    public static Option<string> Choice(string name, string description, string defaultValue, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = description + $" One of: {string.Join(", ", values)}.", DefaultValueFactory = _ => defaultValue };
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+
+    public static AttentionKind ParseAttention(string value) => value switch
+    {
+        "softmax" => AttentionKind.Softmax,
+        "elliptical" => AttentionKind.Elliptical,
+        _ => throw new UserInputException($"--attention '{value}' is not one of: softmax, elliptical"),
+    };
+
+    private static EllipticalEstimator ParseEstimator(string value) => value == "sequence" ? EllipticalEstimator.Sequence : EllipticalEstimator.Causal;
+
+    private static string LmExperimentName(EllipticalEstimator e) => e == EllipticalEstimator.Sequence ? "sequence" : "causal";
+
+    private static WordSwapMode ParseAttackMode(string value) => value == "random" ? WordSwapMode.RandomSubstitution : WordSwapMode.OutOfVocabulary;
+
+    public static IReadOnlyList<double> ParseRates(string text)
+    {
+        var rates = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) || rate is < 0 or > 1 || double.IsNaN(rate))
+                throw new UserInputException($"--attack-rates: '{part}' is not a rate between 0 and 1");
+            rates.Add(rate);
+        }
+        return rates;
+    }
+
+    private static void Check(LmRunOptions o)
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new UserInputException(message);
+        }
+        Require(o.Layers >= 1, $"--layers must be at least 1 (got {o.Layers})");
+        Require(o.DModel >= 1 && o.Heads >= 1 && o.DModel % o.Heads == 0, $"--d-model ({o.DModel}) must be a positive multiple of --heads ({o.Heads})");
+        Require(o.SeqLen >= 2, $"--seq-len must be at least 2 (got {o.SeqLen})");
+        Require(o.BatchSize >= 1, $"--batch-size must be at least 1 (got {o.BatchSize})");
+        Require(o.Steps >= 1, $"--steps must be at least 1 (got {o.Steps})");
+        Require(o.LearningRate > 0, $"--lr must be positive (got {o.LearningRate})");
+        Require(o.Dropout is >= 0 and < 1, $"--dropout must be in [0, 1) (got {o.Dropout})");
+        Require(o.Warmup() >= 0, $"--warmup must not be negative (got {o.WarmupSteps})");
+        Require(o.MinCount >= 1, $"--min-count must be at least 1 (got {o.MinCount})");
+        Require(o.MaxVocab is null or >= 2, $"--max-vocab must be at least 2 (got {o.MaxVocab})");
+        Require(o.EvalTokens >= 0 && o.ValidTokens >= 0, "--eval-tokens and --valid-tokens must not be negative");
+        Require(o.Stride is null || (o.Stride >= 1 && o.Stride <= o.SeqLen), $"--stride must be between 1 and --seq-len ({o.SeqLen})");
+        Require(o.Patience is null or >= 1, $"--patience must be at least 1 (got {o.Patience})");
+    }
+}
+
+internal static class LmRunOptionsExtensions
+{
+    public static int Warmup(this LmRunOptions o) => o.WarmupSteps;
+}

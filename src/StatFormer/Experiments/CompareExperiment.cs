@@ -1,0 +1,205 @@
+using System.Globalization;
+using StatFormer.Attention;
+using StatFormer.Reporting;
+using StatFormer.Training;
+
+namespace StatFormer.Experiments;
+
+/// <summary>
+/// Trains every attention variant for every seed on equal footing (one dataset, one evaluation set,
+/// one attack draw), then writes summary.json, report.md and the plots: learning curves, perplexity
+/// against attack rate, the elliptical metric per layer and representation collapse per layer.
+/// </summary>
+public static class CompareExperiment
+{
+    public const string ReportFileName = "report.md";
+
+    /// <param name="progressFor">Called once per run with its label ("elliptical seed 1") to get a progress sink; may return null.</param>
+    /// <param name="log">Status lines (which run starts, which is reused).</param>
+    public static CompareSummary Run(CompareOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        if (options.Seeds.Count == 0) throw new UserInputException("--seeds must name at least one seed");
+        if (options.Attentions.Count == 0) throw new UserInputException("--attention must name at least one variant");
+        var shared = options.Run;
+        var data = LmDataset.Load(shared.Data, shared.Tokenizer, shared.MinCount, shared.MaxVocab, shared.DataSeed);
+        var sets = EvaluationSets.Build(data, shared);
+
+        var runs = new List<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)>();
+        foreach (var seed in options.Seeds)
+        {
+            foreach (var attention in options.Attentions)
+            {
+                var label = $"{LmExperiment.Name(attention)} seed {seed}";
+                var runOptions = shared with
+                {
+                    Attention = attention, Seed = seed, Resume = options.Resume,
+                    OutDir = Path.Combine(options.OutDir, $"{LmExperiment.Name(attention)}-seed{seed}"),
+                };
+                var summaryPath = Path.Combine(runOptions.OutDir, LmExperiment.SummaryFileName);
+                if (options.Resume && File.Exists(summaryPath))
+                {
+                    log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
+                    runs.Add((ReadSummary(summaryPath), MetricsLogReader.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
+                    continue;
+                }
+                log?.Invoke($"{label}: training → {runOptions.OutDir}");
+                var (summary, training) = LmExperiment.Run(runOptions, progressFor?.Invoke(label), data, sets, cancellationToken);
+                runs.Add((summary, training.History));
+            }
+        }
+
+        var variants = options.Attentions.Select(a => Aggregate(LmExperiment.Name(a), runs.Select(r => r.Summary).Where(s => s.Attention == LmExperiment.Name(a)).ToList())).ToList();
+        var plots = WritePlots(options, runs, sets);
+        var summaryOut = new CompareSummary(
+            data.Corpus.Name, data.Tokenizer.Kind, data.Tokenizer.VocabSize, options.Seeds,
+            sets.Attacked.Select(a => a.Rate).ToList(), sets.Attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
+            LmExperiment.Name(shared.AttackMode), runs[0].Summary.EvalTokens, variants, runs.Select(r => r.Summary).ToList(),
+            Path.Combine(options.OutDir, ReportFileName), plots);
+        WriteReport(options, summaryOut, data);
+        JsonOutput.WriteFile(Path.Combine(options.OutDir, LmExperiment.SummaryFileName), summaryOut);
+        return summaryOut;
+    }
+
+    private static LmRunSummary ReadSummary(string path)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<LmRunSummary>(File.ReadAllText(path), JsonOutput.Options)
+                ?? throw new UserInputException($"{path}: empty run summary");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UserInputException($"{path}: not a readable run summary ({e.Message}); delete it to rerun that run");
+        }
+    }
+
+    private static MeanStd Of(IEnumerable<double> values)
+    {
+        var list = values.ToList();
+        var (mean, std) = Stats.MeanStd(list);
+        return new MeanStd(mean, std, list.Count);
+    }
+
+    private static VariantAggregate Aggregate(string attention, IReadOnlyList<LmRunSummary> runs)
+    {
+        var attacked = runs[0].AttackedTestPpl.Keys.ToDictionary(k => k, k => Of(runs.Select(r => r.AttackedTestPpl[k])));
+        var layers = runs.Min(r => r.RepresentationCollapse.Count);
+        var collapse = Enumerable.Range(0, layers).Select(l => runs.Average(r => r.RepresentationCollapse[l])).ToList();
+        return new VariantAggregate(attention, runs[0].Params, Of(runs.Select(r => r.ValidPpl)), Of(runs.Select(r => r.TestPpl)),
+            attacked, Of(runs.Select(r => r.TokensPerSecond)), collapse);
+    }
+
+    private static IReadOnlyList<string> WritePlots(CompareOptions options, IReadOnlyList<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)> runs, EvaluationSets sets)
+    {
+        var written = new List<string>();
+        var byVariant = runs.GroupBy(r => r.Summary.Attention).ToList();
+
+        // Validation loss against step, mean ± std over seeds at the steps every seed evaluated.
+        var curves = new List<Series>();
+        foreach (var group in byVariant)
+        {
+            var perSeed = group.Select(r => r.History.Where(h => h.Split == "valid").ToDictionary(h => h.Step, h => h.Loss)).ToList();
+            var steps = perSeed.Select(d => (IEnumerable<long>)d.Keys).Aggregate((a, b) => a.Intersect(b)).OrderBy(s => s).ToList();
+            if (steps.Count == 0) continue;
+            var stats = steps.Select(s => Stats.MeanStd(perSeed.Select(d => d[s]).ToList())).ToList();
+            curves.Add(new Series(group.Key, steps.Select(s => (double)s).ToList(), stats.Select(x => x.Mean).ToList(), stats.Select(x => x.Std).ToList()));
+        }
+        if (curves.Count > 0)
+            written.Add(Plot("learning_curves.png", path => Plots.LineChart(path, "Validation loss (mean ± std over seeds)", "step", "cross-entropy (nats/token)", curves)));
+
+        // Perplexity against attack rate; rate 0 is the clean test set.
+        var rates = new[] { 0.0 }.Concat(sets.Attacked.Select(a => a.Rate)).ToList();
+        var attack = byVariant.Select(group =>
+        {
+            var stats = rates.Select(rate => Stats.MeanStd(group.Select(r => rate == 0 ? r.Summary.TestPpl : r.Summary.AttackedTestPpl[Key(rate)]).ToList())).ToList();
+            return new Series(group.Key, rates, stats.Select(x => x.Mean).ToList(), stats.Select(x => x.Std).ToList());
+        }).ToList();
+        written.Add(Plot("ppl_vs_attack_rate.png", path => Plots.LineChart(path, "Test perplexity under word swap (mean ± std over seeds)", "word-swap rate", "perplexity", attack, logY: true)));
+
+        // The learned metric m per elliptical layer, averaged over seeds.
+        var elliptical = runs.Where(r => r.Summary.EllipticalMetric.Count > 0).Select(r => r.Summary.EllipticalMetric).ToList();
+        if (elliptical.Count > 0)
+        {
+            var layers = elliptical[0].Keys.OrderBy(k => int.Parse(k, CultureInfo.InvariantCulture)).ToList();
+            var width = elliptical[0][layers[0]].Length;
+            var matrix = new double[layers.Count, width];
+            for (var i = 0; i < layers.Count; i++)
+                for (var j = 0; j < width; j++)
+                    matrix[i, j] = elliptical.Average(m => m[layers[i]][j]);
+            var config = runs[0].Summary.Config;
+            var headDim = config.DModel / config.Heads;
+            var columns = Enumerable.Range(0, width).Select(j => $"h{j / headDim}.{j % headDim}").ToList();
+            written.Add(Plot("elliptical_metric.png", path => Plots.Heatmap(path, "Elliptical metric m per layer (head.coordinate), mean over seeds and test windows",
+                matrix, layers.Select(l => $"layer {l}").ToList(), columns, "m")));
+        }
+
+        // Representation collapse per layer.
+        var collapse = byVariant.Select(group =>
+        {
+            var layerCount = group.Min(r => r.Summary.RepresentationCollapse.Count);
+            var stats = Enumerable.Range(0, layerCount).Select(l => Stats.MeanStd(group.Select(r => r.Summary.RepresentationCollapse[l]).ToList())).ToList();
+            return new Series(group.Key, Enumerable.Range(0, layerCount).Select(l => (double)l).ToList(), stats.Select(x => x.Mean).ToList(), stats.Select(x => x.Std).ToList());
+        }).Where(s => s.X.Count > 0).ToList();
+        if (collapse.Count > 0)
+            written.Add(Plot("representation_collapse.png", path => Plots.LineChart(path, "Representation collapse: mean pairwise cosine of token states", "layer", "mean cosine similarity", collapse)));
+        return written;
+
+        string Plot(string fileName, Action<string> draw)
+        {
+            draw(Path.Combine(options.OutDir, fileName));
+            return fileName;
+        }
+    }
+
+    private static string Key(double rate) => rate.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static string F(MeanStd m) => m.N > 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{m.Mean:F2} ± {m.Std:F2}")
+        : string.Create(CultureInfo.InvariantCulture, $"{m.Mean:F2}");
+
+    /// <summary>The comparison table (one row per variant), shared by the report and the CLI.</summary>
+    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) Table(CompareSummary summary)
+    {
+        var header = new List<string> { "attention", "params", "valid ppl", "test ppl" };
+        header.AddRange(summary.AttackRates.Select(r => $"attacked {Key(r)}"));
+        header.Add("tokens/s");
+        var rows = summary.Variants.Select(v =>
+        {
+            var row = new List<string> { v.Attention, v.Params.ToString("N0", CultureInfo.InvariantCulture), F(v.ValidPpl), F(v.TestPpl) };
+            row.AddRange(summary.AttackRates.Select(r => F(v.AttackedTestPpl[Key(r)])));
+            row.Add(v.TokensPerSecond.Mean.ToString("F0", CultureInfo.InvariantCulture));
+            return (IReadOnlyList<string>)row;
+        }).ToList();
+        return (header, rows);
+    }
+
+    private static void WriteReport(CompareOptions options, CompareSummary summary, LmDataset data)
+    {
+        var run = options.Run;
+        var report = new MarkdownReport($"StatFormer comparison: {string.Join(" vs ", summary.Variants.Select(v => v.Attention))} on {summary.Data}");
+        report.Paragraph(string.Create(CultureInfo.InvariantCulture,
+            $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Layers} layers, d_model {run.DModel}, {run.Heads} heads, " +
+            $"context {run.SeqLen}, batch {run.BatchSize}, {run.Steps} steps, lr {run.LearningRate}, dropout {run.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
+            $"Every variant uses the same data, optimiser, step budget, evaluation windows ({summary.EvalTokens} test tokens) and the same word-swap draw " +
+            $"({summary.AttackMode}, attack seed {run.AttackSeed}). Elliptical estimator: {LmExperiment.Name(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
+        if (data.SyntheticCorpus is not null) report.Paragraph(data.SyntheticCorpus.Description);
+        report.Heading("Results (mean ± std over seeds)");
+        var (header, rows) = Table(summary);
+        report.Table(header, rows);
+        report.Paragraph("Effective word-swap rates (fraction of all test words replaced; every non-empty line gets at least one swap): " +
+            string.Join(", ", summary.AttackEffectiveRate.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} → {kv.Value:P2}"))) + ".");
+        report.Heading("Plots");
+        foreach (var plot in summary.Plots) report.Image(plot, plot);
+        report.Heading("Runs");
+        report.Table(new[] { "attention", "seed", "steps", "best step", "valid ppl", "test ppl", "tokens/s", "folder" },
+            summary.Runs.Select(r => (IReadOnlyList<string>)new[]
+            {
+                r.Attention, r.Seed.ToString(CultureInfo.InvariantCulture), r.Steps.ToString(CultureInfo.InvariantCulture),
+                r.BestStep?.ToString(CultureInfo.InvariantCulture) ?? "-", r.ValidPpl.ToString("F2", CultureInfo.InvariantCulture),
+                r.TestPpl.ToString("F2", CultureInfo.InvariantCulture), r.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+                $"{r.Attention}-seed{r.Seed}/",
+            }));
+        report.Save(Path.Combine(options.OutDir, ReportFileName));
+    }
+}

@@ -1,0 +1,51 @@
+using StatFormer.Attention;
+using StatFormer.Robustness;
+
+namespace StatFormer.Experiments;
+
+/// <summary>Everything one language-model run needs: data, model, optimisation, evaluation and attack settings.</summary>
+public sealed record LmRunOptions
+{
+    /// <summary>A text file, a WikiText folder (wiki.{train,valid,test}.tokens) or "synthetic".</summary>
+    public string Data { get; init; } = LmDataset.Synthetic;
+    public string Tokenizer { get; init; } = "word";
+    public int MinCount { get; init; } = 1;
+    public int? MaxVocab { get; init; }
+    /// <summary>Seeds the synthetic corpus; the same for every model of a comparison.</summary>
+    public int DataSeed { get; init; }
+
+    public AttentionKind Attention { get; init; } = AttentionKind.Softmax;
+    public EllipticalEstimator Estimator { get; init; } = EllipticalEstimator.Causal;
+    public bool EllipticalUnscaled { get; init; }
+    public int Layers { get; init; } = 4;
+    public int DModel { get; init; } = 128;
+    public int Heads { get; init; } = 4;
+    public int SeqLen { get; init; } = 128;
+    public double Dropout { get; init; } = 0.1;
+
+    public int BatchSize { get; init; } = 16;
+    public int Steps { get; init; } = 1000;
+    public double LearningRate { get; init; } = 1e-3;
+    public int WarmupSteps { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.1;
+    public double GradClip { get; init; } = 1.0;
+    public int EvalEvery { get; init; } = 100;
+    public int? Patience { get; init; }
+    public int Seed { get; init; }
+
+    /// <summary>Validation tokens used by the periodic evaluation during training (0: all).</summary>
+    public int ValidTokens { get; init; } = 32_768;
+    /// <summary>Tokens of valid/test used by the final evaluation (0: all).</summary>
+    public int EvalTokens { get; init; }
+    /// <summary>Sliding-window stride for the final evaluation; null: non-overlapping windows.</summary>
+    public int? Stride { get; init; }
+
+    /// <summary>Word-swap rates applied to the test text at evaluation (never to training data).</summary>
+    public IReadOnlyList<double> AttackRates { get; init; } = new[] { 0.015, 0.05, 0.10 };
+    public WordSwapMode AttackMode { get; init; } = WordSwapMode.OutOfVocabulary;
+    /// <summary>Seeds the corruption draw; the same for every model of a comparison.</summary>
+    public int AttackSeed { get; init; }
+
+    public string OutDir { get; init; } = "runs/lm";
+    public bool Resume { get; init; }
+}
