@@ -7,7 +7,9 @@ namespace StatFormer.Training;
 public sealed record TrainOptions
 {
     public int Steps { get; init; } = 1000;
+    /// <summary>Sequences per batch; the trainer takes whatever the batch function returns, the CLI builds it from this.</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>Tokens per sequence; as <see cref="BatchSize"/>, consumed by whoever builds the batch function.</summary>
     public int SeqLen { get; init; } = 128;
     /// <summary>Peak learning rate, reached at the end of warm-up.</summary>
     public double LearningRate { get; init; } = 3e-4;

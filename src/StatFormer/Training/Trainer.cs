@@ -61,7 +61,7 @@ public sealed class Trainer
         var checkpointPath = System.IO.Path.Combine(_outDir, CheckpointFileName);
         var metrics = new MetricsLog(System.IO.Path.Combine(_outDir, MetricsFileName));
         var parameters = _model.parameters().ToList();
-        using var optimizer = CreateOptimizer();
+        using var optimizer = CreateOptimizer(_model, _options);
 
         var state = new RunState();
         List<MetricRecord> history;
@@ -216,19 +216,19 @@ public sealed class Trainer
         _options.EarlyStoppingPatience is { } patience && state.EvaluationsWithoutImprovement >= patience;
 
     // Decay only matrices: decaying biases and norm gains pulls them towards 0, which is not a prior anyone wants.
-    private AdamW CreateOptimizer()
+    internal static AdamW CreateOptimizer(nn.Module model, TrainOptions options)
     {
         var decayed = new List<Parameter>();
         var notDecayed = new List<Parameter>();
-        foreach (var (_, p) in _model.named_parameters())
+        foreach (var (_, p) in model.named_parameters())
         {
             if (!p.requires_grad) continue;
             (p.dim() >= 2 ? decayed : notDecayed).Add(p);
         }
         var groups = new List<AdamW.ParamGroup>();
-        if (decayed.Count > 0) groups.Add(new AdamW.ParamGroup(decayed, new AdamW.Options { weight_decay = _options.WeightDecay }));
+        if (decayed.Count > 0) groups.Add(new AdamW.ParamGroup(decayed, new AdamW.Options { weight_decay = options.WeightDecay }));
         if (notDecayed.Count > 0) groups.Add(new AdamW.ParamGroup(notDecayed, new AdamW.Options { weight_decay = 0.0 }));
-        return torch.optim.AdamW(groups, _options.LearningRate, _options.Beta1, _options.Beta2, eps: 1e-8, weight_decay: _options.WeightDecay);
+        return torch.optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, eps: 1e-8, weight_decay: options.WeightDecay);
     }
 
     /// <summary>The counters a checkpoint carries.</summary>

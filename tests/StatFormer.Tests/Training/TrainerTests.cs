@@ -1,4 +1,5 @@
 using StatFormer.Training;
+using Xunit.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,7 @@ using static StatFormer.Tests.Training.TensorAssert;
 namespace StatFormer.Tests.Training;
 
 [Collection(TrainingTestCollection.Name)]
-public class TrainerTests
+public class TrainerTests(ITestOutputHelper output)
 {
     private const int Batch = 4, Seq = 16;
 
@@ -27,6 +28,7 @@ public class TrainerTests
         var result = trainer.Run();
 
         var unigram = corpus.UnigramEntropy();
+        output.WriteLine($"unigram entropy {unigram:F4}, final train loss {result.FinalTrainLoss:F4}, best valid {result.BestValidLoss:F4}, {result.TokensPerSecond:F0} tokens/s");
         Assert.Equal(150, result.StepsCompleted);
         Assert.True(result.FinalTrainLoss < 0.5 * unigram, $"final loss {result.FinalTrainLoss} vs unigram entropy {unigram}");
         Assert.True(result.BestValidLoss < 0.5 * unigram, $"valid loss {result.BestValidLoss} vs unigram entropy {unigram}");
@@ -143,6 +145,7 @@ public class TrainerTests
         new Trainer(model, options, s => corpus.Batch(s, Batch, Seq), null, dir.Path, "{}").Run(progress);
 
         var growth = samples[220].Rss - samples[20].Rss;
+        output.WriteLine($"RSS {samples[20].Rss / 1e6:F1} → {samples[220].Rss / 1e6:F1} MB, live tensors {samples[20].LiveTensors} → {samples[220].LiveTensors}");
         Assert.True(growth < 20L << 20, $"RSS grew by {growth / 1e6:F1} MB over 200 steps");
         Assert.Equal(samples[20].LiveTensors, samples[220].LiveTensors);
     }
