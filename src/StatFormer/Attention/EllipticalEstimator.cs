@@ -1,0 +1,16 @@
+namespace StatFormer.Attention;
+
+/// <summary>How the per-coordinate metric m is averaged over token positions.</summary>
+public enum EllipticalEstimator
+{
+    /// <summary>
+    /// Prefix mean: the query at position t uses m_t = mean over s ≤ t of |V^l_s − V^(l−1)_s|, so no
+    /// position ever sees a later token. The default for autoregressive models.
+    /// </summary>
+    Causal,
+    /// <summary>
+    /// The authors' released estimator: one m per sequence, averaged over every position. In a causal
+    /// language model this leaks information from future tokens (including targets) into m.
+    /// </summary>
+    Sequence,
+}

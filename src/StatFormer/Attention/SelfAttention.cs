@@ -1,0 +1,93 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace StatFormer.Attention;
+
+/// <summary>
+/// Multi-head self-attention: one fused q/k/v projection, an attention rule chosen by the subclass
+/// (<see cref="QueryTransform"/>), and an output projection. The small interface every variant shares:
+/// it takes the residual stream x [B,N,C], the previous layer's values (or null) and an optional
+/// padding mask, and returns its output and its own values for the next layer.
+/// </summary>
+public abstract class SelfAttention : nn.Module
+{
+    private readonly Linear qkv;
+    private readonly Linear proj;
+
+    protected SelfAttention(string name, int dModel, int heads, double dropout, bool causal) : base(name)
+    {
+        if (heads < 1 || dModel % heads != 0)
+            throw new ArgumentException($"d_model ({dModel}) must be a positive multiple of heads ({heads})");
+        DModel = dModel;
+        Heads = heads;
+        HeadDim = dModel / heads;
+        Dropout = dropout;
+        Causal = causal;
+        qkv = Linear(dModel, 3 * dModel);
+        proj = Linear(dModel, dModel);
+    }
+
+    public int DModel { get; }
+    public int Heads { get; }
+    public int HeadDim { get; }
+    public double Dropout { get; }
+    public bool Causal { get; }
+
+    /// <summary>Fused (libtorch SDPA) or the explicit reference; both compute the same function.</summary>
+    public AttentionKernel Kernel { get; set; } = AttentionKernel.Fused;
+
+    /// <summary>The output projection (exposed so models can apply their residual-scaled initialisation).</summary>
+    public Linear OutputProjection => proj;
+
+    /// <param name="x">[B,N,C]</param>
+    /// <param name="previousValues">The previous layer's values [B,H,N,D], or null in the first layer.</param>
+    /// <param name="keyPaddingMask">Optional [B,N] bool, true at padding positions.</param>
+    public AttentionOutput forward(Tensor x, Tensor? previousValues = null, Tensor? keyPaddingMask = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (b, n, c) = (x.shape[0], x.shape[1], x.shape[2]);
+        var heads = qkv.forward(x).reshape(b, n, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4);  // [3,B,H,N,D]
+        var q = heads[0];
+        var k = heads[1];
+        var v = heads[2];
+        var (queryScale, metric) = QueryTransform(q, v, previousValues, keyPaddingMask);
+        var attended = Attend(q, k, v, metric, queryScale, keyPaddingMask);
+        var y = proj.forward(attended.transpose(1, 2).reshape(b, n, c));
+        return new AttentionOutput(y.MoveToOuterDisposeScope(), v.detach().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The variant's rule: a factor on the standard 1/√D score scale and an optional diagonal metric
+    /// ([B,H,1,D] or [B,H,N,D], no gradient) applied to the queries.
+    /// </summary>
+    protected abstract (double QueryScale, Tensor? Metric) QueryTransform(Tensor q, Tensor v, Tensor? previousValues, Tensor? keyPaddingMask);
+
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? metric, double queryScale, Tensor? keyPaddingMask)
+    {
+        var allowed = AllowedMask(q.shape[2], keyPaddingMask);
+        var causalFlag = Causal && allowed is null;
+        if (Kernel == AttentionKernel.Explicit)
+        {
+            return ExplicitAttention.Compute(q, k, v, metric, allowed, causalFlag, queryScale / Math.Sqrt(HeadDim), training ? Dropout : 0.0);
+        }
+        // q ⊙ m · s is exactly q·diag(m)·s, so the fused kernel computes the elliptical scores unchanged.
+        var qm = metric is null ? q : q * metric;
+        if (queryScale != 1.0) qm = qm * queryScale;
+        return nn.functional.scaled_dot_product_attention(qm, k, v, allowed, training ? Dropout : 0.0, causalFlag);
+    }
+
+    /// <summary>
+    /// Padding and causality as one bool mask [B,1,N,N] (true = may attend), or null when only the
+    /// causal flag is needed (the fused kernel then skips the mask entirely). Every query may always
+    /// attend itself, so a row is never fully masked (which would give NaN).
+    /// </summary>
+    private Tensor? AllowedMask(long n, Tensor? keyPaddingMask)
+    {
+        if (keyPaddingMask is null) return null;
+        var allowed = keyPaddingMask.logical_not().reshape(keyPaddingMask.shape[0], 1, 1, n).expand(-1, 1, n, n);
+        if (Causal) allowed = allowed.logical_and(torch.ones(n, n, dtype: ScalarType.Bool, device: keyPaddingMask.device).tril());
+        return allowed.logical_or(torch.eye(n, dtype: ScalarType.Bool, device: keyPaddingMask.device));
+    }
+}

@@ -1,0 +1,91 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using StatFormer.Attention;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace StatFormer.Models;
+
+/// <summary>
+/// A decoder-only Transformer language model in the nanoGPT mould: token + learned position embeddings,
+/// pre-LN blocks with causal self-attention (softmax or elliptical), a final LayerNorm and an output layer
+/// tied to the token embedding. Maps int64 ids [B,T] to logits [B,T,V].
+/// </summary>
+public sealed class TransformerLm : Module<Tensor, Tensor>
+{
+    private readonly Embedding tokenEmbedding;
+    private readonly Embedding positionEmbedding;
+    private readonly Dropout embeddingDropout;
+    private readonly ModuleList<TransformerBlock> blocks;
+    private readonly LayerNorm finalNorm;
+
+    public TransformerLm(LmConfig config, string name = "transformer_lm") : base(name)
+    {
+        config.Validate();
+        Config = config;
+        tokenEmbedding = Embedding(config.VocabSize, config.DModel);
+        positionEmbedding = Embedding(config.SeqLen, config.DModel);
+        embeddingDropout = Dropout(config.Dropout);
+        var elliptical = config.EffectiveEllipticalLayers.ToHashSet();
+        blocks = new ModuleList<TransformerBlock>();
+        for (var layer = 0; layer < config.Layers; layer++)
+        {
+            SelfAttention attention = elliptical.Contains(layer)
+                ? new EllipticalSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true, config.Estimator, config.EllipticalUnscaled)
+                : new SoftmaxSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true);
+            var ffn = new FeedForward(config.DModel, config.FfnMultiplier * config.DModel, config.Dropout);
+            blocks.Add(new TransformerBlock(config.DModel, attention, ffn, config.Dropout, $"block{layer}"));
+        }
+        finalNorm = LayerNorm(config.DModel);
+        RegisterComponents();
+        InitialiseWeights();
+    }
+
+    public LmConfig Config { get; }
+
+    public IReadOnlyList<TransformerBlock> Blocks => blocks.ToList();
+
+    /// <summary>Number of trainable parameters (the tied output layer counted once).</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    public override Tensor forward(Tensor ids) => Forward(ids, hiddenStates: null);
+
+    /// <summary>
+    /// The forward pass; when <paramref name="hiddenStates"/> is given, each block's output [B,T,C]
+    /// (detached) is appended to it, for representation-collapse diagnostics.
+    /// </summary>
+    public Tensor Forward(Tensor ids, List<Tensor>? hiddenStates)
+    {
+        var t = ids.shape[1];
+        if (t > Config.SeqLen)
+            throw new ArgumentException($"input has {t} positions but the model's context (--seq-len) is {Config.SeqLen}");
+        using var scope = torch.NewDisposeScope();
+        var positions = torch.arange(t, dtype: ScalarType.Int64, device: ids.device);
+        var x = embeddingDropout.forward(tokenEmbedding.forward(ids) + positionEmbedding.forward(positions));
+        Tensor? values = null;
+        foreach (var block in blocks)
+        {
+            (x, values) = block.forward(x, values);
+            if (hiddenStates is not null) hiddenStates.Add(x.detach().MoveToOuterDisposeScope());
+        }
+        var logits = finalNorm.forward(x).matmul(tokenEmbedding.weight!.t());
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>GPT-2 initialisation: N(0, 0.02) everywhere, residual projections scaled by 1/√(2L) so the residual stream's variance does not grow with depth.</summary>
+    private void InitialiseWeights()
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (paramName, p) in named_parameters())
+        {
+            if (paramName.EndsWith("bias")) nn.init.zeros_(p);
+            else if (p.dim() >= 2) nn.init.normal_(p, 0.0, 0.02);
+        }
+        var residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
+        foreach (var block in blocks)
+        {
+            nn.init.normal_(block.Attention.OutputProjection.weight!, 0.0, residualStd);
+            nn.init.normal_(block.FeedForward.OutputProjection.weight!, 0.0, residualStd);
+        }
+    }
+}
