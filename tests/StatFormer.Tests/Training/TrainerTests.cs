@@ -1,3 +1,5 @@
+using StatFormer.Attention;
+using StatFormer.Models;
 using StatFormer.Training;
 using Xunit.Abstractions;
 using TorchSharp;
@@ -17,15 +19,17 @@ public class TrainerTests(ITestOutputHelper output)
     {
         var corpus = CharCorpus.Repeated("the cat sat on the mat. ", 40);
         using var dir = new TempDir();
-        using var model = TinyLm.Create(corpus.VocabSize, 32);
+        using var model = TinyTransformer.Create(TinyTransformer.Config(corpus.VocabSize));
         var options = new TrainOptions
         {
-            Steps = 150, LearningRate = 3e-2, MinLearningRate = 3e-3, WarmupSteps = 10, WeightDecay = 0.0,
+            Steps = 150, LearningRate = 1e-2, MinLearningRate = 1e-3, WarmupSteps = 10, WeightDecay = 0.0,
             EvalEvery = 50, LogEvery = 10,
         };
         var trainer = new Trainer(model, options, s => corpus.Batch(s, Batch, Seq), () => corpus.ValidationLoss(model, Batch, Seq), dir.Path, "{}");
+        var liveTensors = new Dictionary<long, long>();
+        var countTensors = new InlineProgress<TrainingProgress>(p => liveTensors[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount);
 
-        var result = trainer.Run();
+        var result = trainer.Run(countTensors);
 
         var unigram = corpus.UnigramEntropy();
         output.WriteLine($"unigram entropy {unigram:F4}, final train loss {result.FinalTrainLoss:F4}, best valid {result.BestValidLoss:F4}, {result.TokensPerSecond:F0} tokens/s");
@@ -34,6 +38,7 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.True(result.BestValidLoss < 0.5 * unigram, $"valid loss {result.BestValidLoss} vs unigram entropy {unigram}");
         Assert.True(File.Exists(dir.File(Trainer.CheckpointFileName)));
         Assert.True(File.Exists(dir.File(Trainer.BestModelFileName)));
+        Assert.Equal(liveTensors[20], liveTensors[150]); // no tensor survives a step
     }
 
     [Fact]
@@ -44,29 +49,33 @@ public class TrainerTests(ITestOutputHelper output)
         {
             Steps = 30, LearningRate = 1e-2, MinLearningRate = 1e-3, WarmupSteps = 5, EvalEvery = 10, LogEvery = 1, Seed = 7,
         };
-        const double dropout = 0.2; // exercises the saved RNG state
+        // Dropout exercises the saved RNG state; elliptical attention the heaviest layer path.
+        var config = TinyTransformer.Config(corpus.VocabSize, AttentionKind.Elliptical, dropout: 0.2);
+        var metadata = config.ToJson();
 
         using var straightDir = new TempDir();
-        using var straightModel = TinyLm.Create(corpus.VocabSize, 24, dropout);
+        using var straightModel = TinyTransformer.Create(config);
         var straight = new Trainer(straightModel, options, s => corpus.Batch(s, Batch, Seq),
-            () => corpus.ValidationLoss(straightModel, Batch, Seq), straightDir.Path, "{\"run\":1}").Run();
+            () => corpus.ValidationLoss(straightModel, Batch, Seq), straightDir.Path, metadata).Run();
 
         using var resumedDir = new TempDir();
-        using (var firstModel = TinyLm.Create(corpus.VocabSize, 24, dropout))
+        using (var firstModel = TinyTransformer.Create(config))
         using (var cancel = new CancellationTokenSource())
         {
             var first = new Trainer(firstModel, options, s => corpus.Batch(s, Batch, Seq),
-                () => corpus.ValidationLoss(firstModel, Batch, Seq), resumedDir.Path, "{\"run\":1}");
+                () => corpus.ValidationLoss(firstModel, Batch, Seq), resumedDir.Path, metadata);
             var stopAt15 = new InlineProgress<TrainingProgress>(p => { if (p.Step == 15) cancel.Cancel(); });
             Assert.Throws<OperationCanceledException>(() => first.Run(stopAt15, cancellationToken: cancel.Token));
         }
-        Assert.Equal(15, Checkpoint.Load(resumedDir.File(Trainer.CheckpointFileName), TinyLm.Create(corpus.VocabSize, 24, dropout)).Step);
+        var checkpointPath = resumedDir.File(Trainer.CheckpointFileName);
+        using (var probe = TinyTransformer.Create(config))
+            Assert.Equal(15, Checkpoint.Load(checkpointPath, probe).Step);
 
-        // A fresh process would rebuild the model from scratch: different init, overwritten by the checkpoint.
-        using var secondModel = TinyLm.Create(corpus.VocabSize, 24, dropout, seed: 99);
+        // As the CLI does: rebuild the model from the checkpoint's metadata (different init, overwritten by the weights).
+        using var secondModel = TinyTransformer.Create(LmConfig.FromJson(Checkpoint.ReadMetadata(checkpointPath)), seed: 99);
         torch.manual_seed(12345); // the resumed run must not depend on the generator's state before it
         var resumed = new Trainer(secondModel, options, s => corpus.Batch(s, Batch, Seq),
-            () => corpus.ValidationLoss(secondModel, Batch, Seq), resumedDir.Path, "{\"run\":1}").Run(resume: true);
+            () => corpus.ValidationLoss(secondModel, Batch, Seq), resumedDir.Path, metadata).Run(resume: true);
 
         Assert.Equal(30, resumed.StepsCompleted);
         Assert.Equal(straight.FinalTrainLoss, resumed.FinalTrainLoss);
@@ -134,6 +143,7 @@ public class TrainerTests(ITestOutputHelper output)
     {
         var corpus = CharCorpus.Repeated("memory must stay flat. ", 30);
         using var dir = new TempDir();
+        // The stand-in model keeps this at a few seconds; the real model's tensors are counted in the overfit test.
         using var model = TinyLm.Create(corpus.VocabSize, 32, dropout: 0.1);
         var samples = new Dictionary<long, (long Rss, long LiveTensors)>();
         var progress = new InlineProgress<TrainingProgress>(p =>
