@@ -41,8 +41,16 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.Equal(liveTensors[20], liveTensors[150]); // no tensor survives a step
     }
 
-    [Fact]
-    public void ResumeAfterCancellationReproducesTheUninterruptedRunExactly()
+    private sealed class SimulatedCrash : Exception;
+
+    /// <param name="crash">
+    /// false: cancel after step 15 (checkpoint written at 15). true: die after step 17, so the last
+    /// checkpoint is the evaluation at 10, metrics.jsonl runs ahead to 17 and ends in a torn line.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ResumeReproducesTheUninterruptedRunExactly(bool crash)
     {
         var corpus = CharCorpus.Repeated("statistics is the grammar of science. ", 20);
         var options = new TrainOptions
@@ -64,12 +72,21 @@ public class TrainerTests(ITestOutputHelper output)
         {
             var first = new Trainer(firstModel, options, s => corpus.Batch(s, Batch, Seq),
                 () => corpus.ValidationLoss(firstModel, Batch, Seq), resumedDir.Path, metadata);
-            var stopAt15 = new InlineProgress<TrainingProgress>(p => { if (p.Step == 15) cancel.Cancel(); });
-            Assert.Throws<OperationCanceledException>(() => first.Run(stopAt15, cancellationToken: cancel.Token));
+            if (crash)
+            {
+                var dieAt17 = new InlineProgress<TrainingProgress>(p => { if (p.Step == 17) throw new SimulatedCrash(); });
+                Assert.Throws<SimulatedCrash>(() => first.Run(dieAt17));
+                File.AppendAllText(resumedDir.File(Trainer.MetricsFileName), "{\"step\":18,\"spl");
+            }
+            else
+            {
+                var stopAt15 = new InlineProgress<TrainingProgress>(p => { if (p.Step == 15) cancel.Cancel(); });
+                Assert.Throws<OperationCanceledException>(() => first.Run(stopAt15, cancellationToken: cancel.Token));
+            }
         }
         var checkpointPath = resumedDir.File(Trainer.CheckpointFileName);
         using (var probe = TinyTransformer.Create(config))
-            Assert.Equal(15, Checkpoint.Load(checkpointPath, probe).Step);
+            Assert.Equal(crash ? 10 : 15, Checkpoint.Load(checkpointPath, probe).Step);
 
         // As the CLI does: rebuild the model from the checkpoint's metadata (different init, overwritten by the weights).
         using var secondModel = TinyTransformer.Create(LmConfig.FromJson(Checkpoint.ReadMetadata(checkpointPath)), seed: 99);
