@@ -1,0 +1,55 @@
+namespace StatFormer.Robustness;
+
+/// <summary>
+/// Words the word-swap attack never replaces: English function words (as TextAttack's StopwordModification
+/// protects), tokens made only of punctuation/symbols, and WikiText markup (heading "=", "@-@", "<unk>", …),
+/// since swapping those would corrupt structure rather than content.
+/// </summary>
+public static class StopWords
+{
+    private static readonly HashSet<string> FunctionWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        // articles and determiners
+        "a", "an", "the", "this", "that", "these", "those", "each", "every", "either", "neither",
+        "some", "any", "no", "all", "both", "few", "many", "much", "more", "most", "other", "another",
+        "such", "several", "own", "same",
+        // pronouns
+        "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves",
+        "you", "your", "yours", "yourself", "yourselves", "he", "him", "his", "himself",
+        "she", "her", "hers", "herself", "it", "its", "itself", "they", "them", "their", "theirs",
+        "themselves", "who", "whom", "whose", "which", "what", "whoever", "whatever", "one",
+        // prepositions
+        "of", "in", "on", "at", "by", "for", "with", "about", "against", "between", "into", "through",
+        "during", "before", "after", "above", "below", "to", "from", "up", "down", "out", "off", "over",
+        "under", "onto", "upon", "within", "without", "along", "across", "behind", "beyond", "among",
+        "around", "toward", "towards", "via", "per", "than", "since", "until", "till", "despite",
+        // auxiliaries and modals
+        "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having",
+        "do", "does", "did", "doing", "will", "would", "shall", "should", "can", "could", "may",
+        "might", "must", "ought",
+        // conjunctions
+        "and", "or", "but", "nor", "so", "yet", "if", "because", "as", "while", "although", "though",
+        "unless", "whether", "whereas",
+        // adverbs and other function words
+        "not", "only", "very", "too", "also", "just", "then", "there", "here", "when", "where", "why",
+        "how", "again", "further", "once", "now", "even", "still", "ever", "never", "however", "thus",
+        "hence", "therefore", "else", "rather", "quite", "almost", "already", "often",
+        // contraction pieces as WikiText tokenises them ("don 't", "it 's")
+        "'s", "'t", "'re", "'ve", "'ll", "'d", "'m", "n't",
+    };
+
+    private static readonly HashSet<string> CorpusMarkers = new(StringComparer.Ordinal)
+    {
+        "=", "@-@", "@,@", "@.@", "<unk>", "<eos>",
+    };
+
+    /// <summary>True when the attack must not swap <paramref name="word"/> (case-insensitive for words).</summary>
+    public static bool Contains(string word)
+    {
+        ArgumentNullException.ThrowIfNull(word);
+        if (word.Length == 0 || CorpusMarkers.Contains(word) || FunctionWords.Contains(word)) return true;
+        foreach (var c in word)
+            if (!char.IsPunctuation(c) && !char.IsSymbol(c)) return false;
+        return true;
+    }
+}
