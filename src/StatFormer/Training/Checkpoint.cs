@@ -1,0 +1,170 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using StatFormer.IO;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace StatFormer.Training;
+
+/// <summary>
+/// Single-file training checkpoint: magic, format version, caller metadata, trainer counters, RNG
+/// state, model weights, optimizer state, and a SHA-256 of all preceding bytes. The checksum is
+/// verified before anything is parsed, so a truncated or damaged file is reported as such instead
+/// of loading half a model.
+/// </summary>
+public static class Checkpoint
+{
+    public const int FormatVersion = 1;
+    private static readonly byte[] Magic = "STATFORMER-CKPT\n"u8.ToArray();
+    private const int HashLength = 32;
+
+    public static void Save(string path, CheckpointContents contents, torch.nn.Module model, OptimizerHelper? optimizer)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            using var hashing = new HashingWriteStream(stream);
+            using (var writer = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(Magic);
+                writer.Write(FormatVersion);
+                writer.Write(contents.MetadataJson);
+                writer.Write(contents.Step);
+                writer.Write(contents.BestValidLoss.HasValue);
+                writer.Write(contents.BestValidLoss ?? 0.0);
+                writer.Write(contents.BestStep ?? -1L);
+                writer.Write(contents.EvaluationsWithoutImprovement);
+                writer.Write(contents.TrainingTime.Ticks);
+                writer.Write(contents.LastTrainLoss);
+                writer.Write(contents.LogWindowLossSum);
+                writer.Write(contents.LogWindowSteps);
+                writer.Write(contents.RngState.Length);
+                writer.Write(contents.RngState);
+                model.save(writer);
+                writer.Write(optimizer is not null);
+                optimizer?.save_state_dict(writer);
+                writer.Flush();
+            }
+            stream.Write(hashing.GetHashAndReset());
+        });
+    }
+
+    /// <summary>
+    /// Verifies the file, copies the weights into <paramref name="model"/> and, when given, the
+    /// moments into <paramref name="optimizer"/>, and returns the rest.
+    /// </summary>
+    public static CheckpointContents Load(string path, torch.nn.Module model, OptimizerHelper? optimizer = null)
+    {
+        using var reader = OpenVerified(path);
+        var contents = ReadContents(reader, path);
+        try
+        {
+            model.load(reader);
+            var hasOptimizer = reader.ReadBoolean();
+            if (optimizer is not null)
+            {
+                if (!hasOptimizer) throw new InvalidDataException("it holds no optimizer state");
+                optimizer.load_state_dict(reader);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or InvalidOperationException or ExternalException)
+        {
+            throw new UserInputException($"checkpoint {path} does not fit this model: {OneLine(e.Message)}", e);
+        }
+        return contents;
+    }
+
+    /// <summary>The caller metadata alone, so the CLI can rebuild the model before loading weights.</summary>
+    public static string ReadMetadata(string path)
+    {
+        using var reader = OpenVerified(path);
+        return ReadContents(reader, path).MetadataJson;
+    }
+
+    private static BinaryReader OpenVerified(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new UserInputException($"checkpoint {path} does not exist", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"checkpoint {path} cannot be read: {OneLine(e.Message)}", e);
+        }
+        try
+        {
+            var header = new byte[Magic.Length + sizeof(int)];
+            if (stream.Length < header.Length + HashLength) throw Corrupt(path, "file too short");
+            stream.ReadExactly(header);
+            if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic)) throw Corrupt(path, "missing header");
+            var version = BitConverter.ToInt32(header, Magic.Length);
+            if (version != FormatVersion)
+                throw new UserInputException($"checkpoint {path} has format version {version}; this build reads version {FormatVersion}");
+            VerifyChecksum(stream, path);
+            stream.Position = header.Length;
+            return new BinaryReader(stream, Encoding.UTF8, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private static void VerifyChecksum(FileStream stream, string path)
+    {
+        var payloadLength = stream.Length - HashLength;
+        stream.Position = 0;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (long left = payloadLength; left > 0;)
+        {
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0) throw Corrupt(path, "file ended early");
+            hash.AppendData(buffer, 0, read);
+            left -= read;
+        }
+        var stored = new byte[HashLength];
+        stream.ReadExactly(stored);
+        if (!hash.GetHashAndReset().AsSpan().SequenceEqual(stored))
+            throw Corrupt(path, "checksum mismatch (truncated or damaged)");
+    }
+
+    private static CheckpointContents ReadContents(BinaryReader reader, string path)
+    {
+        try
+        {
+            var metadata = reader.ReadString();
+            var step = reader.ReadInt64();
+            var hasBest = reader.ReadBoolean();
+            var bestLoss = reader.ReadDouble();
+            var bestStep = reader.ReadInt64();
+            var evalsWithoutImprovement = reader.ReadInt32();
+            var ticks = reader.ReadInt64();
+            var lastTrainLoss = reader.ReadDouble();
+            var windowSum = reader.ReadDouble();
+            var windowSteps = reader.ReadInt32();
+            var rngLength = reader.ReadInt32();
+            if (step < 0 || rngLength < 0 || rngLength > reader.BaseStream.Length)
+                throw Corrupt(path, "implausible counters");
+            var rng = reader.ReadBytes(rngLength);
+            if (rng.Length != rngLength) throw Corrupt(path, "file ended early");
+            return new CheckpointContents(metadata, step, hasBest ? bestLoss : null, hasBest ? bestStep : null,
+                evalsWithoutImprovement, TimeSpan.FromTicks(ticks), lastTrainLoss, windowSum, windowSteps, rng);
+        }
+        catch (Exception e) when (e is EndOfStreamException or DecoderFallbackException or FormatException or IOException)
+        {
+            throw Corrupt(path, OneLine(e.Message));
+        }
+    }
+
+    private static UserInputException Corrupt(string path, string reason) =>
+        new($"checkpoint {path} is corrupt or not a StatFormer checkpoint: {reason}");
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+}

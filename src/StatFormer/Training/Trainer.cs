@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Text;
+using StatFormer.IO;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace StatFormer.Training;
+
+/// <summary>
+/// Trains a language model with AdamW, warm-up + cosine learning rate, gradient clipping,
+/// periodic validation with early stopping, and checkpoints from which a resumed run continues
+/// bit-identically. Writes metrics.jsonl, checkpoint.bin and best_model.bin into the output folder.
+/// </summary>
+public sealed class Trainer
+{
+    public const string CheckpointFileName = "checkpoint.bin";
+    public const string BestModelFileName = "best_model.bin";
+    public const string MetricsFileName = "metrics.jsonl";
+
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly TrainOptions _options;
+    private readonly Func<long, (Tensor Inputs, Tensor Targets)> _trainBatch;
+    private readonly Func<double>? _validationLoss;
+    private readonly string _outDir;
+    private readonly string _checkpointMetadataJson;
+
+    /// <param name="model">Maps token ids [B,T] to logits [B,T,V].</param>
+    /// <param name="trainBatch">
+    /// Batch for the update with the given 0-based index; must be deterministic in it, or resumed
+    /// runs diverge. Tensors it creates are disposed after the step.
+    /// </param>
+    /// <param name="validationLoss">Mean validation loss of the model as it is now; puts the model in eval mode itself if it wants to. Null: no validation.</param>
+    /// <param name="checkpointMetadataJson">Stored verbatim in every checkpoint (see <see cref="Checkpoint.ReadMetadata"/>).</param>
+    public Trainer(nn.Module<Tensor, Tensor> model, TrainOptions options, Func<long, (Tensor Inputs, Tensor Targets)> trainBatch,
+        Func<double>? validationLoss, string outDir, string checkpointMetadataJson)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(trainBatch);
+        ArgumentException.ThrowIfNullOrEmpty(outDir);
+        ArgumentNullException.ThrowIfNull(checkpointMetadataJson);
+        options.Validate();
+        _model = model;
+        _options = options;
+        _trainBatch = trainBatch;
+        _validationLoss = validationLoss;
+        _outDir = outDir;
+        _checkpointMetadataJson = checkpointMetadataJson;
+    }
+
+    /// <summary>
+    /// Trains up to <see cref="TrainOptions.Steps"/>. With <paramref name="resume"/>, continues from
+    /// outDir/checkpoint.bin when it exists. On cancellation a checkpoint of the completed steps is
+    /// written and <see cref="OperationCanceledException"/> is thrown; resuming from it reproduces
+    /// the uninterrupted run exactly.
+    /// </summary>
+    public TrainingResult Run(IProgress<TrainingProgress>? progress = null, bool resume = false, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(_outDir);
+        var checkpointPath = System.IO.Path.Combine(_outDir, CheckpointFileName);
+        var metrics = new MetricsLog(System.IO.Path.Combine(_outDir, MetricsFileName));
+        var parameters = _model.parameters().ToList();
+        using var optimizer = CreateOptimizer(_model, _options);
+
+        var state = new RunState();
+        List<MetricRecord> history;
+        torch.manual_seed(_options.Seed);
+        if (resume && File.Exists(checkpointPath))
+        {
+            var saved = Checkpoint.Load(checkpointPath, _model, optimizer);
+            state.Restore(saved);
+            using (var rng = torch.tensor(saved.RngState, dtype: ScalarType.Byte))
+                torch.set_rng_state(rng);
+            history = metrics.TruncateAfter(saved.Step);
+        }
+        else
+        {
+            metrics.Clear();
+            history = [];
+        }
+
+        _model.train();
+        var total = _options.Steps;
+        var sessionStartStep = state.Step;
+        var sessionClock = Stopwatch.StartNew();
+        long sessionTokens = 0, windowTokens = 0;
+        double sessionStepSeconds = 0, windowStepSeconds = 0;
+        var stoppedEarly = PatienceExhausted(state);
+
+        TimeSpan Elapsed() => state.PriorTime + sessionClock.Elapsed;
+
+        void SaveCheckpoint() => Checkpoint.Save(checkpointPath, state.ToContents(_checkpointMetadataJson, Elapsed()), _model, optimizer);
+
+        void Record(MetricRecord record)
+        {
+            metrics.Append(record);
+            history.Add(record);
+        }
+
+        while (!stoppedEarly && state.Step < total)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                SaveCheckpoint();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var lr = LearningRateSchedule.At(state.Step, _options);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+
+            var stepStart = Stopwatch.GetTimestamp();
+            var (loss, tokens) = TrainStep(state.Step, optimizer, parameters);
+            var stepSeconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
+            state.Step++;
+            if (!double.IsFinite(loss))
+                throw new UserInputException($"training diverged at step {state.Step} (loss {loss}); lower the learning rate or raise the warm-up");
+
+            state.LastTrainLoss = loss;
+            state.WindowLossSum += loss;
+            state.WindowSteps++;
+            sessionTokens += tokens;
+            windowTokens += tokens;
+            sessionStepSeconds += stepSeconds;
+            windowStepSeconds += stepSeconds;
+
+            var step = state.Step;
+            var isLast = step == total;
+            var logDue = step % _options.LogEvery == 0 || isLast;
+            var evalDue = (_options.EvalEvery > 0 && step % _options.EvalEvery == 0) || isLast;
+            var reportLoss = state.WindowLossSum / state.WindowSteps;
+            var windowTokensPerSecond = windowStepSeconds > 0 ? windowTokens / windowStepSeconds : 0;
+
+            if (logDue)
+            {
+                Record(new MetricRecord(step, MetricRecord.TrainSplit, reportLoss, lr, windowTokensPerSecond, Elapsed().TotalSeconds));
+                state.WindowLossSum = 0;
+                state.WindowSteps = 0;
+                windowTokens = 0;
+                windowStepSeconds = 0;
+            }
+
+            double? validLoss = null;
+            if (evalDue && _validationLoss is not null)
+            {
+                var v = Evaluate();
+                validLoss = v;
+                Record(new MetricRecord(step, MetricRecord.ValidSplit, v, lr, 0, Elapsed().TotalSeconds));
+                if (state.BestValidLoss is not { } best || v < best)
+                {
+                    state.BestValidLoss = v;
+                    state.BestStep = step;
+                    state.EvaluationsWithoutImprovement = 0;
+                    SaveBestModel();
+                }
+                else
+                {
+                    state.EvaluationsWithoutImprovement++;
+                }
+                stoppedEarly = PatienceExhausted(state);
+            }
+
+            if (evalDue || stoppedEarly || (_options.CheckpointEvery > 0 && step % _options.CheckpointEvery == 0))
+                SaveCheckpoint();
+
+            if (progress is not null && (logDue || validLoss.HasValue))
+            {
+                var sessionSteps = step - sessionStartStep;
+                var eta = TimeSpan.FromSeconds(sessionClock.Elapsed.TotalSeconds / sessionSteps * (total - step));
+                progress.Report(new TrainingProgress(step, total, reportLoss, lr, windowTokensPerSecond, Elapsed(), eta, validLoss));
+            }
+        }
+
+        return new TrainingResult(state.Step, state.LastTrainLoss, state.BestValidLoss, state.BestStep, stoppedEarly,
+            sessionStepSeconds > 0 ? sessionTokens / sessionStepSeconds : 0, history);
+    }
+
+    private (double Loss, long Tokens) TrainStep(long stepIndex, AdamW optimizer, List<Parameter> parameters)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (inputs, targets) = _trainBatch(stepIndex);
+        optimizer.zero_grad();
+        var logits = _model.call(inputs);
+        var vocab = logits.shape[^1];
+        var loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1));
+        loss.backward();
+        if (_options.GradClip > 0)
+            nn.utils.clip_grad_norm_(parameters, _options.GradClip);
+        optimizer.step();
+        return (loss.item<float>(), targets.numel());
+    }
+
+    private double Evaluate()
+    {
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            return _validationLoss!();
+        }
+        finally
+        {
+            _model.train();
+        }
+    }
+
+    private void SaveBestModel() =>
+        AtomicFile.Write(System.IO.Path.Combine(_outDir, BestModelFileName), stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            _model.save(writer);
+            writer.Flush();
+        });
+
+    private bool PatienceExhausted(RunState state) =>
+        _options.EarlyStoppingPatience is { } patience && state.EvaluationsWithoutImprovement >= patience;
+
+    // Decay only matrices: decaying biases and norm gains pulls them towards 0, which is not a prior anyone wants.
+    internal static AdamW CreateOptimizer(nn.Module model, TrainOptions options)
+    {
+        var decayed = new List<Parameter>();
+        var notDecayed = new List<Parameter>();
+        foreach (var (_, p) in model.named_parameters())
+        {
+            if (!p.requires_grad) continue;
+            (p.dim() >= 2 ? decayed : notDecayed).Add(p);
+        }
+        var groups = new List<AdamW.ParamGroup>();
+        if (decayed.Count > 0) groups.Add(new AdamW.ParamGroup(decayed, new AdamW.Options { weight_decay = options.WeightDecay }));
+        if (notDecayed.Count > 0) groups.Add(new AdamW.ParamGroup(notDecayed, new AdamW.Options { weight_decay = 0.0 }));
+        return torch.optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, eps: 1e-8, weight_decay: options.WeightDecay);
+    }
+
+    /// <summary>The counters a checkpoint carries.</summary>
+    private sealed class RunState
+    {
+        public long Step;
+        public double? BestValidLoss;
+        public long? BestStep;
+        public int EvaluationsWithoutImprovement;
+        public TimeSpan PriorTime;
+        public double LastTrainLoss = double.NaN;
+        public double WindowLossSum;
+        public int WindowSteps;
+
+        public void Restore(CheckpointContents c)
+        {
+            Step = c.Step;
+            BestValidLoss = c.BestValidLoss;
+            BestStep = c.BestStep;
+            EvaluationsWithoutImprovement = c.EvaluationsWithoutImprovement;
+            PriorTime = c.TrainingTime;
+            LastTrainLoss = c.LastTrainLoss;
+            WindowLossSum = c.LogWindowLossSum;
+            WindowSteps = c.LogWindowSteps;
+        }
+
+        public CheckpointContents ToContents(string metadataJson, TimeSpan elapsed)
+        {
+            using var rng = torch.get_rng_state();
+            return new CheckpointContents(metadataJson, Step, BestValidLoss, BestStep, EvaluationsWithoutImprovement,
+                elapsed, LastTrainLoss, WindowLossSum, WindowSteps, rng.data<byte>().ToArray());
+        }
+    }
+}
