@@ -15,6 +15,10 @@ internal sealed class MetricsLog(string path)
 
     public void Clear() => AtomicFile.WriteAllText(Path, "");
 
+    /// <summary>Every readable record of a metrics.jsonl file (a torn last line is skipped); empty if the file does not exist.</summary>
+    public static List<MetricRecord> Read(string path) =>
+        File.Exists(path) ? File.ReadLines(path, Utf8NoBom).Select(TryParse).OfType<MetricRecord>().ToList() : new List<MetricRecord>();
+
     public void Append(MetricRecord record) => File.AppendAllText(Path, Serialize(record) + "\n", Utf8NoBom);
 
     /// <summary>Rewrites the file with the records of steps up to <paramref name="lastStep"/> and returns them.</summary>

@@ -6,7 +6,7 @@ namespace StatFormer.Experiments;
 /// A comparison: the same data, model size, optimiser, step budget, evaluation windows and attack draw
 /// for every attention variant, repeated over several seeds.
 /// </summary>
-public sealed record CompareOptions
+public sealed record ComparisonOptions
 {
     /// <summary>The shared run settings; Attention, Seed and OutDir are set per run.</summary>
     public required LmRunOptions Run { get; init; }

@@ -14,7 +14,7 @@ public sealed record VariantAggregate(
     IReadOnlyList<double> RepresentationCollapse);
 
 /// <summary>What `statformer compare` writes to summary.json and prints with --json.</summary>
-public sealed record CompareSummary(
+public sealed record ComparisonSummary(
     string Data,
     string Tokenizer,
     int VocabSize,

@@ -10,13 +10,13 @@ namespace StatFormer.Experiments;
 /// one attack draw), then writes summary.json, report.md and the plots: learning curves, perplexity
 /// against attack rate, the elliptical metric per layer and representation collapse per layer.
 /// </summary>
-public static class CompareExperiment
+public static class ComparisonExperiment
 {
     public const string ReportFileName = "report.md";
 
     /// <param name="progressFor">Called once per run with its label ("elliptical seed 1") to get a progress sink; may return null.</param>
     /// <param name="log">Status lines (which run starts, which is reused).</param>
-    public static CompareSummary Run(CompareOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+    public static ComparisonSummary Run(ComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         if (options.Seeds.Count == 0) throw new UserInputException("--seeds must name at least one seed");
@@ -40,7 +40,7 @@ public static class CompareExperiment
                 if (options.Resume && File.Exists(summaryPath))
                 {
                     log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
-                    runs.Add((ReadSummary(summaryPath), MetricsLogReader.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
+                    runs.Add((ReadSummary(summaryPath), MetricsLog.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
                     continue;
                 }
                 log?.Invoke($"{label}: training → {runOptions.OutDir}");
@@ -51,7 +51,7 @@ public static class CompareExperiment
 
         var variants = options.Attentions.Select(a => Aggregate(LmExperiment.Name(a), runs.Select(r => r.Summary).Where(s => s.Attention == LmExperiment.Name(a)).ToList())).ToList();
         var plots = WritePlots(options, runs, sets);
-        var summaryOut = new CompareSummary(
+        var summaryOut = new ComparisonSummary(
             data.Corpus.Name, data.Tokenizer.Kind, data.Tokenizer.VocabSize, options.Seeds,
             sets.Attacked.Select(a => a.Rate).ToList(), sets.Attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
             LmExperiment.Name(shared.AttackMode), runs[0].Summary.EvalTokens, variants, runs.Select(r => r.Summary).ToList(),
@@ -90,7 +90,7 @@ public static class CompareExperiment
             attacked, Of(runs.Select(r => r.TokensPerSecond)), collapse);
     }
 
-    private static IReadOnlyList<string> WritePlots(CompareOptions options, IReadOnlyList<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)> runs, EvaluationSets sets)
+    private static IReadOnlyList<string> WritePlots(ComparisonOptions options, IReadOnlyList<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)> runs, EvaluationSets sets)
     {
         var written = new List<string>();
         var byVariant = runs.GroupBy(r => r.Summary.Attention).ToList();
@@ -159,7 +159,7 @@ public static class CompareExperiment
         : string.Create(CultureInfo.InvariantCulture, $"{m.Mean:F2}");
 
     /// <summary>The comparison table (one row per variant), shared by the report and the CLI.</summary>
-    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) Table(CompareSummary summary)
+    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) Table(ComparisonSummary summary)
     {
         var header = new List<string> { "attention", "params", "valid ppl", "test ppl" };
         header.AddRange(summary.AttackRates.Select(r => $"attacked {Key(r)}"));
@@ -174,7 +174,7 @@ public static class CompareExperiment
         return (header, rows);
     }
 
-    private static void WriteReport(CompareOptions options, CompareSummary summary, LmDataset data)
+    private static void WriteReport(ComparisonOptions options, ComparisonSummary summary, LmDataset data)
     {
         var run = options.Run;
         var report = new MarkdownReport($"StatFormer comparison: {string.Join(" vs ", summary.Variants.Select(v => v.Attention))} on {summary.Data}");

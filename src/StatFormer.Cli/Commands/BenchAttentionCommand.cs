@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using StatFormer.Benchmarks;
+
+namespace StatFormer.Cli.Commands;
+
+/// <summary>`statformer bench attention`: forward+backward time of softmax, elliptical (fused) and elliptical (explicit reference).</summary>
+public static class BenchAttentionCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("attention", "Forward+backward milliseconds of a causal self-attention layer: softmax (fused SDPA), elliptical (fused), elliptical (explicit diag-matrix reference); ratio elliptical/softmax.");
+        var sizes = new Option<string?>("--sizes") { Description = "Semicolon-separated sizes B,H,N,D (default: 8,4,128,32;8,4,256,64;4,8,512,32)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repeats per measurement (median; best of 3 interleaved rounds).", DefaultValueFactory = _ => 10 };
+        var json = new Option<bool>("--json") { Description = "Print JSON on stdout." };
+        command.Options.Add(sizes);
+        command.Options.Add(repeats);
+        command.Options.Add(json);
+        command.SetAction(result => CommandRunner.Guard(() =>
+        {
+            var list = ParseSizes(result.GetValue(sizes));
+            var repeatCount = result.GetValue(repeats);
+            if (repeatCount < 1) throw new UserInputException($"--repeats must be at least 1 (got {repeatCount})");
+            var results = list.Select(s => AttentionBenchmark.Measure(s, repeats: repeatCount)).ToList();
+            if (result.GetValue(json))
+            {
+                Output.Json(results);
+                return 0;
+            }
+            Output.Table($"bench attention (forward+backward ms, {TorchSharp.torch.get_num_threads()} threads)",
+                new[] { "size", "softmax", "elliptical", "elliptical explicit", "elliptical/softmax", "explicit/fused" },
+                results.Select(r => (IReadOnlyList<string>)new[]
+                {
+                    r.Size, Ms(r.SoftmaxMs), Ms(r.EllipticalMs), Ms(r.EllipticalExplicitMs),
+                    r.RatioEllipticalSoftmax.ToString("F3", CultureInfo.InvariantCulture), r.RatioExplicitFused.ToString("F2", CultureInfo.InvariantCulture),
+                }));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string Ms(double ms) => ms.ToString("F2", CultureInfo.InvariantCulture);
+
+    internal static IReadOnlyList<AttentionBenchmarkSize> ParseSizes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return AttentionBenchmark.DefaultSizes;
+        var sizes = new List<AttentionBenchmarkSize>();
+        foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var numbers = part.Split(',', StringSplitOptions.TrimEntries);
+            if (numbers.Length != 4 || !numbers.All(n => int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
+                throw new UserInputException($"--sizes: '{part}' is not four positive integers B,H,N,D");
+            var v = numbers.Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray();
+            sizes.Add(new AttentionBenchmarkSize(v[0], v[1], v[2], v[3]));
+        }
+        return sizes;
+    }
+}

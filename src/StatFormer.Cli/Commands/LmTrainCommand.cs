@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using StatFormer.Experiments;
+
+namespace StatFormer.Cli.Commands;
+
+/// <summary>`statformer lm train`: one model, trained, evaluated clean and attacked, written to --out.</summary>
+public static class LmTrainCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("train", "Train one language model, then evaluate clean and word-swap-attacked perplexity. Writes summary.json, metrics.jsonl, checkpoint.bin and a learning-curve plot to --out.");
+        var shared = new RunOptionSet();
+        shared.AddTo(command);
+        var attention = RunOptionSet.Choice("--attention", "Self-attention.", "softmax", "softmax", "elliptical");
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batches and dropout.", DefaultValueFactory = _ => 0 };
+        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "runs/lm" };
+        command.Options.Add(attention);
+        command.Options.Add(seed);
+        command.Options.Add(outDir);
+        command.SetAction(result => CommandRunner.Guard(() =>
+        {
+            var options = shared.Read(result) with
+            {
+                Attention = RunOptionSet.ParseAttention(result.GetValue(attention)!),
+                Seed = result.GetValue(seed),
+                OutDir = result.GetValue(outDir)!,
+            };
+            var json = result.GetValue(shared.Json);
+            var view = new TrainingProgressView();
+            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{options.Attention.ToString().ToLowerInvariant()} seed {options.Seed}")));
+            if (json)
+            {
+                Output.Json(summary);
+                return 0;
+            }
+            var header = new List<string> { "attention", "params", "steps", "valid ppl", "test ppl" };
+            header.AddRange(summary.AttackedTestPpl.Keys.Select(k => $"attacked {k}"));
+            header.Add("tokens/s");
+            var row = new List<string>
+            {
+                summary.Attention, summary.Params.ToString("N0", CultureInfo.InvariantCulture), summary.Steps.ToString(CultureInfo.InvariantCulture),
+                F(summary.ValidPpl), F(summary.TestPpl),
+            };
+            row.AddRange(summary.AttackedTestPpl.Values.Select(F));
+            row.Add(summary.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture));
+            Output.Table($"lm train: {summary.Data} ({summary.Tokenizer})", header, new[] { row });
+            Output.Line($"run folder: {Path.GetFullPath(options.OutDir)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+}
