@@ -8,6 +8,8 @@ public static class Output
 {
     public static void Table(string title, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
     {
+        // Redirected output has no terminal width; Spectre would assume 80 columns and wrap every cell.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         var table = new Table().Title(Markup.Escape(title)).Border(TableBorder.Rounded);
         foreach (var column in header) table.AddColumn(new TableColumn(Markup.Escape(column)).RightAligned());
         foreach (var row in rows) table.AddRow(row.Select(Markup.Escape).ToArray());

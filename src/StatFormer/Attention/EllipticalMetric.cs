@@ -17,35 +17,24 @@ public static class EllipticalMetric
     /// No gradient flows through m.
     /// </summary>
     /// <param name="keyPaddingMask">Optional [B,N] bool, true where a token is padding; padding is left out of the means.</param>
-    /// <param name="eps">A maximum at or below eps means the values did not change at all: m is then 1 (isotropic, i.e. standard attention) instead of the authors' 0/0.</param>
+    /// <param name="eps">Added to numerator and denominator, so values that did not change at all give m = 1 (isotropic, i.e. standard attention) instead of the authors' 0/0; negligible otherwise.</param>
     public static Tensor Estimate(Tensor values, Tensor previousValues, EllipticalEstimator estimator, Tensor? keyPaddingMask = null, double eps = 1e-6)
     {
         if (!values.shape.SequenceEqual(previousValues.shape))
             throw new ArgumentException($"values {Shape(values)} and previous values {Shape(previousValues)} must have the same shape [B,H,N,D]");
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var change = (values.detach() - previousValues.detach()).abs();           // [B,H,N,D]
-        Tensor? valid = null;
+        var change = values.detach().sub(previousValues.detach()).abs_();              // [B,H,N,D]
         if (keyPaddingMask is not null)
-        {
-            valid = keyPaddingMask.logical_not().to_type(change.dtype).reshape(change.shape[0], 1, change.shape[2], 1);
-            change = change * valid;
-        }
-        Tensor w;
-        if (estimator == EllipticalEstimator.Sequence)
-        {
-            var count = valid is null ? (Tensor)change.shape[2] : valid.sum(new long[] { 2 }, keepdim: true).clamp_min(1);
-            w = change.sum(new long[] { 2 }, keepdim: true) / count;                // [B,H,1,D]
-        }
-        else
-        {
-            var count = valid is null
-                ? torch.arange(1, change.shape[2] + 1, dtype: change.dtype).reshape(1, 1, -1, 1)
-                : valid.cumsum(2).clamp_min(1);
-            w = change.cumsum(2) / count;                                           // [B,H,N,D]
-        }
-        var max = w.amax(new long[] { -1 }, keepdim: true);
-        var m = torch.where(max > eps, w / max.clamp_min(eps), torch.ones_like(w));
+            change.mul_(keyPaddingMask.logical_not().to_type(change.dtype).reshape(change.shape[0], 1, change.shape[2], 1));
+        // The mean's 1/count is one scalar per (b, h, position), so it cancels in the max-normalisation:
+        // sums give the same m with two fewer passes over [B,H,N,D] (this runs in every elliptical layer).
+        var sums = estimator == EllipticalEstimator.Sequence
+            ? change.sum(new long[] { 2 }, keepdim: true)                                // [B,H,1,D]
+            : change.cumsum(2);                                                          // [B,H,N,D] prefix sums
+        var max = sums.amax(new long[] { -1 }, keepdim: true);
+        // eps on both sides: unchanged values (all sums 0) give m = 1, i.e. standard attention, not 0/0.
+        var m = sums.add_(eps).div_(max.add_(eps));
         return m.MoveToOuterDisposeScope();
     }
 

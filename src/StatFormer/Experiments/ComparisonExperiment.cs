@@ -115,7 +115,7 @@ public static class ComparisonExperiment
             var stats = rates.Select(rate => Stats.MeanStd(group.Select(r => rate == 0 ? r.Summary.TestPpl : r.Summary.AttackedTestPpl[Key(rate)]).ToList())).ToList();
             return new Series(group.Key, rates, stats.Select(x => x.Mean).ToList(), stats.Select(x => x.Std).ToList());
         }).ToList();
-        written.Add(Plot("ppl_vs_attack_rate.png", path => Plots.LineChart(path, "Test perplexity under word swap (mean ± std over seeds)", "word-swap rate", "perplexity", attack, logY: true)));
+        written.Add(Plot("ppl_vs_attack_rate.png", path => Plots.LineChart(path, "Test perplexity under word swap (mean ± std over seeds)", "word-swap rate (0 = clean)", "perplexity", attack)));
 
         // The learned metric m per elliptical layer, averaged over seeds.
         var elliptical = runs.Where(r => r.Summary.EllipticalMetric.Count > 0).Select(r => r.Summary.EllipticalMetric).ToList();
@@ -129,8 +129,9 @@ public static class ComparisonExperiment
                     matrix[i, j] = elliptical.Average(m => m[layers[i]][j]);
             var config = runs[0].Summary.Config;
             var headDim = config.DModel / config.Heads;
-            var columns = Enumerable.Range(0, width).Select(j => $"h{j / headDim}.{j % headDim}").ToList();
-            written.Add(Plot("elliptical_metric.png", path => Plots.Heatmap(path, "Elliptical metric m per layer (head.coordinate), mean over seeds and test windows",
+            // Label only the first coordinate of each head; the heads' D coordinates follow in order.
+            var columns = Enumerable.Range(0, width).Select(j => j % headDim == 0 ? $"head {j / headDim}" : "").ToList();
+            written.Add(Plot("elliptical_metric.png", path => Plots.Heatmap(path, "Elliptical metric m per layer and coordinate, mean over seeds and test windows",
                 matrix, layers.Select(l => $"layer {l}").ToList(), columns, "m")));
         }
 
