@@ -6,9 +6,12 @@ namespace StatFormer.Cli;
 /// <summary>The `statformer` command tree.</summary>
 public static class StatFormerCli
 {
-    public static RootCommand Build()
+    public static Command Build()
     {
-        var root = new RootCommand("StatFormer: Elliptical Attention language models — train, evaluate, attack, compare and benchmark.");
+        // A plain command named like the tool (RootCommand would take the assembly's name, StatFormer.Cli).
+        var root = new Command("statformer", "StatFormer: Elliptical Attention language models — train, evaluate, attack, compare and benchmark.");
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
+        root.Options.Add(new VersionOption());
         var lm = new Command("lm", "Train or evaluate one language model.");
         lm.Subcommands.Add(LmTrainCommand.Build());
         lm.Subcommands.Add(LmEvalCommand.Build());
@@ -22,5 +25,13 @@ public static class StatFormerCli
         return root;
     }
 
-    public static int Run(string[] args) => Build().Parse(args).Invoke();
+    public static int Run(string[] args)
+    {
+        var result = Build().Parse(args);
+        if (result.Errors.Count == 0) return result.Invoke();
+        // One line per problem, naming the option or value, instead of the whole help text.
+        foreach (var error in result.Errors)
+            Console.Error.WriteLine($"error: {error.Message.ReplaceLineEndings(" ").Replace("\t", "", StringComparison.Ordinal)} (see --help)");
+        return 1;
+    }
 }
