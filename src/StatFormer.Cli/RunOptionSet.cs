@@ -58,7 +58,7 @@ public sealed class RunOptionSet
         {
             Data = Get(Data, b.Data), Tokenizer = Get(Tokenizer, b.Tokenizer), MinCount = Get(MinCount, b.MinCount),
             MaxVocab = GetNullable(MaxVocab, b.MaxVocab), DataSeed = Get(DataSeed, b.DataSeed),
-            Estimator = ParseEstimator(Get(Estimator, LmExperimentName(b.Estimator))), EllipticalUnscaled = Get(Unscaled, b.EllipticalUnscaled),
+            Estimator = result.GetResult(Estimator) is { Implicit: false } ? ParseEstimator(result.GetValue(Estimator)!) : b.Estimator, EllipticalUnscaled = Get(Unscaled, b.EllipticalUnscaled),
             Layers = Get(Layers, b.Layers), DModel = Get(DModel, b.DModel), Heads = Get(Heads, b.Heads), SeqLen = Get(SeqLen, b.SeqLen),
             Dropout = Get(Dropout, b.Dropout), BatchSize = Get(BatchSize, b.BatchSize), Steps = Get(Steps, b.Steps),
             LearningRate = Get(LearningRate, b.LearningRate), WarmupSteps = Get(Warmup, b.WarmupSteps), WeightDecay = Get(WeightDecay, b.WeightDecay),
@@ -88,8 +88,6 @@ public sealed class RunOptionSet
 
     private static EllipticalEstimator ParseEstimator(string value) => value == "sequence" ? EllipticalEstimator.Sequence : EllipticalEstimator.Causal;
 
-    private static string LmExperimentName(EllipticalEstimator e) => e == EllipticalEstimator.Sequence ? "sequence" : "causal";
-
     private static WordSwapMode ParseAttackMode(string value) => value == "random" ? WordSwapMode.RandomSubstitution : WordSwapMode.OutOfVocabulary;
 
     public static IReadOnlyList<double> ParseRates(string text)
@@ -117,16 +115,11 @@ public sealed class RunOptionSet
         Require(o.Steps >= 1, $"--steps must be at least 1 (got {o.Steps})");
         Require(o.LearningRate > 0, $"--lr must be positive (got {o.LearningRate})");
         Require(o.Dropout is >= 0 and < 1, $"--dropout must be in [0, 1) (got {o.Dropout})");
-        Require(o.Warmup() >= 0, $"--warmup must not be negative (got {o.WarmupSteps})");
+        Require(o.WarmupSteps >= 0, $"--warmup must not be negative (got {o.WarmupSteps})");
         Require(o.MinCount >= 1, $"--min-count must be at least 1 (got {o.MinCount})");
         Require(o.MaxVocab is null or >= 2, $"--max-vocab must be at least 2 (got {o.MaxVocab})");
         Require(o.EvalTokens >= 0 && o.ValidTokens >= 0, "--eval-tokens and --valid-tokens must not be negative");
         Require(o.Stride is null || (o.Stride >= 1 && o.Stride <= o.SeqLen), $"--stride must be between 1 and --seq-len ({o.SeqLen})");
         Require(o.Patience is null or >= 1, $"--patience must be at least 1 (got {o.Patience})");
     }
-}
-
-internal static class LmRunOptionsExtensions
-{
-    public static int Warmup(this LmRunOptions o) => o.WarmupSteps;
 }
