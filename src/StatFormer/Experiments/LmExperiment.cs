@@ -62,7 +62,7 @@ public static class LmExperiment
         var config = ModelConfig(options, data.Tokenizer.VocabSize);
         torch.manual_seed(options.Seed);
         using var model = new TransformerLm(config);
-        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data, options.DataSeed);
+        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data, options.DataSeed, RunEvaluationSettings.From(options));
         var trainOptions = TrainOptions(options);
         var trainer = new Trainer(model, trainOptions,
             step => LmBatchSampler.Sample(data.Train, options.BatchSize, options.SeqLen, options.Seed, step),
