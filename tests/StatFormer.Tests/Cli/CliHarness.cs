@@ -61,6 +61,9 @@ internal static class CliHarness
         foreach (var culprit in culprits) Assert.Contains(culprit, line);
     }
 
+    /// <summary>JSON re-written without the source's whitespace, for comparing elements of different documents.</summary>
+    public static string Canonical(JsonElement element) => JsonSerializer.Serialize(element);
+
     public static void AssertPng(string path)
     {
         Assert.True(File.Exists(path), $"{path} missing");
