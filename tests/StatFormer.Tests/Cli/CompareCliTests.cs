@@ -85,5 +85,20 @@ public sealed class CompareCliTests : IDisposable
         Assert.Contains("step 4/4", third.Stderr);
         Assert.NotEqual(checkpointTime, File.GetLastWriteTimeUtc(checkpoint));
         Assert.Equal(Canonical(first.Json().GetProperty("runs")[0].GetProperty("test_ppl")), Canonical(third.Json().GetProperty("runs")[0].GetProperty("test_ppl")));
+
+        var fourSteps = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl"));
+
+        // --resume with a larger step budget continues the finished run from its checkpoint rather than reusing it.
+        var longer = Run(["compare", "--data", "synthetic", "--seeds", "1", "--attention", "softmax", "--out", outDir, "--json", "--resume", .. Tiny(steps: 6)]);
+        Assert.True(longer.ExitCode == 0, longer.ToString());
+        Assert.Equal(6, longer.Json().GetProperty("runs")[0].GetProperty("steps").GetInt64());
+        var steps = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Where(l => l.Contains("\"split\":\"train\""))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()).ToArray();
+        Assert.Equal(new long[] { 1, 2, 3, 4, 5, 6 }, steps);
+        Assert.Equal(fourSteps, File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Take(fourSteps.Length));
+
+        // --resume into the folder with another model is refused, naming what differs.
+        AssertOneLineError(Run(["compare", "--data", "synthetic", "--seeds", "1", "--attention", "softmax", "--out", outDir, "--resume", .. Tiny(steps: 6, dModel: 32)]),
+            "--resume", "d_model");
     }
 }

@@ -71,6 +71,16 @@ public sealed class LmTrainEvalCliTests : IDisposable
     }
 
     [Fact]
+    public void ResumeIntoTheFolderOfAnotherAttentionIsAOneLineError()
+    {
+        var run = _dir.File("run");
+        Assert.Equal(0, Train(run, attention: "softmax").ExitCode);
+        var resumed = Run(["lm", "train", "--data", "synthetic", "--attention", "elliptical", "--out", run, "--resume", "--json", .. Tiny(steps: 4)]);
+        AssertOneLineError(resumed, "--resume", "checkpoint.bin", "attention");
+        Assert.Equal("", resumed.Stdout);
+    }
+
+    [Fact]
     public void SameSeedSameNumbersOtherSeedOtherNumbers()
     {
         var a = Train(_dir.File("a"), seed: 3);

@@ -66,6 +66,35 @@ public sealed class LmExperimentTests : IDisposable
     }
 
     [Fact]
+    public void ResumingAFinishedRunReportsTheSameNumbersAndARealThroughput()
+    {
+        var options = Tiny(_dir.File("done")) with { Steps = 4, EvalEvery = 2 };
+        var (first, _) = LmExperiment.Run(options);
+        var (again, training) = LmExperiment.Run(options with { Resume = true });
+        Assert.Equal(4, again.Steps);
+        Assert.Equal(0, training.TokensPerSecond); // nothing was trained in that session ...
+        Assert.True(again.TokensPerSecond > 0, "... but the summary still reports the run's throughput, not 0");
+        Assert.Equal(first.TestPpl, again.TestPpl);
+        Assert.Equal(first.AttackedTestPpl, again.AttackedTestPpl);
+    }
+
+    [Theory]
+    [InlineData("attention")]
+    [InlineData("d_model")]
+    public void ResumingAnotherRunsFolderIsRefused(string change)
+    {
+        var options = Tiny(_dir.File("other")) with { Steps = 2, EvalEvery = 2, Attention = AttentionKind.Softmax };
+        LmExperiment.Run(options);
+        var checkpoint = Path.Combine(options.OutDir, Trainer.CheckpointFileName);
+        var written = File.GetLastWriteTimeUtc(checkpoint);
+        var changed = change == "attention" ? options with { Attention = AttentionKind.Elliptical } : options with { DModel = 32 };
+        var e = Assert.Throws<UserInputException>(() => LmExperiment.Run(changed with { Resume = true }));
+        Assert.Contains(change, e.Message);
+        Assert.Contains(checkpoint, e.Message);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(checkpoint));
+    }
+
+    [Fact]
     public void ResumeWithoutCheckpointStartsFresh()
     {
         var options = Tiny(_dir.File("fresh")) with { Steps = 4, EvalEvery = 2 };
