@@ -59,6 +59,41 @@ public sealed class CliErrorTests : IDisposable
         AssertOneLineError(Train(LmSynthetic, Tiny(attackRates: "2")), "--attack-rates", "'2'");
 
     [Theory]
+    [InlineData("--eval-tokens", "1")]
+    [InlineData("--valid-tokens", "1")]
+    [InlineData("--eval-tokens", "-5")]
+    public void TooFewEvaluationTokensAreRefusedBeforeTraining(string option, string value)
+    {
+        var tiny = Tiny().ToList();
+        tiny[tiny.IndexOf(option) + 1] = value;
+        AssertOneLineError(Train(LmSynthetic, [.. tiny]), option, value);
+        Assert.False(Directory.Exists(_dir.File("out")));
+    }
+
+    [Fact]
+    public void GuardMapsUserErrorsToExitOneAndCancellationTo130()
+    {
+        var stderr = new StringWriter();
+        var old = Console.Error;
+        try
+        {
+            Console.SetError(stderr);
+            Assert.Equal(1, StatFormer.Cli.CommandRunner.Guard(() => throw new UserInputException("bad\nthing")));
+            Assert.Equal(130, StatFormer.Cli.CommandRunner.Guard(token => throw new OperationCanceledException(token)));
+            Assert.Equal(7, StatFormer.Cli.CommandRunner.Guard(token => token.IsCancellationRequested ? 0 : 7));
+            Assert.Throws<InvalidOperationException>(() => StatFormer.Cli.CommandRunner.Guard(() => throw new InvalidOperationException("a bug")));
+        }
+        finally
+        {
+            Console.SetError(old);
+        }
+        var lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("error: bad thing", lines[0].TrimEnd());
+        Assert.Contains("--resume", lines[1]);
+        Assert.Equal(2, lines.Length);
+    }
+
+    [Theory]
     [InlineData("--attention", "softmax")]
     [InlineData("--tokenizer", "gpt2")]
     public void UnknownChoiceIsReportedByTheParser(string option, string validChoice)
