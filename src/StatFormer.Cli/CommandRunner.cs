@@ -8,6 +8,31 @@ namespace StatFormer.Cli;
 /// </summary>
 public static class CommandRunner
 {
+    /// <summary>
+    /// <see cref="Guard(Func{int})"/> for long commands: the first Ctrl+C cancels the token (training
+    /// writes a checkpoint and stops; exit 130), a second one ends the process at once.
+    /// </summary>
+    public static int Guard(Func<CancellationToken, int> body)
+    {
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (interrupt.IsCancellationRequested) return;
+            e.Cancel = true;
+            Console.Error.WriteLine("stopping after this step (Ctrl+C again to quit at once) …");
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return Guard(() => body(interrupt.Token));
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
     public static int Guard(Func<int> body)
     {
         try

@@ -118,7 +118,9 @@ public sealed class RunOptionSet
         Require(o.WarmupSteps >= 0, $"--warmup must not be negative (got {o.WarmupSteps})");
         Require(o.MinCount >= 1, $"--min-count must be at least 1 (got {o.MinCount})");
         Require(o.MaxVocab is null or >= 2, $"--max-vocab must be at least 2 (got {o.MaxVocab})");
-        Require(o.EvalTokens >= 0 && o.ValidTokens >= 0, "--eval-tokens and --valid-tokens must not be negative");
+        // One token scores no prediction: refuse it now rather than after training.
+        Require(o.EvalTokens is 0 or >= 2, $"--eval-tokens must be 0 (all) or at least 2 (got {o.EvalTokens})");
+        Require(o.ValidTokens is 0 or >= 2, $"--valid-tokens must be 0 (all) or at least 2 (got {o.ValidTokens})");
         Require(o.Stride is null || (o.Stride >= 1 && o.Stride <= o.SeqLen), $"--stride must be between 1 and --seq-len ({o.SeqLen})");
         Require(o.Patience is null or >= 1, $"--patience must be at least 1 (got {o.Patience})");
     }

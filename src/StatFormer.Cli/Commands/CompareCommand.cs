@@ -19,10 +19,10 @@ public static class CompareCommand
         command.Options.Add(seeds);
         command.Options.Add(attentions);
         command.Options.Add(outDir);
-        command.SetAction(result => CommandRunner.Guard(() =>
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = Read(result, shared, seeds, attentions, outDir, baseline: null);
-            return Execute(options, result.GetValue(shared.Json));
+            return Execute(options, result.GetValue(shared.Json), cancellationToken);
         }));
         return command;
     }
@@ -45,10 +45,10 @@ public static class CompareCommand
     internal static IReadOnlyList<AttentionKind> ParseAttentions(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(RunOptionSet.ParseAttention).Distinct().ToList();
 
-    internal static int Execute(ComparisonOptions options, bool json)
+    internal static int Execute(ComparisonOptions options, bool json, CancellationToken cancellationToken = default)
     {
         var view = new TrainingProgressView();
-        var summary = view.Run(progressFor => ComparisonExperiment.Run(options, progressFor, json ? null : view.Status));
+        var summary = view.Run(progressFor => ComparisonExperiment.Run(options, progressFor, json ? null : view.Status, cancellationToken));
         if (json)
         {
             Output.Json(summary);

@@ -29,10 +29,10 @@ public static class DemoCommand
         command.Options.Add(seeds);
         command.Options.Add(attentions);
         command.Options.Add(outDir);
-        command.SetAction(result => CommandRunner.Guard(() =>
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = CompareCommand.Read(result, shared, seeds, attentions, outDir, DemoRun);
-            return CompareCommand.Execute(options, result.GetValue(shared.Json));
+            return CompareCommand.Execute(options, result.GetValue(shared.Json), cancellationToken);
         }));
         return command;
     }

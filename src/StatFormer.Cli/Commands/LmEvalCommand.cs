@@ -15,7 +15,7 @@ public static class LmEvalCommand
         var run = new Option<string>("--run") { Description = "The run folder written by `lm train` (holds checkpoint.bin and best_model.bin).", Required = true };
         var data = new Option<string?>("--data") { Description = "Evaluate on this data instead of the run's own (same tokenizer)." };
         var shared = new RunOptionSet();
-        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass.", DefaultValueFactory = _ => 16 };
+        var batch = new Option<int?>("--batch-size") { Description = "Windows per forward pass (default: the run's batch size)." };
         foreach (var option in new Option[] { run, data, batch, shared.EvalTokens, shared.Stride, shared.AttackRates, shared.AttackMode, shared.AttackSeed, shared.Json })
             command.Options.Add(option);
         command.SetAction(result => CommandRunner.Guard(() =>
@@ -25,7 +25,11 @@ public static class LmEvalCommand
             if (!File.Exists(checkpoint)) throw new UserInputException($"--run {folder}: no {Trainer.CheckpointFileName} there (is it a `lm train` output folder?)");
             var metadata = RunMetadata.Parse(Checkpoint.ReadMetadata(checkpoint), checkpoint);
             var config = metadata.Config;
-            var options = shared.Read(result) with { SeqLen = config.SeqLen, BatchSize = result.GetValue(batch) };
+            // Unless told otherwise, score the windows and attack draw the run's own summary was computed on.
+            var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions { BatchSize = 16 };
+            var batchSize = result.GetValue(batch) ?? baseline.BatchSize;
+            if (batchSize < 1) throw new UserInputException($"--batch-size must be at least 1 (got {batchSize})");
+            var options = shared.Read(result, baseline with { SeqLen = config.SeqLen }) with { SeqLen = config.SeqLen, BatchSize = batchSize };
             var dataset = LmDataset.Load(result.GetValue(data) ?? metadata.Data, metadata.Tokenizer, metadata.DataSeed);
             using var model = new TransformerLm(config);
             var best = Path.Combine(folder, Trainer.BestModelFileName);

@@ -18,7 +18,7 @@ public static class LmTrainCommand
         command.Options.Add(attention);
         command.Options.Add(seed);
         command.Options.Add(outDir);
-        command.SetAction(result => CommandRunner.Guard(() =>
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = shared.Read(result) with
             {
@@ -28,7 +28,8 @@ public static class LmTrainCommand
             };
             var json = result.GetValue(shared.Json);
             var view = new TrainingProgressView();
-            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{options.Attention.ToString().ToLowerInvariant()} seed {options.Seed}")));
+            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{options.Attention.ToString().ToLowerInvariant()} seed {options.Seed}"),
+                cancellationToken: cancellationToken));
             if (json)
             {
                 Output.Json(summary);

@@ -37,7 +37,7 @@ public static class ComparisonExperiment
                     OutDir = Path.Combine(options.OutDir, $"{LmExperiment.Name(attention)}-seed{seed}"),
                 };
                 var summaryPath = Path.Combine(runOptions.OutDir, LmExperiment.SummaryFileName);
-                if (options.Resume && File.Exists(summaryPath))
+                if (options.Resume && File.Exists(summaryPath) && IsFinished(runOptions, data, summaryPath))
                 {
                     log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
                     runs.Add((ReadSummary(summaryPath), MetricsLog.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
@@ -59,6 +59,18 @@ public static class ComparisonExperiment
         WriteReport(options, summaryOut, data);
         JsonOutput.WriteFile(Path.Combine(options.OutDir, LmExperiment.SummaryFileName), summaryOut);
         return summaryOut;
+    }
+
+    /// <summary>
+    /// Whether the run folder's summary is of this very run, finished: same model and tokenizer (else
+    /// it is an error, as for resuming) and the same step budget (else it is resumed to the new budget).
+    /// </summary>
+    private static bool IsFinished(LmRunOptions runOptions, LmDataset data, string summaryPath)
+    {
+        var config = LmExperiment.ModelConfig(runOptions, data.Tokenizer.VocabSize);
+        LmExperiment.EnsureSameRun(runOptions.OutDir, new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), runOptions.Data, runOptions.DataSeed));
+        var summary = ReadSummary(summaryPath);
+        return summary.Steps == runOptions.Steps || (summary.StoppedEarly && summary.Steps < runOptions.Steps);
     }
 
     private static LmRunSummary ReadSummary(string path)

@@ -62,7 +62,8 @@ public static class LmExperiment
         var config = ModelConfig(options, data.Tokenizer.VocabSize);
         torch.manual_seed(options.Seed);
         using var model = new TransformerLm(config);
-        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data, options.DataSeed);
+        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data, options.DataSeed, RunEvaluationSettings.From(options));
+        if (options.Resume) EnsureSameRun(options.OutDir, metadata);
         var trainOptions = TrainOptions(options);
         var trainer = new Trainer(model, trainOptions,
             step => LmBatchSampler.Sample(data.Train, options.BatchSize, options.SeqLen, options.Seed, step),
@@ -82,7 +83,7 @@ public static class LmExperiment
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate,
-            AttackMode = Name(options.AttackMode), TokensPerSecond = training.TokensPerSecond,
+            AttackMode = Name(options.AttackMode), TokensPerSecond = TokensPerSecond(training),
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric,
@@ -91,6 +92,46 @@ public static class LmExperiment
         JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
         PlotLearningCurve(Path.Combine(options.OutDir, LearningCurveFileName), summary.Attention, training.History);
         return (summary, training);
+    }
+
+    /// <summary>
+    /// The session's throughput; when the session trained nothing (resuming a finished run), the mean
+    /// of the throughput the metrics log recorded, rather than 0.
+    /// </summary>
+    private static double TokensPerSecond(TrainingResult training)
+    {
+        if (training.TokensPerSecond > 0) return training.TokensPerSecond;
+        var recorded = training.History.Where(r => r.Split == MetricRecord.TrainSplit && r.TokensPerSecond > 0).Select(r => r.TokensPerSecond).ToList();
+        return recorded.Count > 0 ? recorded.Average() : 0;
+    }
+
+    /// <summary>
+    /// Refuses to resume (or reuse) a run folder whose checkpoint was written for another model or
+    /// tokenizer: weights of the same shapes would otherwise load silently (softmax and elliptical
+    /// models have identical parameters) and the result would be reported under the wrong name.
+    /// </summary>
+    public static void EnsureSameRun(string outDir, RunMetadata expected)
+    {
+        var path = Path.Combine(outDir, Trainer.CheckpointFileName);
+        if (!File.Exists(path)) return;
+        var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
+        var differences = JsonDifferences(saved.ModelConfig, expected.ModelConfig);
+        if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
+        if (differences.Count > 0)
+            throw new UserInputException(
+                $"--resume: {path} belongs to a different run ({string.Join(", ", differences)}); use another --out, or drop --resume to start over");
+    }
+
+    private static List<string> JsonDifferences(string savedJson, string expectedJson)
+    {
+        using var saved = System.Text.Json.JsonDocument.Parse(savedJson);
+        using var expected = System.Text.Json.JsonDocument.Parse(expectedJson);
+        var before = saved.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        var after = expected.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        return before.Keys.Union(after.Keys)
+            .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
+            .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
+            .ToList();
     }
 
     internal static string Name<T>(T value) where T : struct, Enum =>

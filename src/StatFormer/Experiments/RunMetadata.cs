@@ -2,14 +2,16 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using StatFormer.Data;
 using StatFormer.Models;
+using StatFormer.Robustness;
 
 namespace StatFormer.Experiments;
 
 /// <summary>
 /// What a checkpoint must carry besides weights so that `lm eval` can rebuild the exact model,
-/// tokenizer and data: stored verbatim as the trainer's checkpoint metadata.
+/// tokenizer, data and evaluation (windows and attack draw): stored verbatim as the trainer's
+/// checkpoint metadata. <paramref name="Evaluation"/> is null in checkpoints written before it existed.
 /// </summary>
-public sealed record RunMetadata(string ModelConfig, string TokenizerJson, string Data, int DataSeed)
+public sealed record RunMetadata(string ModelConfig, string TokenizerJson, string Data, int DataSeed, RunEvaluationSettings? Evaluation = null)
 {
     private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -33,4 +35,19 @@ public sealed record RunMetadata(string ModelConfig, string TokenizerJson, strin
             throw new UserInputException($"{source}: checkpoint metadata is not a StatFormer run description ({e.Message})");
         }
     }
+}
+
+/// <summary>
+/// The final-evaluation settings of a run, so that `lm eval --run` scores the same windows under the
+/// same attack draw as the run's summary unless told otherwise.
+/// </summary>
+public sealed record RunEvaluationSettings(int BatchSize, int EvalTokens, int? Stride, IReadOnlyList<double> AttackRates, WordSwapMode AttackMode, int AttackSeed)
+{
+    public static RunEvaluationSettings From(LmRunOptions o) => new(o.BatchSize, o.EvalTokens, o.Stride, o.AttackRates, o.AttackMode, o.AttackSeed);
+
+    /// <summary><paramref name="options"/> with these settings applied.</summary>
+    public LmRunOptions ApplyTo(LmRunOptions options) => options with
+    {
+        BatchSize = BatchSize, EvalTokens = EvalTokens, Stride = Stride, AttackRates = AttackRates, AttackMode = AttackMode, AttackSeed = AttackSeed,
+    };
 }

@@ -1,0 +1,55 @@
+using StatFormer.Tests.Training;
+using static StatFormer.Tests.Cli.CliHarness;
+
+namespace StatFormer.Tests.Cli;
+
+[Collection(CliCollection.Name)]
+public sealed class BenchAndDemoCliTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void BenchAttentionJson()
+    {
+        var result = Run("bench", "attention", "--json", "--sizes", "2,2,16,8;1,2,8,4", "--repeats", "1");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var rows = result.Json().EnumerateArray().ToList();
+        Assert.Equal(2, rows.Count);
+        foreach (var row in rows)
+            foreach (var key in new[] { "softmax_ms", "elliptical_ms", "elliptical_explicit_ms", "ratio_elliptical_softmax" })
+            {
+                var value = row.GetProperty(key).GetDouble();
+                Assert.True(double.IsFinite(value) && value > 0, $"{key} = {value}");
+            }
+    }
+
+    [Theory]
+    [InlineData("2,2,x,8", "'2,2,x,8'")]
+    [InlineData("2,2,16", "'2,2,16'")]
+    [InlineData("2,0,16,8", "'2,0,16,8'")]
+    [InlineData("2,2,16,8;-1,2,16,8", "'-1,2,16,8'")]
+    public void BenchAttentionBadSizes(string sizes, string culprit) =>
+        AssertOneLineError(Run("bench", "attention", "--json", "--sizes", sizes, "--repeats", "1"), "--sizes", culprit);
+
+    [Fact]
+    public void BenchAttentionBadRepeats() =>
+        AssertOneLineError(Run("bench", "attention", "--sizes", "2,2,16,8", "--repeats", "0"), "--repeats");
+
+    [Fact]
+    public void DemoRunsEndToEndAndPrintsTheReportPath()
+    {
+        var outDir = _dir.File("demo");
+        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--out", outDir);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var report = Path.Combine(Path.GetFullPath(outDir), "report.md");
+        Assert.Contains($"report: {report}", result.Stdout);
+        Assert.True(File.Exists(report));
+        // The demo's own model, not the library defaults: 3 layers of width 64, both variants.
+        Assert.Contains("3 layers, d_model 64", File.ReadAllText(report));
+        Assert.True(File.Exists(Path.Combine(outDir, "softmax-seed0", "summary.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "elliptical-seed0", "summary.json")));
+        Assert.Contains("elliptical", result.Stdout);
+    }
+}
