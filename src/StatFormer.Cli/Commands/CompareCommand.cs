@@ -8,26 +8,31 @@ namespace StatFormer.Cli.Commands;
 /// <summary>`statformer compare`: softmax vs elliptical on equal footing across seeds.</summary>
 public static class CompareCommand
 {
-    public static Command Build()
+    public static Command Build() => Create("compare",
+        "Train every attention variant on the same data, budget and attack draw across seeds; print mean ± std and write summary.json, report.md and plots to --out.",
+        defaultSeeds: 3, defaultOut: "runs/compare", baseline: null);
+
+    /// <summary>A comparison command; `demo` is the same command with other defaults (<paramref name="baseline"/>).</summary>
+    internal static Command Create(string name, string description, int defaultSeeds, string defaultOut, LmRunOptions? baseline)
     {
-        var command = new Command("compare", "Train every attention variant on the same data, budget and attack draw across seeds; print mean ± std and write summary.json, report.md and plots to --out.");
+        var command = new Command(name, description);
         var shared = new RunOptionSet();
         shared.AddTo(command);
-        var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …, N−1).", DefaultValueFactory = _ => 3 };
+        var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …, N−1).", DefaultValueFactory = _ => defaultSeeds };
         var attentions = new Option<string>("--attention") { Description = "Comma-separated variants to compare: softmax, elliptical.", DefaultValueFactory = _ => "softmax,elliptical" };
-        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "runs/compare" };
+        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => defaultOut };
         command.Options.Add(seeds);
         command.Options.Add(attentions);
         command.Options.Add(outDir);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
-            var options = Read(result, shared, seeds, attentions, outDir, baseline: null);
+            var options = Read(result, shared, seeds, attentions, outDir, baseline);
             return Execute(options, result.GetValue(shared.Json), cancellationToken);
         }));
         return command;
     }
 
-    internal static ComparisonOptions Read(ParseResult result, RunOptionSet shared, Option<int> seeds, Option<string> attentions, Option<string> outDir, LmRunOptions? baseline)
+    private static ComparisonOptions Read(ParseResult result, RunOptionSet shared, Option<int> seeds, Option<string> attentions, Option<string> outDir, LmRunOptions? baseline)
     {
         var seedCount = result.GetValue(seeds);
         if (seedCount < 1) throw new UserInputException($"--seeds must be at least 1 (got {seedCount})");
@@ -45,7 +50,7 @@ public static class CompareCommand
     internal static IReadOnlyList<AttentionKind> ParseAttentions(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(RunOptionSet.ParseAttention).Distinct().ToList();
 
-    internal static int Execute(ComparisonOptions options, bool json, CancellationToken cancellationToken = default)
+    private static int Execute(ComparisonOptions options, bool json, CancellationToken cancellationToken = default)
     {
         var view = new TrainingProgressView();
         var summary = view.Run(progressFor => ComparisonExperiment.Run(options, progressFor, json ? null : view.Status, cancellationToken));

@@ -18,22 +18,7 @@ public static class DemoCommand
         AttackRates = new[] { 0.015, 0.05, 0.1, 0.2 },
     };
 
-    public static Command Build()
-    {
-        var command = new Command("demo", "Run a short softmax vs elliptical comparison on the embedded synthetic corpus and show where the report is.");
-        var shared = new RunOptionSet();
-        shared.AddTo(command);
-        var seeds = new Option<int>("--seeds") { Description = "Number of seeds.", DefaultValueFactory = _ => 2 };
-        var attentions = new Option<string>("--attention") { Description = "Comma-separated variants.", DefaultValueFactory = _ => "softmax,elliptical" };
-        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "runs/demo" };
-        command.Options.Add(seeds);
-        command.Options.Add(attentions);
-        command.Options.Add(outDir);
-        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
-        {
-            var options = CompareCommand.Read(result, shared, seeds, attentions, outDir, DemoRun);
-            return CompareCommand.Execute(options, result.GetValue(shared.Json), cancellationToken);
-        }));
-        return command;
-    }
+    public static Command Build() => CompareCommand.Create("demo",
+        "Run a short softmax vs elliptical comparison on the embedded synthetic corpus and show where the report is.",
+        defaultSeeds: 2, defaultOut: "runs/demo", baseline: DemoRun);
 }
