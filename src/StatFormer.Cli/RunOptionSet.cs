@@ -36,6 +36,7 @@ public sealed class RunOptionSet
     public Option<int?> Stride { get; } = new("--stride") { Description = "Sliding-window evaluation stride (default: non-overlapping windows)." };
     public Option<string> AttackRates { get; } = new("--attack-rates") { Description = "Comma-separated word-swap rates applied to the test text.", DefaultValueFactory = _ => string.Join(",", Defaults.AttackRates.Select(r => r.ToString(CultureInfo.InvariantCulture))) };
     public Option<string> AttackMode { get; } = Choice("--attack-mode", "oov: replace by the out-of-vocabulary token AAA (paper protocol); random: by a random training word.", "oov", "oov", "random");
+    public Option<string> AttackUnit { get; } = Choice("--attack-unit", "Count swaps per line (paper protocol) or per blank-line separated paragraph (for texts of very short lines, where one swap per line dominates every rate).", "line", "line", "paragraph");
     public Option<int> AttackSeed { get; } = new("--attack-seed") { Description = "Seed of the word-swap draw (shared by every model).", DefaultValueFactory = _ => Defaults.AttackSeed };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the checkpoint in --out (finished runs are reused)." };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout instead of a table." };
@@ -44,7 +45,7 @@ public sealed class RunOptionSet
     {
         foreach (var option in new Option[] { Data, Tokenizer, MinCount, MaxVocab, DataSeed, Estimator, Unscaled, Layers, DModel, Heads, SeqLen, Dropout,
                      BatchSize, Steps, LearningRate, Warmup, WeightDecay, GradClip, EvalEvery, Patience, ValidTokens, EvalTokens, Stride,
-                     AttackRates, AttackMode, AttackSeed, Resume, Json })
+                     AttackRates, AttackMode, AttackUnit, AttackSeed, Resume, Json })
             command.Options.Add(option);
     }
 
@@ -66,6 +67,7 @@ public sealed class RunOptionSet
             ValidTokens = Get(ValidTokens, b.ValidTokens), EvalTokens = Get(EvalTokens, b.EvalTokens), Stride = GetNullable(Stride, b.Stride),
             AttackRates = result.GetResult(AttackRates) is { Implicit: false } ? ParseRates(result.GetValue(AttackRates)!) : b.AttackRates,
             AttackMode = result.GetResult(AttackMode) is { Implicit: false } ? ParseAttackMode(result.GetValue(AttackMode)!) : b.AttackMode,
+            AttackUnit = result.GetResult(AttackUnit) is { Implicit: false } ? (result.GetValue(AttackUnit) == "paragraph" ? WordSwapUnit.Paragraph : WordSwapUnit.Line) : b.AttackUnit,
             AttackSeed = Get(AttackSeed, b.AttackSeed), Resume = Get(Resume, b.Resume),
         };
         Check(options);

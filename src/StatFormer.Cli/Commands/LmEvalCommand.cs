@@ -16,7 +16,7 @@ public static class LmEvalCommand
         var data = new Option<string?>("--data") { Description = "Evaluate on this data instead of the run's own (same tokenizer)." };
         var shared = new RunOptionSet();
         var batch = new Option<int?>("--batch-size") { Description = "Windows per forward pass (default: the run's batch size)." };
-        foreach (var option in new Option[] { run, data, batch, shared.EvalTokens, shared.Stride, shared.AttackRates, shared.AttackMode, shared.AttackSeed, shared.Json })
+        foreach (var option in new Option[] { run, data, batch, shared.EvalTokens, shared.Stride, shared.AttackRates, shared.AttackMode, shared.AttackUnit, shared.AttackSeed, shared.Json })
             command.Options.Add(option);
         command.SetAction(result => CommandRunner.Guard(() =>
         {

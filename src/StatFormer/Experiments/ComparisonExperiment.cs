@@ -195,12 +195,12 @@ public static class ComparisonExperiment
             $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Layers} layers, d_model {run.DModel}, {run.Heads} heads, " +
             $"context {run.SeqLen}, batch {run.BatchSize}, {run.Steps} steps, lr {run.LearningRate}, dropout {run.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
             $"Every variant uses the same data, optimiser, step budget, evaluation windows ({summary.EvalTokens} test tokens) and the same word-swap draw " +
-            $"({summary.AttackMode}, attack seed {run.AttackSeed}). Elliptical estimator: {LmExperiment.Name(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
+            $"({summary.AttackMode}, per {LmExperiment.Name(run.AttackUnit)}, attack seed {run.AttackSeed}). Elliptical estimator: {LmExperiment.Name(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
         if (data.SyntheticCorpus is not null) report.Paragraph(data.SyntheticCorpus.Description);
         report.Heading("Results (mean ± std over seeds)");
         var (header, rows) = Table(summary);
         report.Table(header, rows);
-        report.Paragraph("Effective word-swap rates (fraction of all test words replaced; every non-empty line gets at least one swap): " +
+        report.Paragraph("Effective word-swap rates (fraction of all test words replaced; every non-empty line or paragraph gets at least one swap): " +
             string.Join(", ", summary.AttackEffectiveRate.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} → {kv.Value:P2}"))) + ".");
         report.Heading("Plots");
         foreach (var plot in summary.Plots) report.Image(plot, plot);

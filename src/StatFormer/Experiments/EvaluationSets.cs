@@ -34,7 +34,7 @@ public sealed class EvaluationSets
         var substitution = options.AttackMode == WordSwapMode.RandomSubstitution ? data.TrainingWords() : null;
         var attacked = options.AttackRates.Distinct().OrderBy(r => r).Select(rate =>
         {
-            var result = WordSwapAttack.Apply(data.Corpus.Test, new WordSwapOptions(rate, options.AttackMode, Seed: options.AttackSeed), substitution);
+            var result = WordSwapAttack.Apply(data.Corpus.Test, new WordSwapOptions(rate, options.AttackMode, Seed: options.AttackSeed, Unit: options.AttackUnit), substitution);
             return new AttackedSet(rate, result.EffectiveRate, result.WordsSwapped, Cap(data.Encode(result.Text), options.EvalTokens));
         }).ToList();
         return new EvaluationSets(Cap(data.Valid, options.ValidTokens), Cap(data.Valid, options.EvalTokens), Cap(data.Test, options.EvalTokens), attacked);

@@ -83,7 +83,7 @@ public static class LmExperiment
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate,
-            AttackMode = Name(options.AttackMode), TokensPerSecond = TokensPerSecond(training),
+            AttackMode = Name(options.AttackMode), AttackUnit = Name(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric,

@@ -43,6 +43,8 @@ public sealed record LmRunOptions
     /// <summary>Word-swap rates applied to the test text at evaluation (never to training data).</summary>
     public IReadOnlyList<double> AttackRates { get; init; } = new[] { 0.015, 0.05, 0.10 };
     public WordSwapMode AttackMode { get; init; } = WordSwapMode.OutOfVocabulary;
+    /// <summary>Swap counts per line (the paper) or per blank-line separated paragraph.</summary>
+    public WordSwapUnit AttackUnit { get; init; } = WordSwapUnit.Line;
     /// <summary>Seeds the corruption draw; the same for every model of a comparison.</summary>
     public int AttackSeed { get; init; }
 

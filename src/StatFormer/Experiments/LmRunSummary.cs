@@ -20,6 +20,7 @@ public sealed record LmRunSummary
     /// <summary>Fraction of all test words actually swapped at each nominal rate (≥ the rate: every non-empty line gets at least one swap).</summary>
     public required IReadOnlyDictionary<string, double> AttackEffectiveRate { get; init; }
     public required string AttackMode { get; init; }
+    public string AttackUnit { get; init; } = "line";
     public required double TokensPerSecond { get; init; }
     public required double FinalTrainLoss { get; init; }
     public double? BestValidLoss { get; init; }

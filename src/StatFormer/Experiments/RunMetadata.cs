@@ -41,13 +41,14 @@ public sealed record RunMetadata(string ModelConfig, string TokenizerJson, strin
 /// The final-evaluation settings of a run, so that `lm eval --run` scores the same windows under the
 /// same attack draw as the run's summary unless told otherwise.
 /// </summary>
-public sealed record RunEvaluationSettings(int BatchSize, int EvalTokens, int? Stride, IReadOnlyList<double> AttackRates, WordSwapMode AttackMode, int AttackSeed)
+public sealed record RunEvaluationSettings(int BatchSize, int EvalTokens, int? Stride, IReadOnlyList<double> AttackRates, WordSwapMode AttackMode, int AttackSeed,
+    WordSwapUnit AttackUnit = WordSwapUnit.Line)
 {
-    public static RunEvaluationSettings From(LmRunOptions o) => new(o.BatchSize, o.EvalTokens, o.Stride, o.AttackRates, o.AttackMode, o.AttackSeed);
+    public static RunEvaluationSettings From(LmRunOptions o) => new(o.BatchSize, o.EvalTokens, o.Stride, o.AttackRates, o.AttackMode, o.AttackSeed, o.AttackUnit);
 
     /// <summary><paramref name="options"/> with these settings applied.</summary>
     public LmRunOptions ApplyTo(LmRunOptions options) => options with
     {
-        BatchSize = BatchSize, EvalTokens = EvalTokens, Stride = Stride, AttackRates = AttackRates, AttackMode = AttackMode, AttackSeed = AttackSeed,
+        BatchSize = BatchSize, EvalTokens = EvalTokens, Stride = Stride, AttackRates = AttackRates, AttackMode = AttackMode, AttackSeed = AttackSeed, AttackUnit = AttackUnit,
     };
 }

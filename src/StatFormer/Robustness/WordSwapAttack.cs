@@ -5,7 +5,7 @@ namespace StatFormer.Robustness;
 
 /// <summary>
 /// The paper's WordAttack corruption (TextAttack AAAWordSwap + StopwordModification, pct_words_to_swap), applied to
-/// evaluation text only. Per line, with w whitespace-separated words of which some are swappable (see
+/// evaluation text only. Per line (or per paragraph, see <see cref="WordSwapUnit"/>), with w whitespace-separated words of which some are swappable (see
 /// <see cref="StopWords"/>), it replaces max(⌊rate·w⌋, 1) of them, capped at the swappable count, chosen uniformly
 /// without replacement. Lines are split on '\n'; each chosen word is replaced in place, so every other character
 /// (line breaks, '\r', runs of spaces) is kept verbatim and the word count per line never changes, which keeps a
@@ -30,59 +30,74 @@ public static class WordSwapAttack
         var output = new StringBuilder(text.Length + text.Length / 16);
         var words = new List<(int Start, int Length)>();
         var swappable = new List<int>();
-        int swapped = 0, swappableTotal = 0, wordsTotal = 0;
+        int swapped = 0, swappableTotal = 0, wordsTotal = 0, copied = 0;
 
-        int lineStart = 0;
-        while (true)
+        foreach (var (unitStart, unitLength) in Units(text, options.Unit))
         {
-            int newline = text.IndexOf('\n', lineStart);
-            int lineEnd = newline < 0 ? text.Length : newline;
-            var line = text.AsSpan(lineStart, lineEnd - lineStart);
-
-            FindWords(line, words);
+            var unit = text.AsSpan(unitStart, unitLength);
+            FindWords(unit, words);
             swappable.Clear();
             for (int i = 0; i < words.Count; i++)
-                if (!StopWords.Contains(line.Slice(words[i].Start, words[i].Length).ToString())) swappable.Add(i);
+                if (!StopWords.Contains(unit.Slice(words[i].Start, words[i].Length).ToString())) swappable.Add(i);
             wordsTotal += words.Count;
             swappableTotal += swappable.Count;
 
             int toSwap = options.Rate == 0 || swappable.Count == 0
                 ? 0
                 : Math.Min(Math.Max((int)Math.Floor(options.Rate * words.Count + FloorTolerance), 1), swappable.Count);
+            if (toSwap == 0) continue;
 
-            if (toSwap == 0)
+            // Partial Fisher–Yates: the first toSwap entries become a uniform sample without replacement.
+            for (int i = 0; i < toSwap; i++)
             {
-                output.Append(line);
+                int j = random.Next(i, swappable.Count);
+                (swappable[i], swappable[j]) = (swappable[j], swappable[i]);
+            }
+            swappable.RemoveRange(toSwap, swappable.Count - toSwap);
+            swappable.Sort();
+            foreach (var index in swappable)
+            {
+                var start = unitStart + words[index].Start;
+                var length = words[index].Length;
+                output.Append(text, copied, start - copied);
+                output.Append(Replacement(text.Substring(start, length), options, substitutionVocabulary, random));
+                copied = start + length;
+            }
+            swapped += toSwap;
+        }
+        output.Append(text, copied, text.Length - copied);
+        return new WordSwapResult(output.ToString(), swapped, swappableTotal, wordsTotal);
+    }
+
+    /// <summary>
+    /// The (start, length) ranges the swap count is computed over: every line, or every paragraph (a maximal run
+    /// of non-blank lines; blank lines are units without words).
+    /// </summary>
+    private static IEnumerable<(int Start, int Length)> Units(string text, WordSwapUnit unit)
+    {
+        int lineStart = 0, paragraphStart = -1, paragraphEnd = 0;
+        while (true)
+        {
+            int newline = text.IndexOf('\n', lineStart);
+            int lineEnd = newline < 0 ? text.Length : newline;
+            if (unit == WordSwapUnit.Line)
+            {
+                yield return (lineStart, lineEnd - lineStart);
+            }
+            else if (text.AsSpan(lineStart, lineEnd - lineStart).IsWhiteSpace())
+            {
+                if (paragraphStart >= 0) yield return (paragraphStart, paragraphEnd - paragraphStart);
+                paragraphStart = -1;
             }
             else
             {
-                // Partial Fisher–Yates: the first toSwap entries become a uniform sample without replacement.
-                for (int i = 0; i < toSwap; i++)
-                {
-                    int j = random.Next(i, swappable.Count);
-                    (swappable[i], swappable[j]) = (swappable[j], swappable[i]);
-                }
-                swappable.RemoveRange(toSwap, swappable.Count - toSwap);
-                swappable.Sort();
-
-                int copied = 0;
-                foreach (var index in swappable)
-                {
-                    var (start, length) = words[index];
-                    output.Append(line[copied..start]);
-                    output.Append(Replacement(line.Slice(start, length).ToString(), options, substitutionVocabulary, random));
-                    copied = start + length;
-                }
-                output.Append(line[copied..]);
-                swapped += toSwap;
+                if (paragraphStart < 0) paragraphStart = lineStart;
+                paragraphEnd = lineEnd;
             }
-
             if (newline < 0) break;
-            output.Append('\n');
             lineStart = newline + 1;
         }
-
-        return new WordSwapResult(output.ToString(), swapped, swappableTotal, wordsTotal);
+        if (paragraphStart >= 0) yield return (paragraphStart, paragraphEnd - paragraphStart);
     }
 
     private static void Validate(WordSwapOptions options, IReadOnlyList<string>? vocabulary)

@@ -216,4 +216,22 @@ public class WordSwapAttackTests
         var result = WordSwapAttack.Apply("the cat sat on the mat", new WordSwapOptions(1));
         Assert.Equal("the AAA AAA on the AAA", result.Text);
     }
+
+    [Fact]
+    public void ParagraphUnitCountsSwapsOverBlankLineSeparatedParagraphs()
+    {
+        // Two paragraphs: 3 lines × 5 content words, then 2 lines × 5 content words.
+        var text = "alpha bravo charlie delta echo\nfoxtrot golf hotel india juliet\nkilo lima mike november oscar\n\n" +
+                   "papa quebec romeo sierra tango\nuniform victor whiskey xray yankee";
+        var perLine = WordSwapAttack.Apply(text, new WordSwapOptions(0.1, Seed: 3));
+        var perParagraph = WordSwapAttack.Apply(text, new WordSwapOptions(0.1, Seed: 3, Unit: WordSwapUnit.Paragraph));
+        // Per line: max(⌊0.1·5⌋, 1) = 1 in each of 5 lines. Per paragraph: max(⌊0.1·15⌋, 1) = 1 and max(⌊0.1·10⌋, 1) = 1.
+        Assert.Equal(5, perLine.WordsSwapped);
+        Assert.Equal(2, perParagraph.WordsSwapped);
+        var paragraphs = perParagraph.Text.Split("\n\n");
+        Assert.Equal(2, paragraphs.Length);
+        Assert.All(paragraphs, p => Assert.Equal(1, p.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Count(w => w == "AAA")));
+        // Only words change: line structure and word counts are kept.
+        Assert.Equal(text.Split('\n').Select(l => l.Split(' ').Length), perParagraph.Text.Split('\n').Select(l => l.Split(' ').Length));
+    }
 }
