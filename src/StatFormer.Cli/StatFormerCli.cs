@@ -31,7 +31,18 @@ public static class StatFormerCli
         if (result.Errors.Count == 0) return result.Invoke();
         // One line per problem, naming the option or value, instead of the whole help text.
         foreach (var error in result.Errors)
-            Console.Error.WriteLine($"error: {error.Message.ReplaceLineEndings(" ").Replace("\t", "", StringComparison.Ordinal)} (see --help)");
+        {
+            var message = error.Message.ReplaceLineEndings(" ").Replace("\t", "", StringComparison.Ordinal);
+            var option = OptionOf(error.SymbolResult);
+            Console.Error.WriteLine(option is null ? $"error: {message} (see --help)" : $"error: {option.Name}: {message} (see --help)");
+        }
         return 1;
+    }
+
+    private static Option? OptionOf(System.CommandLine.Parsing.SymbolResult? symbol)
+    {
+        for (var current = symbol; current is not null; current = current.Parent)
+            if (current is System.CommandLine.Parsing.OptionResult optionResult) return optionResult.Option;
+        return null;
     }
 }
