@@ -11,7 +11,7 @@ public static class BenchAttentionCommand
     {
         var command = new Command("attention", "Forward+backward milliseconds of a causal self-attention layer: softmax (fused SDPA), elliptical (fused), elliptical (explicit diag-matrix reference); ratio elliptical/softmax.");
         var sizes = new Option<string?>("--sizes") { Description = "Semicolon-separated sizes B,H,N,D (default: 8,4,128,32;8,4,256,64;4,8,512,32)." };
-        var repeats = new Option<int>("--repeats") { Description = "Timed repeats per measurement (median; best of 3 interleaved rounds).", DefaultValueFactory = _ => 10 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repeats per measurement (median; best of 3 interleaved rounds).", DefaultValueFactory = _ => 30 };
         var json = new Option<bool>("--json") { Description = "Print JSON on stdout." };
         command.Options.Add(sizes);
         command.Options.Add(repeats);

@@ -32,7 +32,7 @@ public static class AttentionBenchmark
         new AttentionBenchmarkSize(4, 8, 512, 32),
     };
 
-    public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 10, int seed = 0)
+    public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 30, int seed = 0)
     {
         var dModel = size.Heads * size.HeadDim;
         torch.manual_seed(seed);
