@@ -18,7 +18,10 @@ public static class PerplexityEvaluator
     /// targets and each later one only its last s (fewer at the end of the stream), so each prediction gets maximal left context
     /// (the paper's eval_sliding_window with s = 1).
     /// </summary>
-    public static PerplexityResult Evaluate(nn.Module<Tensor, Tensor> model, long[] tokenIds, int seqLen, int batchSize, int? stride = null)
+    /// <param name="scoredTargets">Optional, one flag per token: only targets whose flag is true are scored (e.g. the uncorrupted
+    /// words of an attacked stream); the windows and contexts are unchanged.</param>
+    public static PerplexityResult Evaluate(nn.Module<Tensor, Tensor> model, long[] tokenIds, int seqLen, int batchSize, int? stride = null,
+        bool[]? scoredTargets = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenIds);
@@ -30,6 +33,8 @@ public static class PerplexityEvaluator
             throw new UserInputException($"--batch-size must be at least 1, got {batchSize}.");
         if (stride is { } s && (s < 1 || s > seqLen))
             throw new UserInputException($"--stride must be between 1 and the sequence length {seqLen}, got {s}.");
+        if (scoredTargets is not null && scoredTargets.Length != tokenIds.Length)
+            throw new ArgumentException($"scoredTargets has {scoredTargets.Length} flags for {tokenIds.Length} tokens", nameof(scoredTargets));
 
         var windows = stride is { } step ? SlidingWindows(tokenIds.Length, seqLen, step) : DisjointWindows(tokenIds.Length, seqLen);
         var device = model.parameters().FirstOrDefault()?.device ?? CPU;
@@ -44,11 +49,11 @@ public static class PerplexityEvaluator
             foreach (var batch in Batches(windows, batchSize))
             {
                 using var scope = torch.NewDisposeScope();
-                var (nll, count) = ScoreBatch(model, tokenIds, batch, device);
+                var (nll, count) = ScoreBatch(model, tokenIds, batch, device, scoredTargets);
                 totalNll += nll;
                 scored += count;
             }
-            var mean = totalNll / scored;
+            var mean = scored == 0 ? double.NaN : totalNll / scored;
             return new PerplexityResult(mean, Math.Exp(mean), scored);
         }
         finally
@@ -98,7 +103,7 @@ public static class PerplexityEvaluator
         if (current.Count > 0) yield return current;
     }
 
-    private static (double Nll, long Count) ScoreBatch(nn.Module<Tensor, Tensor> model, long[] ids, List<Window> batch, Device device)
+    private static (double Nll, long Count) ScoreBatch(nn.Module<Tensor, Tensor> model, long[] ids, List<Window> batch, Device device, bool[]? scoredTargets)
     {
         int b = batch.Count, t = batch[0].Length;
         var inputs = new long[b * t];
@@ -109,8 +114,10 @@ public static class PerplexityEvaluator
             var w = batch[i];
             Array.Copy(ids, w.Start, inputs, i * t, t);
             Array.Copy(ids, w.Start + 1, targets, i * t, t);
-            for (int j = w.ScoreFrom; j < t; j++) scoredRows.Add((long)i * t + j);
+            for (int j = w.ScoreFrom; j < t; j++)
+                if (scoredTargets is null || scoredTargets[w.Start + 1 + j]) scoredRows.Add((long)i * t + j);
         }
+        if (scoredRows.Count == 0) return (0, 0);
 
         var input = torch.tensor(inputs, new long[] { b, t }, dtype: ScalarType.Int64, device: device);
         var logits = model.call(input);

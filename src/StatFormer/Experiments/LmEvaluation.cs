@@ -20,13 +20,18 @@ public static class LmEvaluation
         var test = PerplexityEvaluator.Evaluate(model, sets.Test, seqLen, batchSize, stride);
         var attacked = new Dictionary<string, double>();
         var effective = new Dictionary<string, double>();
+        var context = new Dictionary<string, ContextAttackPpl>();
         foreach (var set in sets.Attacked)
         {
             attacked[set.Key] = PerplexityEvaluator.Evaluate(model, set.Tokens, seqLen, batchSize, stride).Perplexity;
             effective[set.Key] = set.EffectiveRate;
+            if (set.UncorruptedTargets is { } unchanged)
+                context[set.Key] = new ContextAttackPpl(
+                    PerplexityEvaluator.Evaluate(model, set.Tokens, seqLen, batchSize, stride, unchanged).Perplexity,
+                    PerplexityEvaluator.Evaluate(model, sets.Test, seqLen, batchSize, stride, unchanged).Perplexity);
         }
         var (collapse, metric) = Diagnostics(model, sets.Test);
-        return new LmEvaluationResult(valid.Perplexity, test.Perplexity, attacked, effective, test.TokensScored, collapse, metric);
+        return new LmEvaluationResult(valid.Perplexity, test.Perplexity, attacked, effective, test.TokensScored, collapse, metric, context);
     }
 
     /// <summary>

@@ -8,4 +8,15 @@ public sealed record LmEvaluationResult(
     IReadOnlyDictionary<string, double> AttackEffectiveRate,
     long EvalTokens,
     IReadOnlyList<double> RepresentationCollapse,
-    IReadOnlyDictionary<string, double[]> EllipticalMetric);
+    IReadOnlyDictionary<string, double[]> EllipticalMetric,
+    IReadOnlyDictionary<string, ContextAttackPpl> ContextAttack);
+
+/// <summary>
+/// Perplexity at the targets the attack did not touch, with the attacked context and with the clean one: the damage a corrupted
+/// context does to the remaining predictions. Unlike perplexity over the whole attacked stream, it does not reward predicting the
+/// replacement token (`AAA` → &lt;unk&gt;, which is cheap when &lt;unk&gt; is frequent).
+/// </summary>
+public sealed record ContextAttackPpl(double Attacked, double Clean)
+{
+    public double Ratio => Attacked / Clean;
+}

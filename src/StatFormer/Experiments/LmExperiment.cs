@@ -82,7 +82,7 @@ public static class LmExperiment
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
-            AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate,
+            AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate, ContextAttack = evaluation.ContextAttack,
             AttackMode = Name(options.AttackMode), AttackUnit = Name(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,

@@ -21,6 +21,8 @@ public sealed record LmRunSummary
     public required IReadOnlyDictionary<string, double> AttackEffectiveRate { get; init; }
     public required string AttackMode { get; init; }
     public string AttackUnit { get; init; } = "line";
+    /// <summary>Word-aligned streams only: perplexity at uncorrupted targets with attacked vs clean context, keyed by rate.</summary>
+    public IReadOnlyDictionary<string, ContextAttackPpl> ContextAttack { get; init; } = new Dictionary<string, ContextAttackPpl>();
     public required double TokensPerSecond { get; init; }
     public required double FinalTrainLoss { get; init; }
     public double? BestValidLoss { get; init; }

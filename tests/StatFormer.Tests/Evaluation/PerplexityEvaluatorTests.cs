@@ -86,6 +86,19 @@ public class PerplexityEvaluatorTests
         Assert.Equal(9, result.TokensScored);
     }
 
+    [Theory]
+    [MemberData(nameof(Windowings))]
+    public void ScoredTargetsRestrictTheMeanToTheFlaggedPositions(int seqLen, int batchSize, int? stride)
+    {
+        // Score only targets at positions 2, 5 and 9: transitions 3→2, 1→3 and 1→0 of the table.
+        var flags = new bool[TenTokens.Length];
+        flags[2] = flags[5] = flags[9] = true;
+        var expected = -(Math.Log(0.5) + Math.Log(0.25) + Math.Log(0.25)) / 3;
+        var result = PerplexityEvaluator.Evaluate(new BigramModel(Bigram), TenTokens, seqLen, batchSize, stride, flags);
+        Assert.Equal(expected, result.MeanNll, 5);
+        Assert.Equal(3, result.TokensScored);
+    }
+
     [Fact]
     public void SlidingWindowScoresOnlyTheLastStrideTargetsOfLaterWindows()
     {
