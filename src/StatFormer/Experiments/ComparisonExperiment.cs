@@ -99,7 +99,14 @@ public static class ComparisonExperiment
         var layers = runs.Min(r => r.RepresentationCollapse.Count);
         var collapse = Enumerable.Range(0, layers).Select(l => runs.Average(r => r.RepresentationCollapse[l])).ToList();
         return new VariantAggregate(attention, runs[0].Params, Of(runs.Select(r => r.ValidPpl)), Of(runs.Select(r => r.TestPpl)),
-            attacked, Of(runs.Select(r => r.TokensPerSecond)), collapse);
+            attacked, Of(runs.Select(r => r.TokensPerSecond)), collapse, ContextRatios(runs));
+    }
+
+    /// <summary>Attacked/clean-context perplexity ratio per rate, over the runs that have one (word-aligned data only).</summary>
+    private static Dictionary<string, MeanStd> ContextRatios(IReadOnlyList<LmRunSummary> runs)
+    {
+        if (runs.Any(r => r.ContextAttack.Count == 0)) return new Dictionary<string, MeanStd>();
+        return runs[0].ContextAttack.Keys.ToDictionary(k => k, k => Of(runs.Select(r => r.ContextAttack[k].Ratio)));
     }
 
     private static IReadOnlyList<string> WritePlots(ComparisonOptions options, IReadOnlyList<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)> runs, EvaluationSets sets)
@@ -202,6 +209,16 @@ public static class ComparisonExperiment
         report.Table(header, rows);
         report.Paragraph("Effective word-swap rates (fraction of all test words replaced; every non-empty line or paragraph gets at least one swap): " +
             string.Join(", ", summary.AttackEffectiveRate.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} → {kv.Value:P2}"))) + ".");
+        if (summary.Variants.All(v => v.ContextAttackRatio.Count > 0))
+        {
+            report.Paragraph("Context attack (word-aligned data): perplexity at the targets the attack left untouched, with the attacked " +
+                "context divided by the same with the clean context — the damage done to the remaining predictions, without rewarding the " +
+                "cheap <unk> targets the swaps create. 1 = no damage.");
+            var rates = summary.Variants[0].ContextAttackRatio.Keys.ToList();
+            report.Table(new[] { "attention" }.Concat(rates.Select(r => $"ratio at {r}")).ToList(),
+                summary.Variants.Select(v => (IReadOnlyList<string>)new[] { v.Attention }.Concat(rates.Select(r =>
+                    string.Create(CultureInfo.InvariantCulture, $"{v.ContextAttackRatio[r].Mean:F4} ± {v.ContextAttackRatio[r].Std:F4}"))).ToList()));
+        }
         report.Heading("Plots");
         foreach (var plot in summary.Plots) report.Image(plot, plot);
         report.Heading("Runs");

@@ -11,7 +11,8 @@ public sealed record VariantAggregate(
     MeanStd TestPpl,
     IReadOnlyDictionary<string, MeanStd> AttackedTestPpl,
     MeanStd TokensPerSecond,
-    IReadOnlyList<double> RepresentationCollapse);
+    IReadOnlyList<double> RepresentationCollapse,
+    IReadOnlyDictionary<string, MeanStd> ContextAttackRatio);
 
 /// <summary>What `statformer compare` writes to summary.json and prints with --json.</summary>
 public sealed record ComparisonSummary(

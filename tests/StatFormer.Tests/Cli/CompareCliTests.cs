@@ -55,6 +55,13 @@ public sealed class CompareCliTests : IDisposable
             Assert.Contains(mean.ToString("F2", System.Globalization.CultureInfo.InvariantCulture), report);
         }
         foreach (var plot in plots) Assert.Contains($"]({plot})", report);
+        // Word-level synthetic data is aligned, so the context attack is aggregated and reported.
+        foreach (var variant in variants)
+        {
+            var ratio = variant.GetProperty("context_attack_ratio").GetProperty("0.1").GetProperty("mean").GetDouble();
+            Assert.True(ratio > 0.5 && ratio < 5, $"context-attack ratio {ratio}");
+        }
+        Assert.Contains("Context attack", report);
     }
 
     [Fact]
