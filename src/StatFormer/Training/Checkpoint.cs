@@ -15,7 +15,9 @@ namespace StatFormer.Training;
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+    // Version 1 (before auxiliary losses) lacks the aux window sum; it is still read.
+    private const int OldestReadableVersion = 1;
     private static readonly byte[] Magic = "STATFORMER-CKPT\n"u8.ToArray();
     private const int HashLength = 32;
 
@@ -38,6 +40,7 @@ public static class Checkpoint
                 writer.Write(contents.LastTrainLoss);
                 writer.Write(contents.LogWindowLossSum);
                 writer.Write(contents.LogWindowSteps);
+                writer.Write(contents.LogWindowAuxLossSum);
                 writer.Write(contents.RngState.Length);
                 writer.Write(contents.RngState);
                 model.save(writer);
@@ -55,8 +58,9 @@ public static class Checkpoint
     /// </summary>
     public static CheckpointContents Load(string path, torch.nn.Module model, OptimizerHelper? optimizer = null)
     {
-        using var reader = OpenVerified(path);
-        var contents = ReadContents(reader, path);
+        var (reader, version) = OpenVerified(path);
+        using var _ = reader;
+        var contents = ReadContents(reader, version, path);
         try
         {
             model.load(reader);
@@ -77,11 +81,12 @@ public static class Checkpoint
     /// <summary>The caller metadata alone, so the CLI can rebuild the model before loading weights.</summary>
     public static string ReadMetadata(string path)
     {
-        using var reader = OpenVerified(path);
-        return ReadContents(reader, path).MetadataJson;
+        var (reader, version) = OpenVerified(path);
+        using var _ = reader;
+        return ReadContents(reader, version, path).MetadataJson;
     }
 
-    private static BinaryReader OpenVerified(string path)
+    private static (BinaryReader Reader, int Version) OpenVerified(string path)
     {
         FileStream stream;
         try
@@ -103,11 +108,11 @@ public static class Checkpoint
             stream.ReadExactly(header);
             if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic)) throw Corrupt(path, "missing header");
             var version = BitConverter.ToInt32(header, Magic.Length);
-            if (version != FormatVersion)
-                throw new UserInputException($"checkpoint {path} has format version {version}; this build reads version {FormatVersion}");
+            if (version < OldestReadableVersion || version > FormatVersion)
+                throw new UserInputException($"checkpoint {path} has format version {version}; this build reads versions {OldestReadableVersion}..{FormatVersion}");
             VerifyChecksum(stream, path);
             stream.Position = header.Length;
-            return new BinaryReader(stream, Encoding.UTF8, leaveOpen: false);
+            return (new BinaryReader(stream, Encoding.UTF8, leaveOpen: false), version);
         }
         catch
         {
@@ -135,7 +140,7 @@ public static class Checkpoint
             throw Corrupt(path, "checksum mismatch (truncated or damaged)");
     }
 
-    private static CheckpointContents ReadContents(BinaryReader reader, string path)
+    private static CheckpointContents ReadContents(BinaryReader reader, int version, string path)
     {
         try
         {
@@ -149,13 +154,14 @@ public static class Checkpoint
             var lastTrainLoss = reader.ReadDouble();
             var windowSum = reader.ReadDouble();
             var windowSteps = reader.ReadInt32();
+            var windowAuxSum = version >= 2 ? reader.ReadDouble() : 0.0;
             var rngLength = reader.ReadInt32();
             if (step < 0 || rngLength < 0 || rngLength > reader.BaseStream.Length)
                 throw Corrupt(path, "implausible counters");
             var rng = reader.ReadBytes(rngLength);
             if (rng.Length != rngLength) throw Corrupt(path, "file ended early");
             return new CheckpointContents(metadata, step, hasBest ? bestLoss : null, hasBest ? bestStep : null,
-                evalsWithoutImprovement, TimeSpan.FromTicks(ticks), lastTrainLoss, windowSum, windowSteps, rng);
+                evalsWithoutImprovement, TimeSpan.FromTicks(ticks), lastTrainLoss, windowSum, windowSteps, rng, windowAuxSum);
         }
         catch (Exception e) when (e is EndOfStreamException or DecoderFallbackException or FormatException or IOException)
         {

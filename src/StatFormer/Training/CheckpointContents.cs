@@ -12,6 +12,7 @@ namespace StatFormer.Training;
 /// <param name="LogWindowLossSum">Sum of the losses since the last train record, so a resumed run logs the same means.</param>
 /// <param name="LogWindowSteps">Number of losses in <paramref name="LogWindowLossSum"/>.</param>
 /// <param name="RngState">torch.get_rng_state() bytes, so dropout masks continue identically.</param>
+/// <param name="LogWindowAuxLossSum">Sum of the auxiliary losses since the last train record (0 for models without one).</param>
 public sealed record CheckpointContents(
     string MetadataJson,
     long Step,
@@ -22,4 +23,5 @@ public sealed record CheckpointContents(
     double LastTrainLoss,
     double LogWindowLossSum,
     int LogWindowSteps,
-    byte[] RngState);
+    byte[] RngState,
+    double LogWindowAuxLossSum = 0);

@@ -52,6 +52,7 @@ internal sealed class MetricsLog(string path)
             WriteFinite(json, "lr", r.LearningRate);
             WriteFinite(json, "tokens_per_second", r.TokensPerSecond);
             WriteFinite(json, "elapsed_seconds", r.ElapsedSeconds);
+            if (r.AuxLoss is { } aux) WriteFinite(json, "aux_loss", aux);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -76,7 +77,8 @@ internal sealed class MetricsLog(string path)
                 ReadDouble(root, "loss"),
                 ReadDouble(root, "lr"),
                 ReadDouble(root, "tokens_per_second"),
-                ReadDouble(root, "elapsed_seconds"));
+                ReadDouble(root, "elapsed_seconds"),
+                root.TryGetProperty("aux_loss", out _) ? ReadDouble(root, "aux_loss") : null);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

@@ -110,14 +110,15 @@ public sealed class Trainer
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
             var stepStart = Stopwatch.GetTimestamp();
-            var (loss, tokens) = TrainStep(state.Step, optimizer, parameters);
+            var (loss, auxLoss, tokens) = TrainStep(state.Step, optimizer, parameters);
             var stepSeconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
             state.Step++;
-            if (!double.IsFinite(loss))
+            if (!double.IsFinite(loss) || (auxLoss is { } a && !double.IsFinite(a)))
                 throw new UserInputException($"training diverged at step {state.Step} (loss {loss}); lower the learning rate or raise the warm-up");
 
             state.LastTrainLoss = loss;
             state.WindowLossSum += loss;
+            state.WindowAuxLossSum += auxLoss ?? 0;
             state.WindowSteps++;
             sessionTokens += tokens;
             windowTokens += tokens;
@@ -133,8 +134,10 @@ public sealed class Trainer
 
             if (logDue)
             {
-                Record(new MetricRecord(step, MetricRecord.TrainSplit, reportLoss, lr, windowTokensPerSecond, Elapsed().TotalSeconds));
+                double? reportAux = _model is IAuxiliaryLossModel && auxLoss.HasValue ? state.WindowAuxLossSum / state.WindowSteps : null;
+                Record(new MetricRecord(step, MetricRecord.TrainSplit, reportLoss, lr, windowTokensPerSecond, Elapsed().TotalSeconds, reportAux));
                 state.WindowLossSum = 0;
+                state.WindowAuxLossSum = 0;
                 state.WindowSteps = 0;
                 windowTokens = 0;
                 windowStepSeconds = 0;
@@ -175,19 +178,20 @@ public sealed class Trainer
             sessionStepSeconds > 0 ? sessionTokens / sessionStepSeconds : 0, history);
     }
 
-    private (double Loss, long Tokens) TrainStep(long stepIndex, AdamW optimizer, List<Parameter> parameters)
+    /// <returns>The cross-entropy, the weighted auxiliary loss that was added to it (null if the model has none) and the token count.</returns>
+    private (double Loss, double? AuxLoss, long Tokens) TrainStep(long stepIndex, AdamW optimizer, List<Parameter> parameters)
     {
         using var scope = torch.NewDisposeScope();
         var (inputs, targets) = _trainBatch(stepIndex);
         optimizer.zero_grad();
-        var logits = _model.call(inputs);
+        var (logits, aux) = _model is IAuxiliaryLossModel withAux ? withAux.ForwardWithAuxiliaryLoss(inputs) : (_model.call(inputs), null);
         var vocab = logits.shape[^1];
         var loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1));
-        loss.backward();
+        (aux is null ? loss : loss + aux).backward();
         if (_options.GradClip > 0)
             nn.utils.clip_grad_norm_(parameters, _options.GradClip);
         optimizer.step();
-        return (loss.item<float>(), targets.numel());
+        return (loss.item<float>(), aux?.item<float>(), targets.numel());
     }
 
     private double Evaluate()
@@ -241,6 +245,7 @@ public sealed class Trainer
         public TimeSpan PriorTime;
         public double LastTrainLoss = double.NaN;
         public double WindowLossSum;
+        public double WindowAuxLossSum;
         public int WindowSteps;
 
         public void Restore(CheckpointContents c)
@@ -253,13 +258,14 @@ public sealed class Trainer
             LastTrainLoss = c.LastTrainLoss;
             WindowLossSum = c.LogWindowLossSum;
             WindowSteps = c.LogWindowSteps;
+            WindowAuxLossSum = c.LogWindowAuxLossSum;
         }
 
         public CheckpointContents ToContents(string metadataJson, TimeSpan elapsed)
         {
             using var rng = torch.get_rng_state();
             return new CheckpointContents(metadataJson, Step, BestValidLoss, BestStep, EvaluationsWithoutImprovement,
-                elapsed, LastTrainLoss, WindowLossSum, WindowSteps, rng.data<byte>().ToArray());
+                elapsed, LastTrainLoss, WindowLossSum, WindowSteps, rng.data<byte>().ToArray(), WindowAuxLossSum);
         }
     }
 }
