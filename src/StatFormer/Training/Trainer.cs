@@ -8,9 +8,10 @@ using static TorchSharp.torch;
 namespace StatFormer.Training;
 
 /// <summary>
-/// Trains a language model with AdamW, warm-up + cosine learning rate, gradient clipping,
-/// periodic validation with early stopping, and checkpoints from which a resumed run continues
-/// bit-identically. Writes metrics.jsonl, checkpoint.bin and best_model.bin into the output folder.
+/// Trains a model with AdamW, warm-up + cosine learning rate, gradient clipping, periodic validation
+/// with early stopping, and checkpoints from which a resumed run continues bit-identically. Writes
+/// metrics.jsonl, checkpoint.bin and best_model.bin into the output folder. Language models use the
+/// (ids → logits) constructor; any other objective (contrastive learning) supplies its step loss.
 /// </summary>
 public sealed class Trainer
 {
@@ -18,9 +19,9 @@ public sealed class Trainer
     public const string BestModelFileName = "best_model.bin";
     public const string MetricsFileName = "metrics.jsonl";
 
-    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly nn.Module _model;
     private readonly TrainOptions _options;
-    private readonly Func<long, (Tensor Inputs, Tensor Targets)> _trainBatch;
+    private readonly Func<long, StepLoss> _stepLoss;
     private readonly Func<double>? _validationLoss;
     private readonly string _outDir;
     private readonly string _checkpointMetadataJson;
@@ -34,16 +35,28 @@ public sealed class Trainer
     /// <param name="checkpointMetadataJson">Stored verbatim in every checkpoint (see <see cref="Checkpoint.ReadMetadata"/>).</param>
     public Trainer(nn.Module<Tensor, Tensor> model, TrainOptions options, Func<long, (Tensor Inputs, Tensor Targets)> trainBatch,
         Func<double>? validationLoss, string outDir, string checkpointMetadataJson)
+        : this(model, options, LanguageModelLoss(model, trainBatch), validationLoss, outDir, checkpointMetadataJson)
+    {
+    }
+
+    /// <param name="model">Every parameter of it is optimised, checkpointed and saved as the best model.</param>
+    /// <param name="stepLoss">
+    /// The loss of the update with the given 0-based index, computed with the model in train mode; must be
+    /// deterministic in the index (and the torch RNG state), or resumed runs diverge. Tensors it creates are
+    /// disposed after the step.
+    /// </param>
+    public Trainer(nn.Module model, TrainOptions options, Func<long, StepLoss> stepLoss,
+        Func<double>? validationLoss, string outDir, string checkpointMetadataJson)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(trainBatch);
+        ArgumentNullException.ThrowIfNull(stepLoss);
         ArgumentException.ThrowIfNullOrEmpty(outDir);
         ArgumentNullException.ThrowIfNull(checkpointMetadataJson);
         options.Validate();
         _model = model;
         _options = options;
-        _trainBatch = trainBatch;
+        _stepLoss = stepLoss;
         _validationLoss = validationLoss;
         _outDir = outDir;
         _checkpointMetadataJson = checkpointMetadataJson;
@@ -134,7 +147,7 @@ public sealed class Trainer
 
             if (logDue)
             {
-                double? reportAux = _model is IAuxiliaryLossModel && auxLoss.HasValue ? state.WindowAuxLossSum / state.WindowSteps : null;
+                double? reportAux = auxLoss.HasValue ? state.WindowAuxLossSum / state.WindowSteps : null;
                 Record(new MetricRecord(step, MetricRecord.TrainSplit, reportLoss, lr, windowTokensPerSecond, Elapsed().TotalSeconds, reportAux));
                 state.WindowLossSum = 0;
                 state.WindowAuxLossSum = 0;
@@ -178,20 +191,35 @@ public sealed class Trainer
             sessionStepSeconds > 0 ? sessionTokens / sessionStepSeconds : 0, history);
     }
 
-    /// <returns>The cross-entropy, the weighted auxiliary loss that was added to it (null if the model has none) and the token count.</returns>
+    /// <summary>
+    /// The language-model objective: cross-entropy of the next token, plus the model's auxiliary loss
+    /// (MoE load balancing) when it has one; items are target tokens.
+    /// </summary>
+    private static Func<long, StepLoss> LanguageModelLoss(nn.Module<Tensor, Tensor> model, Func<long, (Tensor Inputs, Tensor Targets)> trainBatch)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainBatch);
+        return step =>
+        {
+            var (inputs, targets) = trainBatch(step);
+            var (logits, aux) = model is IAuxiliaryLossModel withAux ? withAux.ForwardWithAuxiliaryLoss(inputs) : (model.call(inputs), null);
+            var vocab = logits.shape[^1];
+            var loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1));
+            return new StepLoss(loss, aux, targets.numel());
+        };
+    }
+
+    /// <returns>The main loss, the weighted auxiliary loss that was added to it (null if none) and the items consumed.</returns>
     private (double Loss, double? AuxLoss, long Tokens) TrainStep(long stepIndex, AdamW optimizer, List<Parameter> parameters)
     {
         using var scope = torch.NewDisposeScope();
-        var (inputs, targets) = _trainBatch(stepIndex);
         optimizer.zero_grad();
-        var (logits, aux) = _model is IAuxiliaryLossModel withAux ? withAux.ForwardWithAuxiliaryLoss(inputs) : (_model.call(inputs), null);
-        var vocab = logits.shape[^1];
-        var loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1));
-        (aux is null ? loss : loss + aux).backward();
+        var step = _stepLoss(stepIndex);
+        (step.AuxiliaryLoss is null ? step.Loss : step.Loss + step.AuxiliaryLoss).backward();
         if (_options.GradClip > 0)
             nn.utils.clip_grad_norm_(parameters, _options.GradClip);
         optimizer.step();
-        return (loss.item<float>(), aux?.item<float>(), targets.numel());
+        return (step.Loss.item<float>(), step.AuxiliaryLoss?.item<float>(), step.Items);
     }
 
     private double Evaluate()
