@@ -73,10 +73,11 @@ public static class Plots
     }
 
     /// <summary>
-    /// A colour map of <paramref name="values"/> [rows, columns] (rows = layers, drawn top to bottom in order;
-    /// columns = coordinates) with labelled axes and a colour bar. NaN cells are drawn transparent.
+    /// A colour map of <paramref name="values"/> [rows, columns] (e.g. rows = layers, drawn top to bottom in order;
+    /// columns = coordinates) with labelled ticks, optional axis titles and a colour bar. NaN cells are drawn transparent.
     /// </summary>
-    public static void Heatmap(string path, string title, double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string colorbarLabel)
+    public static void Heatmap(string path, string title, double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string colorbarLabel,
+        string? xLabel = null, string? yLabel = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(values);
@@ -89,6 +90,8 @@ public static class Plots
 
         var plot = new Plot();
         plot.Title(title);
+        if (xLabel is not null) plot.XLabel(xLabel);
+        if (yLabel is not null) plot.YLabel(yLabel);
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // ScottPlot's default layout centres cell (r, c) at (c, rows-1-r): row 0 on top. Setting an explicit extent
