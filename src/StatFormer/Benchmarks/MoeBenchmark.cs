@@ -1,0 +1,163 @@
+using StatFormer.Models;
+using StatFormer.Moe;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StatFormer.Benchmarks;
+
+/// <summary>The problem size and repeats of the MoE benchmark.</summary>
+public sealed record MoeBenchmarkOptions
+{
+    public int Batch { get; init; } = 16;
+    public int Seq { get; init; } = 128;
+    public int DModel { get; init; } = 128;
+    public int Experts { get; init; } = 8;
+    public int TopK { get; init; } = 2;
+    public int ExpertHidden { get; init; } = 256;
+    public int Warmup { get; init; } = 3;
+    public int Repeats { get; init; } = 10;
+    public int Rounds { get; init; } = 3;
+    public int Seed { get; init; } = 0;
+
+    /// <summary>The MoE options of the timed layers (no dropout, no capacity limit, defaults otherwise).</summary>
+    public MoeOptions ToMoeOptions() => new() { Experts = Experts, TopK = TopK, ExpertHidden = ExpertHidden };
+
+    public void Validate()
+    {
+        if (Batch < 1) throw new ArgumentException($"--batch must be at least 1 (got {Batch})");
+        if (Seq < 1) throw new ArgumentException($"--seq must be at least 1 (got {Seq})");
+        if (DModel < 1) throw new ArgumentException($"--d-model must be at least 1 (got {DModel})");
+        if (Repeats < 1) throw new ArgumentException($"--repeats must be at least 1 (got {Repeats})");
+        if (Warmup < 0) throw new ArgumentException($"warmup must not be negative (got {Warmup})");
+        if (Rounds < 1) throw new ArgumentException($"rounds must be at least 1 (got {Rounds})");
+        ToMoeOptions().Validate();
+    }
+}
+
+/// <summary>One timed variant: a two-layer stack, its parameter count and milliseconds per training step.</summary>
+/// <param name="Variant">dense, smoe, ac-smoe, xmoe or ac-xmoe (the second layer of the stack).</param>
+/// <param name="Stack">The two layers, e.g. "smoe+ac-smoe".</param>
+public sealed record MoeBenchmarkVariant(string Variant, string Stack, long Parameters, double StepMs);
+
+/// <summary>Training-step milliseconds of every variant and the ratios of interest.</summary>
+public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Experts, int TopK, int ExpertHidden, int DenseHidden,
+    IReadOnlyList<MoeBenchmarkVariant> Variants)
+{
+    public double StepMs(string variant) =>
+        Variants.FirstOrDefault(v => v.Variant == variant)?.StepMs ?? throw new ArgumentException($"no variant '{variant}' in the result");
+
+    public double RatioAcSmoeSmoe => StepMs("ac-smoe") / StepMs("smoe");
+    public double RatioAcXmoeXmoe => StepMs("ac-xmoe") / StepMs("xmoe");
+    public double RatioSmoeDense => StepMs("smoe") / StepMs("dense");
+}
+
+/// <summary>
+/// Times a training step (forward, backward, AdamW update) of a two-layer residual stack
+/// h = x + L1(x); y = h + L2(h) on random input [B,T,d], for L2 = dense FFN, SMoE, AC-SMoE, XMoE and AC-XMoE.
+/// Every MoE stack has the same first layer kind as the base of its second (smoe+smoe, smoe+ac-smoe,
+/// xmoe+xmoe, xmoe+ac-xmoe), so the AC layers get real previous routing and each AC/base ratio isolates the
+/// AC router's cost. The dense stack has two FFNs of hidden width ExpertHidden·TopK (equal active parameters
+/// per token). The loss is mean(y²) plus 0.01 × the MoE balance losses. Median of the repeats, best of
+/// interleaved rounds (drifting machine load hits all variants alike).
+/// </summary>
+public static class MoeBenchmark
+{
+    private const double BalanceWeight = 0.01;
+
+    public static IReadOnlyList<MoeKind> MoeVariants { get; } = new[] { MoeKind.Smoe, MoeKind.AcSmoe, MoeKind.Xmoe, MoeKind.AcXmoe };
+
+    public static MoeBenchmarkResult Measure(MoeBenchmarkOptions options)
+    {
+        options.Validate();
+        var moeOptions = options.ToMoeOptions();
+        var denseHidden = options.ExpertHidden * options.TopK;
+        torch.manual_seed(options.Seed);
+        using var x = randn(options.Batch, options.Seq, options.DModel);
+
+        var stacks = new List<Stack> { Stack.Dense(options.DModel, denseHidden) };
+        stacks.AddRange(MoeVariants.Select(kind => Stack.Moe(options.DModel, kind, moeOptions)));
+        try
+        {
+            var times = stacks.Select(_ => new List<double>()).ToList();
+            for (var round = 0; round < options.Rounds; round++)
+                for (var s = 0; s < stacks.Count; s++)
+                {
+                    var stack = stacks[s];
+                    times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats));
+                }
+            var variants = stacks.Select((s, i) => new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min())).ToList();
+            return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants);
+        }
+        finally
+        {
+            foreach (var stack in stacks) stack.Dispose();
+        }
+    }
+
+    /// <summary>Two residual layers and their optimizer.</summary>
+    private sealed class Stack : IDisposable
+    {
+        private readonly nn.Module first;
+        private readonly nn.Module second;
+        private readonly Func<Tensor, Tensor> forward;
+        private readonly optim.Optimizer optimizer;
+
+        private Stack(string variant, string description, nn.Module first, nn.Module second, Func<Tensor, Tensor> forward)
+        {
+            Variant = variant;
+            Description = description;
+            this.first = first;
+            this.second = second;
+            this.forward = forward;
+            first.train();
+            second.train();
+            var parameters = first.parameters().Concat(second.parameters()).ToList();
+            Parameters = parameters.Sum(p => p.numel());
+            optimizer = optim.AdamW(parameters, lr: 1e-4);
+        }
+
+        public string Variant { get; }
+        public string Description { get; }
+        public long Parameters { get; }
+
+        public static Stack Dense(int dModel, int hidden)
+        {
+            var a = new FeedForward(dModel, hidden, 0.0, "ffn1");
+            var b = new FeedForward(dModel, hidden, 0.0, "ffn2");
+            return new Stack("dense", "dense+dense", a, b, x =>
+            {
+                var h = x + a.forward(x);
+                return (h + b.forward(h)).square().mean();
+            });
+        }
+
+        public static Stack Moe(int dModel, MoeKind kind, MoeOptions options)
+        {
+            var baseKind = MoeKindNames.BaseOf(kind);
+            var a = new MoeFeedForward(dModel, baseKind, options, "moe1");
+            var b = new MoeFeedForward(dModel, kind, options, "moe2");
+            return new Stack(MoeKindNames.ToCli(kind), $"{MoeKindNames.ToCli(baseKind)}+{MoeKindNames.ToCli(kind)}", a, b, x =>
+            {
+                var one = a.forward(x, null);
+                var h = x + one.Output;
+                var two = b.forward(h, one.Routing);
+                return (h + two.Output).square().mean() + BalanceWeight * (one.BalanceLoss + two.BalanceLoss);
+            });
+        }
+
+        public void Step(Tensor x)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            forward(x).backward();
+            optimizer.step();
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            first.Dispose();
+            second.Dispose();
+        }
+    }
+}

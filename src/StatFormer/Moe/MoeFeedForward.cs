@@ -1,0 +1,154 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace StatFormer.Moe;
+
+/// <summary>
+/// A mixture-of-experts feed-forward sublayer: a router picks the top-k of E experts per token, each expert is
+/// the dense MLP Linear(d,h) → GELU → Linear(h,d), and the token's output is the gate-weighted sum of its
+/// experts' outputs (gate weights = softmax over the k selected logits), followed by dropout.
+/// </summary>
+/// <remarks>
+/// Dispatch: the N·k assignments are stably sorted by expert and each expert runs one matmul pair on its
+/// gathered tokens (a loop over experts, never over tokens); results are scattered back with index_add.
+/// Capacity (when <see cref="MoeOptions.CapacityFactor"/> &gt; 0): an expert takes at most
+/// ceil(factor·N·k/E) assignments, preferring higher gate weights (ties: earlier tokens). A dropped assignment
+/// contributes nothing, so a token whose every assignment is dropped gets a zero output and keeps only the
+/// residual. The remaining gate weights are not renormalised. The balance loss counts the router's choices
+/// before dropping.
+/// Expert weights are stacked: W1 [E,d,h], b1 [E,h], W2 [E,h,d], b2 [E,d] (initialised like nn.Linear).
+/// </remarks>
+public sealed class MoeFeedForward : nn.Module
+{
+    private readonly Router router;
+    private readonly Parameter w1;
+    private readonly Parameter b1;
+    private readonly Parameter w2;
+    private readonly Parameter b2;
+    private readonly Dropout dropout;
+
+    public MoeFeedForward(int dModel, MoeKind kind, MoeOptions options, string name = "moe") : base(name)
+    {
+        if (kind == MoeKind.None) throw new ArgumentException("MoeFeedForward needs an MoE kind (smoe, xmoe, ac-smoe or ac-xmoe), not none");
+        if (dModel < 1) throw new ArgumentException($"d_model must be positive (got {dModel})");
+        options.Validate();
+        DModel = dModel;
+        Kind = kind;
+        Options = options;
+        router = kind switch
+        {
+            MoeKind.Smoe => new LinearRouter(dModel, options.Experts),
+            MoeKind.Xmoe => new CosineRouter(dModel, options.Experts, options.XmoeDim, options.XmoeTemperature, options.XmoeLearnableTemperature),
+            MoeKind.AcSmoe or MoeKind.AcXmoe => new AdaptiveClusteringRouter(dModel, MoeKindNames.BaseOf(kind), options),
+            _ => throw new ArgumentException($"unknown MoE kind {kind}"),
+        };
+        var (e, h) = (options.Experts, options.ExpertHidden);
+        w1 = new Parameter(LinearLikeUniform(new long[] { e, dModel, h }, fanIn: dModel));
+        b1 = new Parameter(LinearLikeUniform(new long[] { e, h }, fanIn: dModel));
+        w2 = new Parameter(LinearLikeUniform(new long[] { e, h, dModel }, fanIn: h));
+        b2 = new Parameter(LinearLikeUniform(new long[] { e, dModel }, fanIn: h));
+        dropout = Dropout(options.Dropout);
+        RegisterComponents();
+    }
+
+    public int DModel { get; }
+    public MoeKind Kind { get; }
+    public MoeOptions Options { get; }
+    public Router Router => router;
+
+    /// <summary>Expert input weights W1 [E,d,h] (expert e computes x·W1[e] + b1[e]).</summary>
+    public Parameter ExpertInputWeight => w1;
+
+    /// <summary>Expert input biases b1 [E,h].</summary>
+    public Parameter ExpertInputBias => b1;
+
+    /// <summary>The projections back into the residual stream, W2 [E,h,d] (gets the residual-scaled initialisation).</summary>
+    public Parameter OutputProjectionWeight => w2;
+
+    /// <summary>Expert output biases b2 [E,d].</summary>
+    public Parameter ExpertOutputBias => b2;
+
+    /// <param name="x">[B,T,d] or [N,d].</param>
+    /// <param name="previous">The previous MoE layer's routing; required by the AC kinds, ignored by the others.</param>
+    public MoeOutput forward(Tensor x, RoutingState? previous)
+    {
+        if (x.dim() < 2 || x.shape[^1] != DModel)
+            throw new ArgumentException($"MoE input must end in d_model = {DModel} (got [{string.Join(",", x.shape)}])");
+        using var scope = torch.NewDisposeScope();
+        var tokens = x.reshape(-1, DModel);
+        var routed = router.Route(tokens, previous);
+        // Sorted, so column 0 is the true top-1 (the AC router's cluster label in the next layer).
+        var (topLogits, topIndices) = routed.Logits.topk(Options.TopK, dim: -1, largest: true, sorted: true);
+        var gates = topLogits.softmax(-1);
+        var balance = LoadBalanceLoss.Compute(routed.Logits, topIndices, Options.Experts);
+
+        var (combined, dropped) = Dispatch(tokens, topIndices, gates);
+        var output = dropout.forward(combined).reshape(x.shape);
+        var routing = new RoutingState(topIndices.MoveToOuterDisposeScope(), gates.detach().MoveToOuterDisposeScope());
+        return new MoeOutput(output.MoveToOuterDisposeScope(), routing, balance.MoveToOuterDisposeScope(),
+            routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), dropped);
+    }
+
+    /// <summary>Runs every kept assignment through its expert and sums the gate-weighted results per token.</summary>
+    private (Tensor Output, long Dropped) Dispatch(Tensor tokens, Tensor topIndices, Tensor gates)
+    {
+        var n = tokens.shape[0];
+        var (experts, k) = (Options.Experts, Options.TopK);
+        var assignmentCount = n * k;
+        var expertOf = topIndices.reshape(-1);          // assignment a = i·k + j → token i, slot j
+        var gateOf = gates.reshape(-1);
+
+        Tensor order;
+        long[] counts;
+        long dropped = 0;
+        if (Options.CapacityFactor > 0)
+        {
+            var capacity = (long)Math.Ceiling(Options.CapacityFactor * assignmentCount / experts);
+            // Priority within an expert: higher gate first, ties by token order (both sorts are stable).
+            var byGate = gateOf.detach().sort(descending: true, stable: true).Indices;
+            var byExpert = expertOf.index_select(0, byGate).sort(stable: true).Indices;
+            var ordered = byGate.index_select(0, byExpert);
+            var groupCounts = torch.bincount(expertOf, minlength: experts);
+            var groupStarts = groupCounts.cumsum(0) - groupCounts;
+            var rank = torch.arange(assignmentCount, dtype: ScalarType.Int64, device: tokens.device)
+                       - groupStarts.index_select(0, expertOf.index_select(0, ordered));
+            order = ordered.masked_select(rank.lt(capacity));
+            var all = groupCounts.cpu().data<long>().ToArray();
+            counts = all.Select(c => Math.Min(c, capacity)).ToArray();
+            dropped = all.Sum() - counts.Sum();
+        }
+        else
+        {
+            order = expertOf.sort(stable: true).Indices;
+            counts = torch.bincount(expertOf, minlength: experts).cpu().data<long>().ToArray();
+        }
+
+        var tokenOf = order.div(k, rounding_mode: RoundingMode.floor);
+        var inputs = tokens.index_select(0, tokenOf);
+        var pieces = new List<Tensor>(experts);
+        long start = 0;
+        for (var e = 0; e < experts; e++)
+        {
+            if (counts[e] == 0) continue;
+            var slice = inputs.narrow(0, start, counts[e]);
+            var hidden = nn.functional.gelu(slice.matmul(w1[e]) + b1[e]);
+            pieces.Add(hidden.matmul(w2[e]) + b2[e]);
+            start += counts[e];
+        }
+        var output = torch.zeros_like(tokens);
+        if (pieces.Count == 0) return (output, dropped);
+        var expertOutputs = (pieces.Count == 1 ? pieces[0] : torch.cat(pieces, 0)) * gateOf.index_select(0, order).unsqueeze(1);
+        return (output.index_add(0, tokenOf, expertOutputs, 1.0), dropped);
+    }
+
+    /// <summary>nn.Linear's default: U(−1/√fan_in, 1/√fan_in) for weights and biases.</summary>
+    private static Tensor LinearLikeUniform(long[] shape, int fanIn)
+    {
+        var bound = 1.0 / Math.Sqrt(fanIn);
+        var t = torch.empty(shape);
+        using (torch.no_grad()) t.uniform_(-bound, bound);
+        return t;
+    }
+}

@@ -1,0 +1,8 @@
+using static TorchSharp.torch;
+
+namespace StatFormer.Moe;
+
+/// <summary>A router's scores for every token and expert.</summary>
+/// <param name="Logits">[N,E] routing logits (with gradient).</param>
+/// <param name="RoutingFeatures">[N,r] detached: the token representation the router scores in (for dispersion diagnostics).</param>
+public sealed record RouterOutput(Tensor Logits, Tensor RoutingFeatures);

@@ -1,0 +1,185 @@
+using StatFormer.Moe;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StatFormer.Tests.Moe;
+
+public class AdaptiveClusteringTests
+{
+    // Six tokens in d = 2, clusters {0: tokens 0-2, 1: empty, 2: tokens 3-5}.
+    private static Tensor HandTokens() => tensor(new float[]
+    {
+        0, 5,
+        1, 5,
+        2, 5,
+        0, 1,
+        0, 2,
+        3, 3,
+    }).reshape(6, 2);
+
+    private static Tensor HandLabels() => tensor(new long[] { 0, 0, 0, 2, 2, 2 });
+
+    [Fact]
+    public void WeightsFollowTheFormulaWithClippingAndANeutralEmptyCluster()
+    {
+        const double eps = 1e-4, clipMultiple = 2;
+        using var x = HandTokens();
+        using var labels = HandLabels();
+        using var w = AdaptiveClusteringWeights.Compute(x, labels, 3, eps, clipMultiple);
+
+        // Cluster 0: feature 0 is {0,1,2} (mean 1, MAD 2/3), feature 1 is {5,5,5} (MAD 0).
+        // Cluster 2: feature 0 is {0,0,3} (mean 1, MAD 4/3), feature 1 is {1,2,3} (mean 2, MAD 2/3).
+        double[,] raw =
+        {
+            { 1 / (2.0 / 3 + eps), 1 / (0.0 + eps) },
+            { 1 / (4.0 / 3 + eps), 1 / (2.0 / 3 + eps) },
+        };
+        var clipAt = clipMultiple * (raw[0, 0] + raw[0, 1] + raw[1, 0] + raw[1, 1]) / 4;   // ≈ 5001.9
+        Assert.True(raw[0, 1] > clipAt, "the hand case must exercise the clip");
+        var clipped = new double[2, 2];
+        for (var k = 0; k < 2; k++)
+            for (var q = 0; q < 2; q++)
+                clipped[k, q] = Math.Min(raw[k, q], clipAt);
+        double[] featureMean = { (clipped[0, 0] + clipped[1, 0]) / 2, (clipped[0, 1] + clipped[1, 1]) / 2 };
+        double[,] expected =
+        {
+            { clipped[0, 0] / featureMean[0], clipped[0, 1] / featureMean[1] },
+            { 1, 1 },
+            { clipped[1, 0] / featureMean[0], clipped[1, 1] / featureMean[1] },
+        };
+
+        Assert.Equal(new long[] { 3, 2 }, w.shape);
+        Assert.False(w.requires_grad);
+        var actual = w.data<float>().ToArray();
+        for (var k = 0; k < 3; k++)
+            for (var q = 0; q < 2; q++)
+                Assert.True(Math.Abs(actual[k * 2 + q] - expected[k, q]) <= 1e-5 * Math.Max(1, Math.Abs(expected[k, q])),
+                    $"W[{k},{q}] = {actual[k * 2 + q]}, expected {expected[k, q]}");
+        // Sanity of the hand numbers themselves: feature 0 of cluster 0 is twice as tight as cluster 2's.
+        Assert.Equal(4.0 / 3, expected[0, 0], 3);
+    }
+
+    [Fact]
+    public void EmptyClustersDoNotChangeThePopulatedClustersWeights()
+    {
+        using var x = HandTokens();
+        using var withEmpty = AdaptiveClusteringWeights.Compute(x, HandLabels(), 4, 1e-4, 2);    // clusters 1 and 3 empty
+        using var compact = AdaptiveClusteringWeights.Compute(x, tensor(new long[] { 0, 0, 0, 1, 1, 1 }), 2, 1e-4, 2);
+        Assert.True(withEmpty[0].allclose(compact[0], rtol: 1e-6, atol: 0));
+        Assert.True(withEmpty[2].allclose(compact[1], rtol: 1e-6, atol: 0));
+        Assert.True(withEmpty[1].eq(1).all().item<bool>());
+        Assert.True(withEmpty[3].eq(1).all().item<bool>());
+    }
+
+    [Fact]
+    public void NoGradientThroughTheWeights()
+    {
+        using var x = HandTokens().requires_grad_();
+        using var labels = HandLabels();
+        using var w = AdaptiveClusteringWeights.Compute(x, labels, 3);
+        Assert.False(w.requires_grad);
+        using var perToken = w.index_select(0, labels);
+        (x * perToken).sum().backward();
+        Assert.True(x.grad!.allclose(perToken, rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void LabelsOutOfRangeAreRejected()
+    {
+        using var x = HandTokens();
+        var error = Assert.Throws<ArgumentException>(() => AdaptiveClusteringWeights.Compute(x, HandLabels(), 2));
+        Assert.Contains("[0, 2)", error.Message);
+    }
+
+    private static RoutingState Previous(long[] top, int k, float[]? gates = null) =>
+        new(tensor(top).reshape(-1, k), gates is null ? full(top.Length / k, k, 1.0f / k) : tensor(gates).reshape(-1, k));
+
+    [Theory]
+    [InlineData(MoeKind.Smoe)]
+    [InlineData(MoeKind.Xmoe)]
+    public void OneClusterGivesUnitWeightsAndTheBaseRoutersLogits(MoeKind baseKind)
+    {
+        torch.manual_seed(1);
+        using var router = new AdaptiveClusteringRouter(6, baseKind, new MoeOptions { Experts = 3, TopK = 2, ExpertHidden = 4, XmoeDim = 4 });
+        using var x = randn(5, 6);
+        // Every token's previous top-1 is expert 2: one cluster, so every weight is exactly 1.
+        var previous = Previous(new long[] { 2, 0, 2, 1, 2, 0, 2, 1, 2, 0 }, 2);
+        using var weights = router.TokenWeights(x, previous);
+        Assert.True(weights.allclose(ones_like(weights), rtol: 0, atol: 1e-6));
+        var ac = router.Route(x, previous);
+        var plain = router.BaseRouter.Route(x, null);
+        Assert.True(ac.Logits.allclose(plain.Logits, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Theory]
+    [InlineData(MoeKind.Smoe)]
+    [InlineData(MoeKind.Xmoe)]
+    public void RoutesTheScaledTokensAndPassesGradientOnlyThroughTheScaling(MoeKind baseKind)
+    {
+        torch.manual_seed(2);
+        using var router = new AdaptiveClusteringRouter(4, baseKind, new MoeOptions { Experts = 3, TopK = 1, ExpertHidden = 4, XmoeDim = 3 });
+        using var x0 = randn(8, 4);
+        var previous = Previous(new long[] { 0, 1, 2, 0, 1, 2, 0, 0 }, 1);
+        using var labels = previous.TopIndices.select(1, 0);
+        using var w = AdaptiveClusteringWeights.Compute(x0, labels, 3).index_select(0, labels);
+        Assert.False(w.allclose(ones_like(w), rtol: 0, atol: 1e-3), "the weights should be non-trivial here");
+        using var upstream = randn(8, 3);
+
+        using var x = x0.clone().requires_grad_();
+        router.zero_grad();
+        var logits = router.Route(x, previous).Logits;
+        (logits * upstream).sum().backward();
+
+        using var scaled = (x0 * w).requires_grad_();
+        var reference = router.BaseRouter.Route(scaled, null).Logits;
+        Assert.True(logits.allclose(reference, rtol: 1e-5, atol: 1e-6));
+        (reference * upstream).sum().backward();
+        // d/dx of f(x ⊙ W) with W constant is W ⊙ f'(x ⊙ W).
+        Assert.True(x.grad!.allclose(scaled.grad! * w, rtol: 1e-5, atol: 1e-6));
+        Assert.All(router.BaseRouter.parameters(), p => Assert.NotNull(p.grad));
+    }
+
+    [Fact]
+    public void MixedWeightsAreTheGateWeightedRowsOfThePreviousClusters()
+    {
+        using var router = new AdaptiveClusteringRouter(2, MoeKind.Smoe, new MoeOptions { Experts = 3, TopK = 2, ExpertHidden = 4, AcMixTopK = true });
+        using var x = HandTokens();
+        var gates = new[] { 0.7f, 0.3f, 0.6f, 0.4f, 0.9f, 0.1f, 0.5f, 0.5f, 0.8f, 0.2f, 0.55f, 0.45f };
+        var previous = Previous(new long[] { 0, 1, 0, 2, 0, 1, 2, 0, 2, 1, 2, 0 }, 2, gates);
+        using var w = AdaptiveClusteringWeights.Compute(x, HandLabels(), 3);
+        var expected = zeros(6, 2);
+        for (var i = 0; i < 6; i++)
+            for (var j = 0; j < 2; j++)
+                expected[i] += gates[i * 2 + j] * w[previous.TopIndices[i, j].item<long>()];
+        using var actual = router.TokenWeights(x, previous);
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void AcRouterWithoutPreviousRoutingSaysWhy()
+    {
+        using var router = new AdaptiveClusteringRouter(4, MoeKind.Xmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 });
+        Assert.True(router.NeedsPreviousRouting);
+        using var x = randn(3, 4);
+        var error = Assert.Throws<InvalidOperationException>(() => router.Route(x, null));
+        Assert.Contains("the first MoE layer must use the base router", error.Message);
+
+        using var layer = new MoeFeedForward(4, MoeKind.AcSmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 });
+        Assert.Throws<InvalidOperationException>(() => layer.forward(x, null));
+    }
+
+    [Fact]
+    public void SecondLayerGradientsDoNotReachTheFirstLayersRouterThroughTheRouting()
+    {
+        torch.manual_seed(3);
+        var options = new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 };
+        using var first = new MoeFeedForward(6, MoeKind.Smoe, options);
+        using var second = new MoeFeedForward(6, MoeKind.AcSmoe, options);
+        using var x = randn(2, 5, 6);
+        var routing = first.forward(x, null).Routing;
+        var output = second.forward(x, routing);
+        (output.Output.square().sum() + output.BalanceLoss).backward();
+        Assert.All(first.parameters(), p => Assert.True(p.grad is null || p.grad.eq(0).all().item<bool>()));
+        Assert.All(second.Router.parameters(), p => Assert.NotNull(p.grad));
+    }
+}

@@ -1,0 +1,37 @@
+using StatFormer.Benchmarks;
+using StatFormer.Tests.Cli;
+using static StatFormer.Tests.Cli.CliHarness;
+
+namespace StatFormer.Tests.Moe;
+
+[Collection(CliCollection.Name)]
+public class MoeBenchmarkTests
+{
+    [Fact]
+    public void TinyBenchmarkGivesPositiveFiniteTimes()
+    {
+        var result = MoeBenchmark.Measure(new MoeBenchmarkOptions { Batch = 2, Seq = 4, DModel = 8, Experts = 4, TopK = 2, ExpertHidden = 8, Warmup = 0, Repeats = 1, Rounds = 1 });
+        Assert.Equal(new[] { "dense", "smoe", "ac-smoe", "xmoe", "ac-xmoe" }, result.Variants.Select(v => v.Variant));
+        Assert.Equal("smoe+ac-smoe", result.Variants[2].Stack);
+        Assert.Equal(16, result.DenseHidden);
+        foreach (var value in result.Variants.Select(v => v.StepMs).Append(result.RatioAcSmoeSmoe).Append(result.RatioAcXmoeXmoe).Append(result.RatioSmoeDense))
+            Assert.True(double.IsFinite(value) && value > 0, $"{value}");
+    }
+
+    [Fact]
+    public void CliJson()
+    {
+        var result = Run("bench", "moe", "--json", "--batch", "2", "--seq", "4", "--d-model", "8", "--experts", "4", "--top-k", "2", "--expert-hidden", "8", "--repeats", "1");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var json = result.Json();
+        foreach (var key in new[] { "ratio_ac_smoe_smoe", "ratio_ac_xmoe_xmoe", "ratio_smoe_dense" })
+            Assert.True(json.GetProperty(key).GetDouble() > 0, key);
+        var variants = json.GetProperty("variants").EnumerateArray().ToList();
+        Assert.Equal(5, variants.Count);
+        Assert.All(variants, v => Assert.True(v.GetProperty("step_ms").GetDouble() > 0));
+    }
+
+    [Fact]
+    public void CliRejectsTopKAboveExperts() =>
+        AssertOneLineError(Run("bench", "moe", "--experts", "2", "--top-k", "3", "--repeats", "1"), "top-k (3) exceeds --experts (2)");
+}

@@ -1,0 +1,70 @@
+using StatFormer.Moe;
+
+namespace StatFormer.Tests.Moe;
+
+public class MoeOptionsTests
+{
+    private static readonly MoeOptions Valid = new() { ExpertHidden = 16 };
+
+    [Fact]
+    public void DefaultsAreValid() => Valid.Validate();
+
+    public static IEnumerable<object[]> BadOptions() => new[]
+    {
+        new object[] { Valid with { Experts = 2, TopK = 3 }, "top-k (3) exceeds --experts (2)" },
+        new object[] { Valid with { Experts = 0, TopK = 0 }, "--experts" },
+        new object[] { Valid with { TopK = 0 }, "--top-k" },
+        new object[] { Valid with { ExpertHidden = 0 }, "--expert-hidden" },
+        new object[] { Valid with { Dropout = 1.0 }, "--dropout" },
+        new object[] { Valid with { CapacityFactor = -0.5 }, "--capacity-factor" },
+        new object[] { Valid with { CapacityFactor = double.NaN }, "--capacity-factor" },
+        new object[] { Valid with { XmoeDim = 0 }, "--xmoe-dim" },
+        new object[] { Valid with { XmoeTemperature = 0 }, "--xmoe-temperature" },
+        new object[] { Valid with { AcEpsilon = 0 }, "--ac-epsilon" },
+        new object[] { Valid with { AcClipMultiple = 0.5 }, "--ac-clip-multiple" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void ValidateNamesTheOption(MoeOptions options, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
+    [InlineData("none", MoeKind.None)]
+    [InlineData("smoe", MoeKind.Smoe)]
+    [InlineData("xmoe", MoeKind.Xmoe)]
+    [InlineData("ac-smoe", MoeKind.AcSmoe)]
+    [InlineData("AC-XMOE", MoeKind.AcXmoe)]
+    public void KindNamesRoundTrip(string name, MoeKind kind)
+    {
+        Assert.Equal(kind, MoeKindNames.Parse(name));
+        Assert.Equal(name.ToLowerInvariant(), MoeKindNames.ToCli(kind));
+    }
+
+    [Fact]
+    public void UnknownKindListsTheValidNames()
+    {
+        var error = Assert.Throws<ArgumentException>(() => MoeKindNames.Parse("acmoe"));
+        Assert.Contains("'acmoe'", error.Message);
+        Assert.Contains("none, smoe, xmoe, ac-smoe, ac-xmoe", error.Message);
+    }
+
+    [Fact]
+    public void AdaptiveKindsAndTheirBases()
+    {
+        Assert.True(MoeKindNames.IsAdaptive(MoeKind.AcSmoe));
+        Assert.True(MoeKindNames.IsAdaptive(MoeKind.AcXmoe));
+        Assert.False(MoeKindNames.IsAdaptive(MoeKind.Smoe));
+        Assert.False(MoeKindNames.IsAdaptive(MoeKind.None));
+        Assert.Equal(MoeKind.Smoe, MoeKindNames.BaseOf(MoeKind.AcSmoe));
+        Assert.Equal(MoeKind.Xmoe, MoeKindNames.BaseOf(MoeKind.AcXmoe));
+        Assert.Equal(MoeKind.Xmoe, MoeKindNames.BaseOf(MoeKind.Xmoe));
+    }
+
+    [Fact]
+    public void LayerRejectsKindNone() =>
+        Assert.Throws<ArgumentException>(() => new MoeFeedForward(8, MoeKind.None, Valid));
+}
