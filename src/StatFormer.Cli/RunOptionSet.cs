@@ -18,6 +18,13 @@ public sealed class RunOptionSet
     public Option<int> DataSeed { get; } = new("--data-seed") { Description = "Seed of the synthetic corpus generator.", DefaultValueFactory = _ => Defaults.DataSeed };
     public Option<string> Estimator { get; } = Choice("--estimator", "Elliptical metric estimator: causal (prefix mean, no look-ahead) or sequence (authors' whole-sequence mean; leaks future tokens).", "causal", "causal", "sequence");
     public Option<bool> Unscaled { get; } = new("--unscaled") { Description = "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does." };
+    public Option<int> Experts { get; } = new("--experts") { Description = "MoE: experts per MoE layer.", DefaultValueFactory = _ => Defaults.Experts };
+    public Option<int> TopK { get; } = new("--top-k") { Description = "MoE: experts per token (1 = Switch-style, 2 = default); gate weights are the softmax over the selected logits.", DefaultValueFactory = _ => Defaults.TopK };
+    public Option<int> MoeEvery { get; } = new("--moe-every") { Description = "MoE: 1 = an MoE layer in every block (Switch), 2 = every other block with dense FFNs between (GLaM).", DefaultValueFactory = _ => Defaults.MoeEvery };
+    public Option<double> BalanceWeight { get; } = new("--balance-weight") { Description = "MoE: weight of the Switch load-balancing loss added to the training loss (summed over MoE layers).", DefaultValueFactory = _ => Defaults.BalanceWeight };
+    public Option<double> CapacityFactor { get; } = new("--capacity-factor") { Description = "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited.", DefaultValueFactory = _ => Defaults.CapacityFactor };
+    public Option<int> AcBaseLayers { get; } = new("--ac-base-layers") { Description = "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing).", DefaultValueFactory = _ => Defaults.AcBaseLayers };
+    public Option<bool> AcMixTopK { get; } = new("--ac-mix-topk") { Description = "AC routers: mix the previous top-k clusters' feature weights by their gate scores instead of using the top-1 cluster's." };
     public Option<int> Layers { get; } = new("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => Defaults.Layers };
     public Option<int> DModel { get; } = new("--d-model") { Description = "Model width.", DefaultValueFactory = _ => Defaults.DModel };
     public Option<int> Heads { get; } = new("--heads") { Description = "Attention heads (must divide --d-model).", DefaultValueFactory = _ => Defaults.Heads };
@@ -43,7 +50,8 @@ public sealed class RunOptionSet
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Data, Tokenizer, MinCount, MaxVocab, DataSeed, Estimator, Unscaled, Layers, DModel, Heads, SeqLen, Dropout,
+        foreach (var option in new Option[] { Data, Tokenizer, MinCount, MaxVocab, DataSeed, Estimator, Unscaled,
+                     Experts, TopK, MoeEvery, BalanceWeight, CapacityFactor, AcBaseLayers, AcMixTopK, Layers, DModel, Heads, SeqLen, Dropout,
                      BatchSize, Steps, LearningRate, Warmup, WeightDecay, GradClip, EvalEvery, Patience, ValidTokens, EvalTokens, Stride,
                      AttackRates, AttackMode, AttackUnit, AttackSeed, Resume, Json })
             command.Options.Add(option);
@@ -60,6 +68,8 @@ public sealed class RunOptionSet
             Data = Get(Data, b.Data), Tokenizer = Get(Tokenizer, b.Tokenizer), MinCount = Get(MinCount, b.MinCount),
             MaxVocab = GetNullable(MaxVocab, b.MaxVocab), DataSeed = Get(DataSeed, b.DataSeed),
             Estimator = result.GetResult(Estimator) is { Implicit: false } ? ParseEstimator(result.GetValue(Estimator)!) : b.Estimator, EllipticalUnscaled = Get(Unscaled, b.EllipticalUnscaled),
+            Experts = Get(Experts, b.Experts), TopK = Get(TopK, b.TopK), MoeEvery = Get(MoeEvery, b.MoeEvery), BalanceWeight = Get(BalanceWeight, b.BalanceWeight),
+            CapacityFactor = Get(CapacityFactor, b.CapacityFactor), AcBaseLayers = Get(AcBaseLayers, b.AcBaseLayers), AcMixTopK = Get(AcMixTopK, b.AcMixTopK),
             Layers = Get(Layers, b.Layers), DModel = Get(DModel, b.DModel), Heads = Get(Heads, b.Heads), SeqLen = Get(SeqLen, b.SeqLen),
             Dropout = Get(Dropout, b.Dropout), BatchSize = Get(BatchSize, b.BatchSize), Steps = Get(Steps, b.Steps),
             LearningRate = Get(LearningRate, b.LearningRate), WarmupSteps = Get(Warmup, b.WarmupSteps), WeightDecay = Get(WeightDecay, b.WeightDecay),
@@ -125,5 +135,11 @@ public sealed class RunOptionSet
         Require(o.ValidTokens is 0 or >= 2, $"--valid-tokens must be 0 (all) or at least 2 (got {o.ValidTokens})");
         Require(o.Stride is null || (o.Stride >= 1 && o.Stride <= o.SeqLen), $"--stride must be between 1 and --seq-len ({o.SeqLen})");
         Require(o.Patience is null or >= 1, $"--patience must be at least 1 (got {o.Patience})");
+        Require(o.Experts >= 1, $"--experts must be at least 1 (got {o.Experts})");
+        Require(o.TopK >= 1 && o.TopK <= o.Experts, $"--top-k ({o.TopK}) must be between 1 and --experts ({o.Experts})");
+        Require(o.MoeEvery is 1 or 2, $"--moe-every must be 1 (every block) or 2 (every other block) (got {o.MoeEvery})");
+        Require(o.BalanceWeight >= 0 && double.IsFinite(o.BalanceWeight), $"--balance-weight must be a finite number ≥ 0 (got {o.BalanceWeight})");
+        Require(o.CapacityFactor >= 0 && double.IsFinite(o.CapacityFactor), $"--capacity-factor must be 0 (unlimited) or positive (got {o.CapacityFactor})");
+        Require(o.AcBaseLayers >= 1, $"--ac-base-layers must be at least 1 (got {o.AcBaseLayers}): the first MoE layer has no previous MoE layer to cluster on");
     }
 }

@@ -1,15 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
-using StatFormer.Attention;
 using StatFormer.Experiments;
 
 namespace StatFormer.Cli.Commands;
 
-/// <summary>`statformer compare`: softmax vs elliptical on equal footing across seeds.</summary>
+/// <summary>`statformer compare`: model variants (softmax vs elliptical, SMoE vs AC-SMoE, …) on equal footing across seeds.</summary>
 public static class CompareCommand
 {
     public static Command Build() => Create("compare",
-        "Train every attention variant on the same data, budget and attack draw across seeds; print mean ± std and write summary.json, report.md and plots to --out.",
+        "Train every model variant on the same data, budget and attack draw across seeds; print mean ± std and write summary.json, report.md and plots to --out.",
         defaultSeeds: 3, defaultOut: "runs/compare", baseline: null);
 
     /// <summary>A comparison command; `demo` is the same command with other defaults (<paramref name="baseline"/>).</summary>
@@ -19,14 +18,20 @@ public static class CompareCommand
         var shared = new RunOptionSet();
         shared.AddTo(command);
         var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …, N−1).", DefaultValueFactory = _ => defaultSeeds };
-        var attentions = new Option<string>("--attention") { Description = "Comma-separated variants to compare: softmax, elliptical.", DefaultValueFactory = _ => "softmax,elliptical" };
+        var attentions = new Option<string>("--variants", "--attention")
+        {
+            Description = "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe).",
+            DefaultValueFactory = _ => "softmax,elliptical",
+        };
+        var targetPpl = new Option<double?>("--target-ppl") { Description = "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)." };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => defaultOut };
         command.Options.Add(seeds);
         command.Options.Add(attentions);
+        command.Options.Add(targetPpl);
         command.Options.Add(outDir);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
-            var options = Read(result, shared, seeds, attentions, outDir, baseline);
+            var options = Read(result, shared, seeds, attentions, outDir, baseline) with { TargetValidPpl = result.GetValue(targetPpl) };
             return Execute(options, result.GetValue(shared.Json), cancellationToken);
         }));
         return command;
@@ -41,14 +46,11 @@ public static class CompareCommand
         {
             Run = run,
             Seeds = Enumerable.Range(0, seedCount).ToList(),
-            Attentions = ParseAttentions(result.GetValue(attentions)!),
+            Variants = ModelVariant.ParseList(result.GetValue(attentions)!),
             OutDir = result.GetValue(outDir)!,
             Resume = run.Resume,
         };
     }
-
-    internal static IReadOnlyList<AttentionKind> ParseAttentions(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(RunOptionSet.ParseAttention).Distinct().ToList();
 
     private static int Execute(ComparisonOptions options, bool json, CancellationToken cancellationToken = default)
     {
@@ -61,6 +63,8 @@ public static class CompareCommand
         }
         var (header, rows) = ComparisonExperiment.Table(summary);
         Output.Table($"compare: {summary.Data} ({summary.Tokenizer}), {summary.Seeds.Count} seed(s), perplexity mean ± std", header, rows);
+        if (ComparisonExperiment.RoutingTable(summary) is { } routing)
+            Output.Table("routing diagnostics (mean over MoE layers, mean ± std over seeds)", routing.Header, routing.Rows);
         Output.Line(string.Create(CultureInfo.InvariantCulture, $"report: {Path.GetFullPath(summary.Report)}"));
         Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.OutDir, p))))}");
         return 0;

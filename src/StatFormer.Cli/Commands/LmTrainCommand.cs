@@ -13,9 +13,12 @@ public static class LmTrainCommand
         var shared = new RunOptionSet();
         shared.AddTo(command);
         var attention = RunOptionSet.Choice("--attention", "Self-attention.", "softmax", "softmax", "elliptical");
+        var moe = RunOptionSet.Choice("--moe", "Feed-forward layers: dense (none) or Mixture of Experts with a linear (smoe), cosine (xmoe) or Adaptive Clustering router over either (ac-smoe, ac-xmoe).",
+            "none", StatFormer.Moe.MoeKindNames.All.ToArray());
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batches and dropout.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "runs/lm" };
         command.Options.Add(attention);
+        command.Options.Add(moe);
         command.Options.Add(seed);
         command.Options.Add(outDir);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
@@ -23,24 +26,25 @@ public static class LmTrainCommand
             var options = shared.Read(result) with
             {
                 Attention = RunOptionSet.ParseAttention(result.GetValue(attention)!),
+                Moe = StatFormer.Moe.MoeKindNames.Parse(result.GetValue(moe)!),
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir)!,
             };
             var json = result.GetValue(shared.Json);
             var view = new TrainingProgressView();
-            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{options.Attention.ToString().ToLowerInvariant()} seed {options.Seed}"),
+            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{new ModelVariant(options.Attention, options.Moe).Name} seed {options.Seed}"),
                 cancellationToken: cancellationToken));
             if (json)
             {
                 Output.Json(summary);
                 return 0;
             }
-            var header = new List<string> { "attention", "params", "steps", "valid ppl", "test ppl" };
+            var header = new List<string> { "variant", "params", "steps", "valid ppl", "test ppl" };
             header.AddRange(summary.AttackedTestPpl.Keys.Select(k => $"attacked {k}"));
             header.Add("tokens/s");
             var row = new List<string>
             {
-                summary.Attention, summary.Params.ToString("N0", CultureInfo.InvariantCulture), summary.Steps.ToString(CultureInfo.InvariantCulture),
+                summary.VariantName, summary.Params.ToString("N0", CultureInfo.InvariantCulture), summary.Steps.ToString(CultureInfo.InvariantCulture),
                 F(summary.ValidPpl), F(summary.TestPpl),
             };
             row.AddRange(summary.AttackedTestPpl.Values.Select(F));

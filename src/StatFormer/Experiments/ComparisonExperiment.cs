@@ -1,14 +1,16 @@
 using System.Globalization;
-using StatFormer.Attention;
+using StatFormer.Analysis;
+using StatFormer.Moe;
 using StatFormer.Reporting;
 using StatFormer.Training;
 
 namespace StatFormer.Experiments;
 
 /// <summary>
-/// Trains every attention variant for every seed on equal footing (one dataset, one evaluation set,
-/// one attack draw), then writes summary.json, report.md and the plots: learning curves, perplexity
-/// against attack rate, the elliptical metric per layer and representation collapse per layer.
+/// Trains every model variant (attention × feed-forward router) for every seed on equal footing (one
+/// dataset, one evaluation set, one attack draw), then writes summary.json, report.md and the plots:
+/// learning curves, perplexity against attack rate, the elliptical metric per layer, representation
+/// collapse per layer and, for MoE variants, expert load per layer and routing against the latent topic.
 /// </summary>
 public static class ComparisonExperiment
 {
@@ -20,7 +22,8 @@ public static class ComparisonExperiment
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         if (options.Seeds.Count == 0) throw new UserInputException("--seeds must name at least one seed");
-        if (options.Attentions.Count == 0) throw new UserInputException("--attention must name at least one variant");
+        if (options.Variants.Count == 0) throw new UserInputException("--variants must name at least one model variant");
+        if (options.TargetValidPpl is { } target && !(target > 1)) throw new UserInputException($"--target-ppl must be greater than 1 (got {target})");
         var shared = options.Run;
         var data = LmDataset.Load(shared.Data, shared.Tokenizer, shared.MinCount, shared.MaxVocab, shared.DataSeed);
         var sets = EvaluationSets.Build(data, shared);
@@ -28,13 +31,13 @@ public static class ComparisonExperiment
         var runs = new List<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)>();
         foreach (var seed in options.Seeds)
         {
-            foreach (var attention in options.Attentions)
+            foreach (var variant in options.Variants)
             {
-                var label = $"{LmExperiment.Name(attention)} seed {seed}";
+                var label = $"{variant.Name} seed {seed}";
                 var runOptions = shared with
                 {
-                    Attention = attention, Seed = seed, Resume = options.Resume,
-                    OutDir = Path.Combine(options.OutDir, $"{LmExperiment.Name(attention)}-seed{seed}"),
+                    Attention = variant.Attention, Moe = variant.Moe, Seed = seed, Resume = options.Resume,
+                    OutDir = Path.Combine(options.OutDir, RunFolder(variant.Name, seed)),
                 };
                 var summaryPath = Path.Combine(runOptions.OutDir, LmExperiment.SummaryFileName);
                 if (options.Resume && File.Exists(summaryPath) && IsFinished(runOptions, data, summaryPath))
@@ -49,12 +52,13 @@ public static class ComparisonExperiment
             }
         }
 
-        var variants = options.Attentions.Select(a => Aggregate(LmExperiment.Name(a), runs.Select(r => r.Summary).Where(s => s.Attention == LmExperiment.Name(a)).ToList())).ToList();
+        var targetPpl = options.TargetValidPpl ?? runs.Max(r => BestValidPpl(r.History));
+        var variants = options.Variants.Select(v => Aggregate(v.Name, runs.Where(r => r.Summary.VariantName == v.Name).ToList(), targetPpl)).ToList();
         var plots = WritePlots(options, runs, sets);
         var summaryOut = new ComparisonSummary(
             data.Corpus.Name, data.Tokenizer.Kind, data.Tokenizer.VocabSize, options.Seeds,
             sets.Attacked.Select(a => a.Rate).ToList(), sets.Attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
-            LmExperiment.Name(shared.AttackMode), runs[0].Summary.EvalTokens, variants, runs.Select(r => r.Summary).ToList(),
+            LmExperiment.Name(shared.AttackMode), runs[0].Summary.EvalTokens, targetPpl, variants, runs.Select(r => r.Summary).ToList(),
             Path.Combine(options.OutDir, ReportFileName), plots);
         WriteReport(options, summaryOut, data);
         JsonOutput.WriteFile(Path.Combine(options.OutDir, LmExperiment.SummaryFileName), summaryOut);
@@ -93,13 +97,44 @@ public static class ComparisonExperiment
         return new MeanStd(mean, std, list.Count);
     }
 
-    private static VariantAggregate Aggregate(string attention, IReadOnlyList<LmRunSummary> runs)
+    /// <summary>The run folder of a variant and seed ("ac-smoe-seed1").</summary>
+    public static string RunFolder(string variant, int seed) => $"{variant}-seed{seed}";
+
+    /// <summary>Lowest validation perplexity in a run's metrics (∞ if it never validated).</summary>
+    private static double BestValidPpl(IReadOnlyList<MetricRecord> history)
     {
+        var valid = history.Where(h => h.Split == MetricRecord.ValidSplit && double.IsFinite(h.Loss)).ToList();
+        return valid.Count == 0 ? double.PositiveInfinity : Math.Exp(valid.Min(h => h.Loss));
+    }
+
+    /// <summary>The first evaluated step whose validation perplexity is at most <paramref name="targetPpl"/>; null if none.</summary>
+    public static long? StepsToTarget(IReadOnlyList<MetricRecord> history, double targetPpl) =>
+        history.Where(h => h.Split == MetricRecord.ValidSplit && double.IsFinite(h.Loss) && Math.Exp(h.Loss) <= targetPpl * (1 + 1e-12))
+            .Select(h => (long?)h.Step).OrderBy(s => s).FirstOrDefault();
+
+    private static VariantAggregate Aggregate(string variant, IReadOnlyList<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)> group, double targetPpl)
+    {
+        var runs = group.Select(g => g.Summary).ToList();
         var attacked = runs[0].AttackedTestPpl.Keys.ToDictionary(k => k, k => Of(runs.Select(r => r.AttackedTestPpl[k])));
         var layers = runs.Min(r => r.RepresentationCollapse.Count);
         var collapse = Enumerable.Range(0, layers).Select(l => runs.Average(r => r.RepresentationCollapse[l])).ToList();
-        return new VariantAggregate(attention, runs[0].Params, Of(runs.Select(r => r.ValidPpl)), Of(runs.Select(r => r.TestPpl)),
-            attacked, Of(runs.Select(r => r.TokensPerSecond)), collapse, ContextRatios(runs));
+        var reached = group.Select(g => StepsToTarget(g.History, targetPpl)).OfType<long>().Select(s => (double)s).ToList();
+        return new VariantAggregate(variant, runs[0].Params, Of(runs.Select(r => r.ValidPpl)), Of(runs.Select(r => r.TestPpl)),
+            attacked, Of(runs.Select(r => r.TokensPerSecond)), collapse, ContextRatios(runs),
+            reached.Count > 0 ? Of(reached) : null, reached.Count, RoutingOf(runs));
+    }
+
+    private static RoutingAggregate? RoutingOf(IReadOnlyList<LmRunSummary> runs)
+    {
+        var routing = runs.Select(r => r.Routing).OfType<MoeDiagnostics>().ToList();
+        if (routing.Count == 0) return null;
+        MeanStd? Optional(Func<MoeDiagnostics, double?> pick)
+        {
+            var values = routing.Select(pick).OfType<double>().ToList();
+            return values.Count == routing.Count ? Of(values) : null;
+        }
+        return new RoutingAggregate(Of(routing.Select(r => r.MeanLoadCv)), Of(routing.Select(r => r.MeanEntropyNormalized)),
+            Of(routing.Select(r => r.MeanDispersionRatio)), Optional(r => r.MeanStability), Optional(r => r.MeanStabilityNmi), Optional(r => r.MeanTopicPurity), Optional(r => r.MeanTopicNmi));
     }
 
     /// <summary>Attacked/clean-context perplexity ratio per rate, over the runs that have one (word-aligned data only).</summary>
@@ -112,7 +147,7 @@ public static class ComparisonExperiment
     private static IReadOnlyList<string> WritePlots(ComparisonOptions options, IReadOnlyList<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)> runs, EvaluationSets sets)
     {
         var written = new List<string>();
-        var byVariant = runs.GroupBy(r => r.Summary.Attention).ToList();
+        var byVariant = runs.GroupBy(r => r.Summary.VariantName).ToList();
 
         // Validation loss against step, mean ± std over seeds at the steps every seed evaluated.
         var curves = new List<Series>();
@@ -163,6 +198,19 @@ public static class ComparisonExperiment
         }).Where(s => s.X.Count > 0).ToList();
         if (collapse.Count > 0)
             written.Add(Plot("representation_collapse.png", path => Plots.LineChart(path, "Representation collapse: mean pairwise cosine of token states", "layer", "mean cosine similarity", collapse)));
+
+        // MoE variants: expert load per layer and routing against the latent topic, of the first seed's run
+        // (expert ids are arbitrary per run, so averaging them over seeds would mean nothing).
+        foreach (var group in byVariant)
+        {
+            var first = group.First().Summary;
+            if (first.Routing is not { } routing) continue;
+            written.Add(Plot($"expert_load_{first.VariantName}.png", path => MoePlots.ExpertLoadHeatmap(path, routing,
+                $"{first.VariantName}: fraction of top-{first.Config.TopK} assignments per expert (seed {first.Seed})")));
+            if (routing.Layers[^1].TopicConfusion is not null)
+                written.Add(Plot($"topic_confusion_{first.VariantName}.png", path => MoePlots.TopicConfusionHeatmap(path, routing.Layers[^1],
+                    $"{first.VariantName}: last MoE layer's top-1 expert vs latent topic (seed {first.Seed})")));
+        }
         return written;
 
         string Plot(string fileName, Action<string> draw)
@@ -181,14 +229,41 @@ public static class ComparisonExperiment
     /// <summary>The comparison table (one row per variant), shared by the report and the CLI.</summary>
     public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) Table(ComparisonSummary summary)
     {
-        var header = new List<string> { "attention", "params", "valid ppl", "test ppl" };
+        var header = new List<string> { "variant", "params", "valid ppl", "test ppl" };
         header.AddRange(summary.AttackRates.Select(r => $"attacked {Key(r)}"));
+        header.Add(string.Create(CultureInfo.InvariantCulture, $"steps to ppl {summary.TargetValidPpl:F2}"));
         header.Add("tokens/s");
         var rows = summary.Variants.Select(v =>
         {
-            var row = new List<string> { v.Attention, v.Params.ToString("N0", CultureInfo.InvariantCulture), F(v.ValidPpl), F(v.TestPpl) };
+            var row = new List<string> { v.Variant, v.Params.ToString("N0", CultureInfo.InvariantCulture), F(v.ValidPpl), F(v.TestPpl) };
             row.AddRange(summary.AttackRates.Select(r => F(v.AttackedTestPpl[Key(r)])));
+            var runs = summary.Runs.Count(r => r.VariantName == v.Variant);
+            row.Add(v.StepsToTarget is { } steps
+                ? (v.StepsToTarget.N > 1 ? string.Create(CultureInfo.InvariantCulture, $"{steps.Mean:F0} ± {steps.Std:F0}") : steps.Mean.ToString("F0", CultureInfo.InvariantCulture))
+                  + (v.ReachedTarget < runs ? $" ({v.ReachedTarget}/{runs} reached)" : "")
+                : "not reached");
             row.Add(v.TokensPerSecond.Mean.ToString("F0", CultureInfo.InvariantCulture));
+            return (IReadOnlyList<string>)row;
+        }).ToList();
+        return (header, rows);
+    }
+
+    /// <summary>The routing-diagnostics table of the MoE variants; null when no variant has MoE layers.</summary>
+    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)? RoutingTable(ComparisonSummary summary)
+    {
+        var moe = summary.Variants.Where(v => v.Routing is not null).ToList();
+        if (moe.Count == 0) return null;
+        var withTopics = moe.All(v => v.Routing!.TopicNmi is not null);
+        var header = new List<string> { "variant", "load CV", "router entropy / log E", "dispersion within/total", "top-1 stability (Rand)", "top-1 stability (NMI)" };
+        if (withTopics) header.AddRange(new[] { "topic purity", "topic NMI" });
+        string G(MeanStd? m) => m is null ? "-" : m.N > 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{m.Mean:F3} ± {m.Std:F3}")
+            : string.Create(CultureInfo.InvariantCulture, $"{m.Mean:F3}");
+        var rows = moe.Select(v =>
+        {
+            var r = v.Routing!;
+            var row = new List<string> { v.Variant, G(r.LoadCv), G(r.RouterEntropyNormalized), G(r.DispersionRatio), G(r.Stability), G(r.StabilityNmi) };
+            if (withTopics) row.AddRange(new[] { G(r.TopicPurity), G(r.TopicNmi) });
             return (IReadOnlyList<string>)row;
         }).ToList();
         return (header, rows);
@@ -197,16 +272,34 @@ public static class ComparisonExperiment
     private static void WriteReport(ComparisonOptions options, ComparisonSummary summary, LmDataset data)
     {
         var run = options.Run;
-        var report = new MarkdownReport($"StatFormer comparison: {string.Join(" vs ", summary.Variants.Select(v => v.Attention))} on {summary.Data}");
+        var report = new MarkdownReport($"StatFormer comparison: {string.Join(" vs ", summary.Variants.Select(v => v.Variant))} on {summary.Data}");
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Layers} layers, d_model {run.DModel}, {run.Heads} heads, " +
             $"context {run.SeqLen}, batch {run.BatchSize}, {run.Steps} steps, lr {run.LearningRate}, dropout {run.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
             $"Every variant uses the same data, optimiser, step budget, evaluation windows ({summary.EvalTokens} test tokens) and the same word-swap draw " +
             $"({summary.AttackMode}, per {LmExperiment.Name(run.AttackUnit)}, attack seed {run.AttackSeed}). Elliptical estimator: {LmExperiment.Name(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
+        if (options.Variants.Any(v => v.Moe != MoeKind.None))
+            report.Paragraph(string.Create(CultureInfo.InvariantCulture,
+                $"Mixture of Experts: {run.Experts} experts, top-{run.TopK}, MoE layers {(run.MoeEvery == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +
+                $"each expert's hidden width chosen so a token's active FFN parameters equal the dense FFN's, load-balancing weight {run.BalanceWeight}, " +
+                $"{(run.CapacityFactor > 0 ? $"capacity factor {run.CapacityFactor}" : "no capacity limit")}; AC variants use the base router on the first {run.AcBaseLayers} MoE layer(s)."));
         if (data.SyntheticCorpus is not null) report.Paragraph(data.SyntheticCorpus.Description);
         report.Heading("Results (mean ± std over seeds)");
         var (header, rows) = Table(summary);
         report.Table(header, rows);
+        report.Paragraph(FormattableString.Invariant($"Convergence: steps until the validation perplexity first reached {summary.TargetValidPpl:F2} ") +
+            (options.TargetValidPpl is null ? "(the worst run's best validation perplexity, so every run reaches it)" : "(--target-ppl)") +
+            FormattableString.Invariant($", at the validation points (every {run.EvalEvery} steps)."));
+        if (RoutingTable(summary) is { } routingTable)
+        {
+            var (routingHeader, routingRows) = routingTable;
+            report.Heading("Routing diagnostics (test windows, mean over MoE layers, mean ± std over seeds)");
+            report.Paragraph("Load CV: coefficient of variation of the experts' share of assignments (0 = balanced). Router entropy: of the " +
+                "softmax over all experts, divided by log E. Dispersion: within-expert / total squared spread of the tokens in the space " +
+                "the router scores in, tokens grouped by top-1 expert (lower = tighter clusters). Stability: Rand index and NMI between the top-1 " +
+                "partitions of consecutive MoE layers (expert ids differ between layers; two unrelated uniform partitions already have Rand ≈ 1 − 2/E). Topic purity / NMI (synthetic data): agreement of the top-1 expert with the generator's latent topic.");
+            report.Table(routingHeader, routingRows);
+        }
         report.Paragraph("Effective word-swap rates (fraction of all test words replaced; every non-empty line or paragraph gets at least one swap): " +
             string.Join(", ", summary.AttackEffectiveRate.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} → {kv.Value:P2}"))) + ".");
         if (summary.Variants.All(v => v.ContextAttackRatio.Count > 0))
@@ -215,20 +308,20 @@ public static class ComparisonExperiment
                 "context divided by the same with the clean context — the damage done to the remaining predictions, without rewarding the " +
                 "cheap <unk> targets the swaps create. 1 = no damage.");
             var rates = summary.Variants[0].ContextAttackRatio.Keys.ToList();
-            report.Table(new[] { "attention" }.Concat(rates.Select(r => $"ratio at {r}")).ToList(),
-                summary.Variants.Select(v => (IReadOnlyList<string>)new[] { v.Attention }.Concat(rates.Select(r =>
+            report.Table(new[] { "variant" }.Concat(rates.Select(r => $"ratio at {r}")).ToList(),
+                summary.Variants.Select(v => (IReadOnlyList<string>)new[] { v.Variant }.Concat(rates.Select(r =>
                     string.Create(CultureInfo.InvariantCulture, $"{v.ContextAttackRatio[r].Mean:F4} ± {v.ContextAttackRatio[r].Std:F4}"))).ToList()));
         }
         report.Heading("Plots");
         foreach (var plot in summary.Plots) report.Image(plot, plot);
         report.Heading("Runs");
-        report.Table(new[] { "attention", "seed", "steps", "best step", "valid ppl", "test ppl", "tokens/s", "folder" },
+        report.Table(new[] { "variant", "seed", "steps", "best step", "valid ppl", "test ppl", "tokens/s", "folder" },
             summary.Runs.Select(r => (IReadOnlyList<string>)new[]
             {
-                r.Attention, r.Seed.ToString(CultureInfo.InvariantCulture), r.Steps.ToString(CultureInfo.InvariantCulture),
+                r.VariantName, r.Seed.ToString(CultureInfo.InvariantCulture), r.Steps.ToString(CultureInfo.InvariantCulture),
                 r.BestStep?.ToString(CultureInfo.InvariantCulture) ?? "-", r.ValidPpl.ToString("F2", CultureInfo.InvariantCulture),
                 r.TestPpl.ToString("F2", CultureInfo.InvariantCulture), r.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture),
-                $"{r.Attention}-seed{r.Seed}/",
+                RunFolder(r.VariantName, r.Seed) + "/",
             }));
         report.Save(Path.Combine(options.OutDir, ReportFileName));
     }

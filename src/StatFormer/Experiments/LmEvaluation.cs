@@ -2,6 +2,7 @@ using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Evaluation;
 using StatFormer.Models;
+using StatFormer.Moe;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,48 @@ public static class LmEvaluation
                     PerplexityEvaluator.Evaluate(model, sets.Test, seqLen, batchSize, stride, unchanged).Perplexity);
         }
         var (collapse, metric) = Diagnostics(model, sets.Test);
-        return new LmEvaluationResult(valid.Perplexity, test.Perplexity, attacked, effective, test.TokensScored, collapse, metric, context);
+        var routing = Routing(model, sets.Test, sets.TestTopics, sets.TopicCount, batchSize);
+        return new LmEvaluationResult(valid.Perplexity, test.Perplexity, attacked, effective, test.TokensScored, collapse, metric, context, routing);
+    }
+
+    /// <summary>Test windows (at most) the routing diagnostics are computed on.</summary>
+    public const int RoutingWindows = 64;
+
+    /// <summary>
+    /// Routing diagnostics of an MoE model over the first test windows, in eval mode and in batches of
+    /// <paramref name="batchSize"/> windows (the AC router's statistics are per batch, as in training):
+    /// expert load, router entropy, dispersion in the routing space, stability between consecutive MoE
+    /// layers and, with <paramref name="topics"/> (synthetic data), agreement of routing with the latent topic.
+    /// Null for a dense model.
+    /// </summary>
+    public static MoeDiagnostics? Routing(TransformerLm model, long[] tokens, int[]? topics, int topicCount, int batchSize)
+    {
+        if (model.Config.Moe == MoeKind.None) return null;
+        var seqLen = model.Config.SeqLen;
+        var windows = (int)Math.Min(RoutingWindows, tokens.Length / seqLen);
+        if (windows == 0) return null;
+        var accumulator = new MoeDiagnosticsAccumulator(model.Config.MoeLayers.Count, model.Config.Experts, topics is null ? 0 : topicCount);
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            for (var start = 0; start < windows; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                var count = Math.Min(batchSize, windows - start);
+                var range = (start * seqLen)..((start + count) * seqLen);
+                var ids = torch.tensor(tokens[range]).reshape(count, seqLen);
+                var routing = new List<MoeLayerRouting>();
+                model.Forward(ids, null, routing);
+                accumulator.AddBatch(routing.Select(r => (r.TopIndices, r.RouterLogits, r.RoutingFeatures)).ToList(), topics?[range]);
+            }
+            return accumulator.Result();
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
     }
 
     /// <summary>

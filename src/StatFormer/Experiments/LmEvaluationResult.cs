@@ -1,6 +1,8 @@
+using StatFormer.Analysis;
+
 namespace StatFormer.Experiments;
 
-/// <summary>Clean and attacked perplexities of a model plus its representation diagnostics.</summary>
+/// <summary>Clean and attacked perplexities of a model plus its representation and (MoE models) routing diagnostics.</summary>
 public sealed record LmEvaluationResult(
     double ValidPpl,
     double TestPpl,
@@ -9,7 +11,8 @@ public sealed record LmEvaluationResult(
     long EvalTokens,
     IReadOnlyList<double> RepresentationCollapse,
     IReadOnlyDictionary<string, double[]> EllipticalMetric,
-    IReadOnlyDictionary<string, ContextAttackPpl> ContextAttack);
+    IReadOnlyDictionary<string, ContextAttackPpl> ContextAttack,
+    MoeDiagnostics? Routing = null);
 
 /// <summary>
 /// Perplexity at the targets the attack did not touch, with the attacked context and with the clean one: the damage a corrupted

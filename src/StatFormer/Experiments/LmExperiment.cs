@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StatFormer.Data;
 using StatFormer.Evaluation;
 using StatFormer.Models;
+using StatFormer.Moe;
 using StatFormer.Reporting;
 using StatFormer.Training;
 using TorchSharp;
@@ -25,6 +26,9 @@ public static class LmExperiment
             VocabSize = vocabSize, Layers = options.Layers, DModel = options.DModel, Heads = options.Heads,
             SeqLen = options.SeqLen, Dropout = options.Dropout, Attention = options.Attention,
             Estimator = options.Estimator, EllipticalUnscaled = options.EllipticalUnscaled,
+            Moe = options.Moe, Experts = options.Experts, TopK = options.TopK, MoeEvery = options.MoeEvery,
+            BalanceWeight = options.BalanceWeight, CapacityFactor = options.CapacityFactor,
+            AcBaseLayers = options.AcBaseLayers, AcMixTopK = options.AcMixTopK,
         };
         try
         {
@@ -78,6 +82,7 @@ public static class LmExperiment
 
         var summary = new LmRunSummary
         {
+            Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = MoeKindNames.ToCli(config.Moe),
             Attention = Name(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? Name(config.Estimator) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
@@ -86,11 +91,11 @@ public static class LmExperiment
             AttackMode = Name(options.AttackMode), AttackUnit = Name(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
-            RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric,
+            RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric, Routing = evaluation.Routing,
             WallSeconds = clock.Elapsed.TotalSeconds, Config = config,
         };
         JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
-        PlotLearningCurve(Path.Combine(options.OutDir, LearningCurveFileName), summary.Attention, training.History);
+        PlotLearningCurve(Path.Combine(options.OutDir, LearningCurveFileName), summary.VariantName, training.History);
         return (summary, training);
     }
 

@@ -1,4 +1,5 @@
 using StatFormer.Attention;
+using StatFormer.Moe;
 using StatFormer.Robustness;
 
 namespace StatFormer.Experiments;
@@ -22,6 +23,19 @@ public sealed record LmRunOptions
     public int Heads { get; init; } = 4;
     public int SeqLen { get; init; } = 128;
     public double Dropout { get; init; } = 0.1;
+
+    /// <summary>Mixture-of-Experts router for the MoE layers; None = dense feed-forward layers.</summary>
+    public MoeKind Moe { get; init; } = MoeKind.None;
+    public int Experts { get; init; } = 8;
+    public int TopK { get; init; } = 2;
+    /// <summary>1: MoE in every block (Switch); 2: every other block (GLaM).</summary>
+    public int MoeEvery { get; init; } = 1;
+    public double BalanceWeight { get; init; } = 0.01;
+    /// <summary>0: no capacity limit (no token dropped).</summary>
+    public double CapacityFactor { get; init; }
+    /// <summary>The first MoE layers that use the base router before AC layers start.</summary>
+    public int AcBaseLayers { get; init; } = 1;
+    public bool AcMixTopK { get; init; }
 
     public int BatchSize { get; init; } = 16;
     public int Steps { get; init; } = 1000;

@@ -1,3 +1,4 @@
+using StatFormer.Analysis;
 using StatFormer.Models;
 
 namespace StatFormer.Experiments;
@@ -5,7 +6,11 @@ namespace StatFormer.Experiments;
 /// <summary>The result of one language-model run, written as summary.json in its output folder.</summary>
 public sealed record LmRunSummary
 {
+    /// <summary>The model variant's name ("softmax", "ac-smoe", "elliptical+xmoe", …); the comparison groups runs by it.</summary>
+    public string Variant { get; init; } = "";
     public required string Attention { get; init; }
+    /// <summary>The MoE router ("none" for dense feed-forward layers).</summary>
+    public string Moe { get; init; } = "none";
     public required string Estimator { get; init; }
     public required string Data { get; init; }
     public required string Tokenizer { get; init; }
@@ -33,6 +38,12 @@ public sealed record LmRunSummary
     public required IReadOnlyList<double> RepresentationCollapse { get; init; }
     /// <summary>Per elliptical layer, the mean metric m over test windows, flattened head-major (h·D + d); empty for softmax models.</summary>
     public required IReadOnlyDictionary<string, double[]> EllipticalMetric { get; init; }
+    /// <summary>MoE models: routing diagnostics on the test windows (load, entropy, dispersion, stability, topic agreement); null for dense models.</summary>
+    public MoeDiagnostics? Routing { get; init; }
     public required double WallSeconds { get; init; }
     public required LmConfig Config { get; init; }
+
+    /// <summary>The variant name; summaries written before MoE existed have none and are named by their attention.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string VariantName => string.IsNullOrEmpty(Variant) ? Attention : Variant;
 }

@@ -1,6 +1,8 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using StatFormer.Attention;
+using StatFormer.Moe;
+using StatFormer.Training;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -8,10 +10,11 @@ namespace StatFormer.Models;
 
 /// <summary>
 /// A decoder-only Transformer language model in the nanoGPT mould: token + learned position embeddings,
-/// pre-LN blocks with causal self-attention (softmax or elliptical), a final LayerNorm and an output layer
-/// tied to the token embedding. Maps int64 ids [B,T] to logits [B,T,V].
+/// pre-LN blocks with causal self-attention (softmax or elliptical) and dense or Mixture-of-Experts
+/// feed-forward layers (Switch or GLaM layout; SMoE, XMoE or AC routers), a final LayerNorm and an
+/// output layer tied to the token embedding. Maps int64 ids [B,T] to logits [B,T,V].
 /// </summary>
-public sealed class TransformerLm : Module<Tensor, Tensor>
+public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
 {
     private readonly Embedding tokenEmbedding;
     private readonly Embedding positionEmbedding;
@@ -27,14 +30,17 @@ public sealed class TransformerLm : Module<Tensor, Tensor>
         positionEmbedding = Embedding(config.SeqLen, config.DModel);
         embeddingDropout = Dropout(config.Dropout);
         var elliptical = config.EffectiveEllipticalLayers.ToHashSet();
+        var moeKinds = config.MoeLayers.Zip(config.MoeLayerKinds).ToDictionary(x => x.First, x => x.Second);
+        var moeOptions = config.Moe == MoeKind.None ? null : config.ToMoeOptions();
         blocks = new ModuleList<TransformerBlock>();
         for (var layer = 0; layer < config.Layers; layer++)
         {
             SelfAttention attention = elliptical.Contains(layer)
                 ? new EllipticalSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true, config.Estimator, config.EllipticalUnscaled)
                 : new SoftmaxSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true);
-            var ffn = new FeedForward(config.DModel, config.FfnMultiplier * config.DModel, config.Dropout);
-            blocks.Add(new TransformerBlock(config.DModel, attention, ffn, config.Dropout, $"block{layer}"));
+            blocks.Add(moeKinds.TryGetValue(layer, out var kind)
+                ? new TransformerBlock(config.DModel, attention, new MoeFeedForward(config.DModel, kind, moeOptions!), config.Dropout, $"block{layer}")
+                : new TransformerBlock(config.DModel, attention, new FeedForward(config.DModel, config.FfnMultiplier * config.DModel, config.Dropout), config.Dropout, $"block{layer}"));
         }
         finalNorm = LayerNorm(config.DModel);
         RegisterComponents();
@@ -52,24 +58,49 @@ public sealed class TransformerLm : Module<Tensor, Tensor>
 
     /// <summary>
     /// The forward pass; when <paramref name="hiddenStates"/> is given, each block's output [B,T,C]
-    /// (detached) is appended to it, for representation-collapse diagnostics.
+    /// (detached) is appended to it, for representation-collapse diagnostics; when
+    /// <paramref name="routing"/> is given, each MoE layer's routing (detached), for routing diagnostics.
     /// </summary>
-    public Tensor Forward(Tensor ids, List<Tensor>? hiddenStates)
+    public Tensor Forward(Tensor ids, List<Tensor>? hiddenStates, List<MoeLayerRouting>? routing = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Run(ids, hiddenStates, routing, withAuxiliaryLoss: false).Logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits and the load-balancing loss: <see cref="LmConfig.BalanceWeight"/> × the sum over MoE layers (null for a dense model).</summary>
+    public (Tensor Logits, Tensor? AuxiliaryLoss) ForwardWithAuxiliaryLoss(Tensor ids)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (logits, aux) = Run(ids, null, null, withAuxiliaryLoss: true);
+        return (logits.MoveToOuterDisposeScope(), aux?.MoveToOuterDisposeScope());
+    }
+
+    private (Tensor Logits, Tensor? AuxiliaryLoss) Run(Tensor ids, List<Tensor>? hiddenStates, List<MoeLayerRouting>? routing, bool withAuxiliaryLoss)
     {
         var t = ids.shape[1];
         if (t > Config.SeqLen)
             throw new ArgumentException($"input has {t} positions but the model's context (--seq-len) is {Config.SeqLen}");
-        using var scope = torch.NewDisposeScope();
         var positions = torch.arange(t, dtype: ScalarType.Int64, device: ids.device);
         var x = embeddingDropout.forward(tokenEmbedding.forward(ids) + positionEmbedding.forward(positions));
         Tensor? values = null;
+        RoutingState? lastRouting = null;
+        Tensor? balance = null;
         foreach (var block in blocks)
         {
-            (x, values) = block.forward(x, values);
+            var output = block.forward(x, values, previousRouting: lastRouting);
+            (x, values) = (output.Output, output.Values);
+            if (output.Moe is { } moe)
+            {
+                // Dense blocks between MoE layers (GLaM) pass the last MoE routing through unchanged.
+                lastRouting = moe.Routing;
+                if (withAuxiliaryLoss) balance = balance is null ? moe.BalanceLoss : balance + moe.BalanceLoss;
+                routing?.Add(new MoeLayerRouting(moe.Routing.TopIndices.detach().MoveToOuterDisposeScope(),
+                    moe.RouterLogits.detach().MoveToOuterDisposeScope(), moe.RoutingFeatures.detach().MoveToOuterDisposeScope()));
+            }
             if (hiddenStates is not null) hiddenStates.Add(x.detach().MoveToOuterDisposeScope());
         }
         var logits = finalNorm.forward(x).matmul(tokenEmbedding.weight!.t());
-        return logits.MoveToOuterDisposeScope();
+        return (logits, balance is null ? null : balance * Config.BalanceWeight);
     }
 
     /// <summary>GPT-2 initialisation: N(0, 0.02) everywhere, residual projections scaled by 1/√(2L) so the residual stream's variance does not grow with depth.</summary>
@@ -85,7 +116,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>
         foreach (var block in blocks)
         {
             nn.init.normal_(block.Attention.OutputProjection.weight!, 0.0, residualStd);
-            nn.init.normal_(block.FeedForward.OutputProjection.weight!, 0.0, residualStd);
+            nn.init.normal_(block.FeedForwardOutputWeight, 0.0, residualStd);
         }
     }
 }

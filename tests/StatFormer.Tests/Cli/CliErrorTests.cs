@@ -109,7 +109,7 @@ public sealed class CliErrorTests : IDisposable
 
     [Fact]
     public void CompareUnknownAttention() =>
-        AssertOneLineError(Run(["compare", "--attention", "softmax,foo", "--out", _dir.File("cmp"), .. Tiny()]), "--attention", "'foo'");
+        AssertOneLineError(Run(["compare", "--attention", "softmax,foo", "--out", _dir.File("cmp"), .. Tiny()]), "--variants", "'foo'");
 
     [Fact]
     public void EvalCorruptCheckpoint()

@@ -23,7 +23,7 @@ public sealed class CompareCliTests : IDisposable
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         var root = summary.RootElement;
         var variants = root.GetProperty("variants").EnumerateArray().ToList();
-        Assert.Equal(new[] { "softmax", "elliptical" }, variants.Select(v => v.GetProperty("attention").GetString()).ToArray());
+        Assert.Equal(new[] { "softmax", "elliptical" }, variants.Select(v => v.GetProperty("variant").GetString()).ToArray());
         foreach (var v in variants)
         {
             var test = v.GetProperty("test_ppl");
@@ -46,7 +46,7 @@ public sealed class CompareCliTests : IDisposable
         foreach (var plot in plots) AssertPng(Path.Combine(outDir, plot));
 
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
-        Assert.Contains("| attention |", report);
+        Assert.Contains("| variant |", report);
         Assert.Contains("test ppl", report);
         Assert.Contains("attacked 0.1", report);
         foreach (var variant in variants)
