@@ -3,11 +3,11 @@ using StatFormer.Benchmarks;
 using StatFormer.Models;
 
 // A documented harness (see docs/benchmarks.md): prints figures and ratios measured in one run.
-// Usage: dotnet run -c Release --project bench/StatFormer.Bench [attention|lm|all]
+// Usage: dotnet run -c Release --project bench/StatFormer.Bench [attention|lm|moe|all]
 var what = args.Length > 0 ? args[0] : "all";
-if (what is not ("attention" or "lm" or "all"))
+if (what is not ("attention" or "lm" or "moe" or "all"))
 {
-    Console.Error.WriteLine($"unknown benchmark '{what}'; expected attention, lm or all");
+    Console.Error.WriteLine($"unknown benchmark '{what}'; expected attention, lm, moe or all");
     return 2;
 }
 Console.WriteLine($"libtorch threads: {TorchSharp.torch.get_num_threads()}");
@@ -30,5 +30,14 @@ if (what is "lm" or "all")
         var r = LmThroughputBenchmark.Measure(config, batchSize: 16);
         Console.WriteLine($"{r.Attention,-10} params {r.Parameters / 1e6:F2}M  step {r.StepMs:F1} ms  {r.TokensPerSecond:F0} tok/s  model {r.ModelGflopPerSecond:F1} GFLOP/s  GEMM {r.GemmGflopPerSecond:F1} GFLOP/s  MFU {100 * r.ModelFlopsUtilisation:F1}%");
     }
+}
+if (what is "moe" or "all")
+{
+    var options = new MoeBenchmarkOptions();
+    Console.WriteLine($"MoE training step (2 stacked layers, AdamW), B{options.Batch} T{options.Seq} d{options.DModel} E{options.Experts} top-{options.TopK}, expert hidden {options.ExpertHidden} (dense hidden {options.ExpertHidden * options.TopK}: equal active parameters)");
+    var r = MoeBenchmark.Measure(options);
+    foreach (var v in r.Variants)
+        Console.WriteLine($"{v.Variant,-8} {v.Stack,-14} params {v.Parameters / 1e6:F2}M  step {v.StepMs:F2} ms");
+    Console.WriteLine($"ratio ac-smoe/smoe {r.RatioAcSmoeSmoe:F3}  ac-xmoe/xmoe {r.RatioAcXmoeXmoe:F3}  smoe/dense {r.RatioSmoeDense:F2}");
 }
 return 0;

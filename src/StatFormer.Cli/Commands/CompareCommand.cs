@@ -9,10 +9,10 @@ public static class CompareCommand
 {
     public static Command Build() => Create("compare",
         "Train every model variant on the same data, budget and attack draw across seeds; print mean ± std and write summary.json, report.md and plots to --out.",
-        defaultSeeds: 3, defaultOut: "runs/compare", baseline: null);
+        defaultSeeds: 3, defaultOut: "runs/compare", defaultVariants: "softmax,elliptical", baseline: null);
 
     /// <summary>A comparison command; `demo` is the same command with other defaults (<paramref name="baseline"/>).</summary>
-    internal static Command Create(string name, string description, int defaultSeeds, string defaultOut, LmRunOptions? baseline)
+    internal static Command Create(string name, string description, int defaultSeeds, string defaultOut, string defaultVariants, LmRunOptions? baseline)
     {
         var command = new Command(name, description);
         var shared = new RunOptionSet();
@@ -21,7 +21,7 @@ public static class CompareCommand
         var attentions = new Option<string>("--variants", "--attention")
         {
             Description = "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe).",
-            DefaultValueFactory = _ => "softmax,elliptical",
+            DefaultValueFactory = _ => defaultVariants,
         };
         var targetPpl = new Option<double?>("--target-ppl") { Description = "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)." };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => defaultOut };

@@ -19,6 +19,6 @@ public static class DemoCommand
     };
 
     public static Command Build() => CompareCommand.Create("demo",
-        "Run a short softmax vs elliptical comparison on the embedded synthetic corpus and show where the report is.",
-        defaultSeeds: 2, defaultOut: "runs/demo", baseline: DemoRun);
+        "Run a short comparison (softmax vs elliptical attention, SMoE vs AC-SMoE) on the embedded synthetic corpus and show where the report is.",
+        defaultSeeds: 2, defaultOut: "runs/demo", defaultVariants: "softmax,elliptical,smoe,ac-smoe", baseline: DemoRun);
 }
