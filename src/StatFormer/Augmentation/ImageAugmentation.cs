@@ -57,7 +57,7 @@ public static class ImageAugmentation
         CheckImages(images);
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"p must be in [0,1], got {p}", nameof(p));
         using var scope = torch.NewDisposeScope();
-        var flip = (torch.rand(images.shape[0], dtype: ScalarType.Float64, generator: generator) < p).view(-1, 1, 1, 1);
+        var flip = (torch.rand(images.shape[0], dtype: ScalarType.Float64, generator: generator) < p).view(-1, 1, 1, 1).to(images.device);
         return torch.where(flip, images.flip(3), images).MoveToOuterDisposeScope();
     }
 

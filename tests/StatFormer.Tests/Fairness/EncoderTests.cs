@@ -11,7 +11,6 @@ public sealed class EncoderTests
     [Fact]
     public void LeNet_Maps32x32RgbTo84_WithTheLeNetLayerSizes()
     {
-        torch.manual_seed(1);
         using var encoder = new LeNetEncoder();
         using var scope = torch.NewDisposeScope();
         var h = encoder.forward(torch.rand(2, 3, 32, 32));
@@ -27,7 +26,6 @@ public sealed class EncoderTests
     [InlineData(MlpNormalization.LayerNorm)]
     public void Mlp_MapsFeaturesToTheRepresentation(MlpNormalization normalization)
     {
-        torch.manual_seed(2);
         using var encoder = new MlpEncoder(24, 32, 16, normalization);
         using var scope = torch.NewDisposeScope();
         var h = encoder.forward(torch.randn(5, 24));
@@ -43,7 +41,6 @@ public sealed class EncoderTests
     [Fact]
     public void ProjectionHead_EndsInNonAffineBatchNorm()
     {
-        torch.manual_seed(3);
         using var head = new ProjectionHead(84);
         using var scope = torch.NewDisposeScope();
         var u = head.forward(torch.randn(64, 84));

@@ -25,6 +25,22 @@ public sealed class SyntheticFairDataTests
     }
 
     [Fact]
+    public void DatasetTensors_OutliveTheDisposeScopeTheyWereBuiltIn()
+    {
+        FairDataset data;
+        using (torch.NewDisposeScope()) data = SyntheticFairData.Create(seed: 5, trainCount: 50, testCount: 20);
+        using (data)
+        {
+            Assert.False(data.Train.Targets.IsInvalid);
+            Assert.False(data.Test.SensitiveStandardized.IsInvalid);
+            using var batch = data.Train.Inputs([0L, 49L]);
+            Assert.Equal(new long[] { 2, 24 }, batch.shape);
+            Assert.Throws<ArgumentException>(() => data.Train.Inputs([50L]));
+        }
+        Assert.True(data.Train.Targets.IsInvalid);
+    }
+
+    [Fact]
     public void ShapesGroupsAndStandardisation()
     {
         using var data = SyntheticFairData.Create(seed: 3, trainCount: 1000, testCount: 200);
