@@ -13,7 +13,7 @@ namespace StatFormer.Augmentation;
 /// matmuls. TorchSharp's grid_sample has no bicubic mode, hence matrices instead of affine_grid + grid_sample.
 /// Bicubic output is clamped to [0,1], as an 8-bit image would be. No antialiasing (28 → 32 only upsamples).
 /// </para>
-/// Randomness comes from <paramref name="generator"/> arguments when given, otherwise from the global torch RNG.
+/// Randomness comes from the <c>generator</c> arguments when given, otherwise from the global torch RNG.
 /// </summary>
 public static class ImageAugmentation
 {

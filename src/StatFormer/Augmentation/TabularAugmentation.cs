@@ -7,7 +7,7 @@ namespace StatFormer.Augmentation;
 /// SCARF-style corruption for tabular views (Bahri et al. 2022): each entry of a row is, independently with
 /// probability <c>rate</c>, replaced by the same feature of another row of the batch chosen uniformly (so a replaced
 /// value is always a real value of that feature, drawn from the batch's empirical marginal). The protected attribute
-/// is not an input, so it is never altered. Randomness: <paramref name="generator"/> when given, else the global torch RNG.
+/// is not an input, so it is never altered. Randomness: the <c>generator</c> argument when given, else the global torch RNG.
 /// </summary>
 public static class TabularAugmentation
 {

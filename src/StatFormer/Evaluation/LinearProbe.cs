@@ -9,7 +9,7 @@ namespace StatFormer.Evaluation;
 /// map fitted full-batch with <c>torch.optim.LBFGS</c> on the whole (un-augmented) train set, loss + l2·‖W‖²
 /// (bias not penalised). Features are standardised with the train mean and population std inside the probe (constant
 /// features keep std 1), weights start at zero so the fit is deterministic, and the fit runs in float64.
-/// <paramref name="steps"/> is the number of L-BFGS iterations (one optimizer step with max_iter = steps, learning
+/// <c>steps</c> is the number of L-BFGS iterations (one optimizer step with max_iter = steps, learning
 /// rate 1, history 20; it may stop earlier when the gradient or the loss change falls below 1e-9 / 1e-12).
 /// </summary>
 public static class LinearProbe
