@@ -63,7 +63,11 @@ public class FareLoss : ContrastiveLoss
         return DenseLoss(u1, u2, z, allowed, b).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Attention entropy and z-distance preference over the support the loss uses (no gradient).</summary>
+    /// <summary>
+    /// Attention entropy and z-distance preference over the support the loss uses (no gradient). SparseFARE hashes
+    /// afresh here (a new R from the global generator, as in a forward), so its support is a typical one, not the
+    /// last forward's.
+    /// </summary>
     public FareAttentionDiagnostics Diagnose(SensitiveBatch sensitive)
     {
         ArgumentNullException.ThrowIfNull(sensitive);
