@@ -21,6 +21,7 @@ public static class StatFormerCli
         bench.Subcommands.Add(BenchAttentionCommand.Build());
         bench.Subcommands.Add(BenchLmCommand.Build());
         bench.Subcommands.Add(BenchMoeCommand.Build());
+        bench.Subcommands.Add(BenchFairCommand.Build());
         root.Subcommands.Add(bench);
         root.Subcommands.Add(DemoCommand.Build());
         return root;
