@@ -20,6 +20,7 @@ public static class StatFormerCli
         var bench = new Command("bench", "Speed benchmarks (figures and ratios from one run).");
         bench.Subcommands.Add(BenchAttentionCommand.Build());
         bench.Subcommands.Add(BenchLmCommand.Build());
+        bench.Subcommands.Add(BenchFairCommand.Build());
         root.Subcommands.Add(bench);
         root.Subcommands.Add(DemoCommand.Build());
         return root;
