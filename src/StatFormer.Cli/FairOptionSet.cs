@@ -37,6 +37,10 @@ public sealed class FairOptionSet
     public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "Evaluate on a data-seeded subset of this many test samples (default: all)." };
     public Option<int> ProbeSteps { get; } = new("--probe-steps") { Description = "L-BFGS steps of each linear probe.", DefaultValueFactory = _ => Defaults.ProbeSteps };
     public Option<int?> ProbeTrainLimit { get; } = new("--probe-train-limit") { Description = $"Train samples the probes are fitted on (default {Defaults.ProbeTrainLimit}; 0: all)." };
+    public Option<double> Corruption { get; } = new("--corruption") { Description = "Tabular views: SCARF corruption rate (share of features replaced per view).", DefaultValueFactory = _ => Defaults.CorruptionRate };
+    public Option<int> MlpHidden { get; } = new("--mlp-hidden") { Description = "Tabular encoder (MLP) hidden width.", DefaultValueFactory = _ => Defaults.MlpHidden };
+    public Option<int> MlpOutput { get; } = new("--mlp-output") { Description = "Tabular encoder (MLP) representation width (LeNet's is 84).", DefaultValueFactory = _ => Defaults.MlpOutput };
+    public Option<int> ProjectionDim { get; } = new("--projection-dim") { Description = "Projection head output width.", DefaultValueFactory = _ => Defaults.ProjectionDim };
     public Option<int> DataSeed { get; } = new("--data-seed") { Description = "Seed of the data: colours, COMPAS split, synthetic generator, subsets.", DefaultValueFactory = _ => Defaults.DataSeed };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the checkpoint in --out (finished runs are reused)." };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout instead of a table." };
@@ -45,7 +49,7 @@ public sealed class FairOptionSet
     {
         foreach (var option in new Option[] { Data, DataDir, Sensitive, Epochs, BatchSize, LearningRate, WeightDecay, WarmupEpochs, Temperature, Kernel,
                      Lambda, KernelTemperature, AttentionTemperature, AttentionDim, IncludePositive, NegativeScale, NoNormalizeSensitive, SameViewNegatives,
-                     Buckets, SparseVariant, ChunkSize, SparseImpl, TrainLimit, TestLimit, ProbeSteps, ProbeTrainLimit, DataSeed, Resume, Json })
+                     Buckets, SparseVariant, ChunkSize, SparseImpl, TrainLimit, TestLimit, ProbeSteps, ProbeTrainLimit, Corruption, MlpHidden, MlpOutput, ProjectionDim, DataSeed, Resume, Json })
             command.Options.Add(option);
     }
 
@@ -65,7 +69,8 @@ public sealed class FairOptionSet
             WeightDecay = Get(WeightDecay, b.WeightDecay), WarmupEpochs = Get(WarmupEpochs, b.WarmupEpochs),
             TrainLimit = GetNullable(TrainLimit, b.TrainLimit), TestLimit = GetNullable(TestLimit, b.TestLimit),
             ProbeSteps = Get(ProbeSteps, b.ProbeSteps), ProbeTrainLimit = probeTrainLimit == 0 ? null : probeTrainLimit,
-            DataSeed = Get(DataSeed, b.DataSeed), Resume = Get(Resume, b.Resume),
+            CorruptionRate = Get(Corruption, b.CorruptionRate), MlpHidden = Get(MlpHidden, b.MlpHidden), MlpOutput = Get(MlpOutput, b.MlpOutput),
+            ProjectionDim = Get(ProjectionDim, b.ProjectionDim), DataSeed = Get(DataSeed, b.DataSeed), Resume = Get(Resume, b.Resume),
             Loss = l with
             {
                 Temperature = Get(Temperature, l.Temperature),

@@ -193,10 +193,14 @@ public static class FairExperiment
 
         var batches = new EpochBatches(trainIndices, options.BatchSize, stepsPerEpoch, options.Seed);
         var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step)), null, options.OutDir, metadata.ToJson());
+        var trainClock = Stopwatch.StartNew();
         var training = trainer.Run(progress, options.Resume, cancellationToken);
+        var trainSeconds = trainClock.Elapsed.TotalSeconds;
         var epochLoss = EpochLosses(training.History, stepsPerEpoch, options.Epochs);
 
+        var evalClock = Stopwatch.StartNew();
         var evaluation = FairEvaluation.Evaluate(model, data, options, trainIndices, TestIndices(options, data.Test.Count));
+        var evalSeconds = evalClock.Elapsed.TotalSeconds;
         evaluation.Projection.Plot(Path.Combine(options.OutDir, EmbeddingPlotFileName),
             $"{ContrastiveMethodNames.Name(options.Method)} on {data.Name}: test representations (PCA), coloured by z");
         JsonOutput.WriteFile(Path.Combine(options.OutDir, FairEmbeddingProjection.FileName), evaluation.Projection);
@@ -211,7 +215,7 @@ public static class FairExperiment
             TargetAccuracy = evaluation.TargetAccuracy, ZMse = evaluation.ZMse, ZMseOfMean = evaluation.ZMseOfMean,
             ZProbeAccuracy = evaluation.ZProbeAccuracy, ZMajorityRate = evaluation.ZMajorityRate,
             EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
-            Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, SamplesPerSecond = SamplesPerSecond(training),
+            Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = SamplesPerSecond(training),
             Options = options with { Resume = false },
         };
         JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);

@@ -19,4 +19,6 @@ public sealed record FairMethodAggregate(
     MeanStd? AttentionUniformEntropy,
     MeanStd? AttentionDistanceRatio,
     MeanStd SamplesPerSecond,
-    MeanStd WallSeconds);
+    MeanStd WallSeconds,
+    MeanStd TrainSeconds,
+    MeanStd EvalSeconds);

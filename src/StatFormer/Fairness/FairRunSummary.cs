@@ -51,7 +51,12 @@ public sealed record FairRunSummary
     /// <summary>FARE and SparseFARE: what the trained attention over z does on a test batch (spec §7 Q8).</summary>
     public FareAttentionDiagnostics? Attention { get; init; }
 
+    /// <summary>Whole run: data preparation, training, probes and files.</summary>
     public required double WallSeconds { get; init; }
+    /// <summary>Training in this session (0 when a finished run was only re-evaluated).</summary>
+    public required double TrainSeconds { get; init; }
+    /// <summary>Embedding the probe and test samples and fitting the probes.</summary>
+    public required double EvalSeconds { get; init; }
     public required double SamplesPerSecond { get; init; }
     public required FairRunOptions Options { get; init; }
 }

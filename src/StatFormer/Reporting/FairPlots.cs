@@ -30,7 +30,7 @@ public static class FairPlots
             var p = points[i];
             if (!double.IsFinite(p.X) || !double.IsFinite(p.Y)) continue;
             var color = palette.GetColor(i);
-            double xe = double.IsFinite(p.XError) ? Math.Abs(p.XError) : 0, ye = double.IsFinite(p.YError) ? Math.Abs(p.YError) : 0;
+            double xe = Err(p.XError), ye = Err(p.YError);
             var bars = plot.Add.ErrorBar(new[] { p.X }, new[] { p.Y }, new[] { ye });
             bars.XErrorPositive = new[] { xe };
             bars.XErrorNegative = new[] { xe };
@@ -44,9 +44,15 @@ public static class FairPlots
             label.OffsetX = 8;
             label.OffsetY = -8;
         }
-        if (points.Count > 0) plot.ShowLegend();
-        // Leave room around single points and error bars.
-        plot.Axes.Margins(0.15, 0.15);
+        var shown = points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        if (shown.Count > 0)
+        {
+            plot.ShowLegend();
+            // Room around the error bars for the names written beside the points (and a range for a single point).
+            var (left, right) = Padded(shown.Select(p => p.X - Err(p.XError)).Min(), shown.Select(p => p.X + Err(p.XError)).Max(), 0.12, 0.25);
+            var (bottom, top) = Padded(shown.Select(p => p.Y - Err(p.YError)).Min(), shown.Select(p => p.Y + Err(p.YError)).Max(), 0.12, 0.12);
+            plot.Axes.SetLimits(left, right, bottom, top);
+        }
         Save(plot, path);
     }
 
@@ -93,6 +99,16 @@ public static class FairPlots
             plot.ShowLegend();
         }
         Save(plot, path);
+    }
+
+    private static double Err(double error) => double.IsFinite(error) ? Math.Abs(error) : 0;
+
+    /// <summary>[low, high] widened by the given fractions of its span on each side (of |value| or 1 when the span is 0).</summary>
+    private static (double Low, double High) Padded(double low, double high, double below, double above)
+    {
+        var span = high - low;
+        if (span <= 0) span = Math.Abs(high) > 0 ? Math.Abs(high) * 0.1 : 1;
+        return (low - below * span, high + above * span);
     }
 
     private static void Save(Plot plot, string path) =>

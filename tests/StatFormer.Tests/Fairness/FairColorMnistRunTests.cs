@@ -39,7 +39,7 @@ public sealed class FairColorMnistRunTests : IDisposable
         Assert.NotNull(summary.Attention);
         CliHarness.AssertPng(Path.Combine(outDir, FairExperiment.EmbeddingPlotFileName));
         var projection = System.Text.Json.JsonSerializer.Deserialize<FairEmbeddingProjection>(
-            File.ReadAllText(Path.Combine(outDir, FairEmbeddingProjection.FileName)), Reporting.JsonOutput.Options)!;
+            File.ReadAllText(Path.Combine(outDir, FairEmbeddingProjection.FileName)), StatFormer.Reporting.JsonOutput.Options)!;
         Assert.NotNull(projection.Rgb);
         Assert.Equal(256, projection.Rgb!.Count);
         Assert.All(projection.Rgb, hex => Assert.Matches("^#[0-9a-f]{6}$", hex));
