@@ -9,6 +9,9 @@ namespace StatFormer.Contrastive;
 /// </summary>
 internal static class ContrastiveMath
 {
+    /// <summary>Whether some row of <paramref name="allowed"/> along <paramref name="dim"/> has no true entry (one host sync).</summary>
+    public static bool HasEmptyRows(Tensor allowed, long dim) => !allowed.any(dim).all().item<bool>();
+
     /// <summary>log Σ_{j allowed} exp(x_j) along <paramref name="dim"/>; −∞ (no gradient) where nothing is allowed.</summary>
     public static Tensor MaskedLogSumExp(Tensor x, Tensor allowed, long dim)
     {
@@ -17,12 +20,22 @@ internal static class ContrastiveMath
         return filled.logsumexp(dim).masked_fill(any.squeeze(dim).logical_not(), double.NegativeInfinity);
     }
 
+    /// <summary>
+    /// log Σ_j exp(x_j) of an <paramref name="x"/> that is already −∞ outside <paramref name="allowed"/>: a plain
+    /// logsumexp when no row is empty (the −∞ entries get zero gradient), else the guarded form.
+    /// </summary>
+    public static Tensor LogSumExpOfMasked(Tensor x, Tensor allowed, long dim, bool hasEmptyRows) =>
+        hasEmptyRows ? MaskedLogSumExp(x, allowed, dim) : x.logsumexp(dim);
+
     /// <summary>log softmax of <paramref name="logits"/> over the allowed entries; −∞ elsewhere and on empty rows.</summary>
-    public static Tensor MaskedLogSoftmax(Tensor logits, Tensor allowed, long dim)
+    public static Tensor MaskedLogSoftmax(Tensor logits, Tensor allowed, long dim, bool hasEmptyRows)
     {
-        var any = allowed.any(dim, keepdim: true);
-        var filled = logits.masked_fill(allowed.logical_not(), double.NegativeInfinity).masked_fill(any.logical_not(), 0.0);
-        return filled.log_softmax(dim).masked_fill(allowed.logical_not(), double.NegativeInfinity);
+        var notAllowed = allowed.logical_not();
+        var filled = logits.masked_fill(notAllowed, double.NegativeInfinity);
+        // With a finite entry in every row, log_softmax already gives −∞ exactly at the masked entries.
+        if (!hasEmptyRows) return filled.log_softmax(dim);
+        filled = filled.masked_fill(allowed.any(dim, keepdim: true).logical_not(), 0.0);
+        return filled.log_softmax(dim).masked_fill(notAllowed, double.NegativeInfinity);
     }
 
     /// <summary>

@@ -63,7 +63,11 @@ public class FareLoss : ContrastiveLoss
         return DenseLoss(u1, u2, z, allowed, b).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Attention entropy and z-distance preference over the support the loss uses (no gradient).</summary>
+    /// <summary>
+    /// Attention entropy and z-distance preference over the support the loss uses (no gradient). SparseFARE hashes
+    /// afresh here (a new R from the global generator, as in a forward), so its support is a typical one, not the
+    /// last forward's.
+    /// </summary>
     public FareAttentionDiagnostics Diagnose(SensitiveBatch sensitive)
     {
         ArgumentNullException.ThrowIfNull(sensitive);
@@ -75,7 +79,7 @@ public class FareLoss : ContrastiveLoss
         var rawZ = raw.to(queryProjection.device).to_type(queryProjection.dtype);
         var z = NormalizeSensitive ? nn.functional.normalize(rawZ, p: 2, dim: 1) : rawZ;
         var allowed = SupportMask(z);
-        var logP = ContrastiveMath.MaskedLogSoftmax(AttentionLogits(z, z), allowed, 1);
+        var logP = ContrastiveMath.MaskedLogSoftmax(AttentionLogits(z, z), allowed, 1, ContrastiveMath.HasEmptyRows(allowed, 1));
         var p = logP.exp();                                                   // 0 outside the support
         var support = allowed.sum(1).to_type(ScalarType.Float64);
         var hasSupport = support.gt(0.0);
@@ -139,21 +143,17 @@ public class FareLoss : ContrastiveLoss
     protected Tensor AnchorTerms(Tensor attentionLogits, Tensor allowed, Tensor? notSelf, Tensor positives,
         Tensor crossX, Tensor crossY, Tensor? sameX, Tensor? sameY, long b)
     {
-        var logP = ContrastiveMath.MaskedLogSoftmax(attentionLogits, allowed, -1);
+        var hasEmptyRows = ContrastiveMath.HasEmptyRows(allowed, -1);
+        var logP = ContrastiveMath.MaskedLogSoftmax(attentionLogits, allowed, -1, hasEmptyRows);  // −∞ outside the support
         var scale = NegativeScaleFor(b);
+        var sameAllowed = sameX is null ? null : allowed.logical_and(notSelf!);
         Tensor Side(Tensor cross, Tensor? same)
         {
-            Tensor logNegatives;
-            if (same is null)
-            {
-                logNegatives = ContrastiveMath.MaskedLogSumExp(logP + cross, allowed, -1);
-            }
-            else
-            {
-                var sameAllowed = allowed.logical_and(notSelf!);
-                logNegatives = ContrastiveMath.MaskedLogSumExp(
-                    torch.cat(new[] { logP + cross, logP + same }, -1), torch.cat(new[] { allowed, sameAllowed }, -1), -1);
-            }
+            var logNegatives = same is null
+                ? ContrastiveMath.LogSumExpOfMasked(logP + cross, allowed, -1, hasEmptyRows)
+                // Same-view j = i must not count even when the positive is in the support (IncludePositive).
+                : ContrastiveMath.MaskedLogSumExp(torch.cat(new[] { logP + cross, logP + same }, -1),
+                    torch.cat(new[] { allowed, sameAllowed! }, -1), -1);
             return ContrastiveMath.NegativeLogRatio(positives, logNegatives, scale);
         }
         return (Side(crossX, sameX) + Side(crossY, sameY)) / 2;

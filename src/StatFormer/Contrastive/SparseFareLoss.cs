@@ -61,11 +61,10 @@ public sealed class SparseFareLoss : FareLoss
     {
         var b = z.shape[0];
         var (buckets, order) = Hash(z);
-        var sameBucket = buckets.unsqueeze(1).eq(buckets.unsqueeze(0));
         Tensor allowed;
         if (Variant == SparseFareVariant.WithinBucket && Implementation == SparseFareImplementation.DenseMasked)
         {
-            allowed = sameBucket;
+            allowed = SameBucket(buckets);
         }
         else
         {
@@ -74,10 +73,12 @@ public sealed class SparseFareLoss : FareLoss
             var chunk = position.div(ChunkSize, rounding_mode: RoundingMode.floor);
             allowed = chunk.unsqueeze(1).eq(chunk.unsqueeze(0));
             if (chunks > 1) allowed = allowed.logical_or((chunk.unsqueeze(1) - 1 + chunks).remainder(chunks).eq(chunk.unsqueeze(0)));
-            if (Variant == SparseFareVariant.WithinBucket) allowed = allowed.logical_and(sameBucket);
+            if (Variant == SparseFareVariant.WithinBucket) allowed = allowed.logical_and(SameBucket(buckets));
         }
         return IncludePositive ? allowed : allowed.logical_and(ContrastiveMath.OffDiagonal(b, z.device));
     }
+
+    private static Tensor SameBucket(Tensor buckets) => buckets.unsqueeze(1).eq(buckets.unsqueeze(0));
 
     /// <summary>
     /// Sort-and-chunk: gathers each chunk ([C,c]) and its cyclic predecessor as keys ([C,2c]) and scores only those
