@@ -25,7 +25,8 @@ public static class FairComparison
 
     /// <summary>
     /// The demo's settings (the lead wires them into `statformer demo`): the embedded synthetic dataset (no files), the
-    /// MLP encoder, a few epochs — every method × 2 seeds in about a minute on two cores.
+    /// MLP encoder, a few epochs — every method × 2 seeds in about 20 s (measured with OMP_NUM_THREADS=1 on the 2-core
+    /// machine; with libtorch's 2 intra-op threads on a busy machine the same took 3 minutes, as its threads spin-wait).
     /// </summary>
     public static FairRunOptions DemoRun { get; } = new()
     {
