@@ -23,6 +23,10 @@ public static class StatFormerCli
         bench.Subcommands.Add(BenchMoeCommand.Build());
         bench.Subcommands.Add(BenchFairCommand.Build());
         root.Subcommands.Add(bench);
+        var fair = new Command("fair", "Fair contrastive learning (FARE, SparseFARE and baselines): train one run or compare methods.");
+        fair.Subcommands.Add(FairTrainCommand.Build());
+        fair.Subcommands.Add(FairCompareCommand.Build());
+        root.Subcommands.Add(fair);
         root.Subcommands.Add(DemoCommand.Build());
         return root;
     }

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Globalization;
+using StatFormer.Contrastive;
+using StatFormer.Fairness;
+
+namespace StatFormer.Cli.Commands;
+
+/// <summary>`statformer fair train`: one fair contrastive run, trained, probed, written to --out.</summary>
+public static class FairTrainCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("train",
+            "Train one encoder with a (fair) contrastive loss, then probe its frozen representation for the target and for z. " +
+            "Writes summary.json, metrics.jsonl, checkpoint.bin, a loss curve and a PCA of the test representations to --out.");
+        var shared = new FairOptionSet();
+        shared.AddTo(command);
+        var method = new Option<string>("--method") { Description = $"Contrastive method: {string.Join(", ", ContrastiveMethodNames.All)}.", DefaultValueFactory = _ => "fare" };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batch order, augmentations and LSH.", DefaultValueFactory = _ => 0 };
+        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => Path.Combine("runs", "fair") };
+        command.Options.Add(method);
+        command.Options.Add(seed);
+        command.Options.Add(outDir);
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
+        {
+            var options = shared.Read(result) with
+            {
+                Method = ContrastiveMethodNames.Parse(result.GetValue(method)!, "--method"),
+                Seed = result.GetValue(seed),
+                OutDir = result.GetValue(outDir)!,
+            };
+            var json = result.GetValue(shared.Json);
+            var view = new TrainingProgressView();
+            var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{ContrastiveMethodNames.Name(options.Method)} seed {options.Seed}"),
+                cancellationToken: cancellationToken));
+            if (json)
+            {
+                Output.Json(summary);
+                return 0;
+            }
+            var header = new List<string> { "method", "data", "z", "epochs", "target acc %" };
+            var row = new List<string>
+            {
+                summary.Method, summary.Data, summary.Sensitive, summary.Epochs.ToString(CultureInfo.InvariantCulture), F(summary.TargetAccuracy),
+            };
+            void Add(string name, double? value, int decimals = 2)
+            {
+                if (value is null) return;
+                header.Add(name);
+                row.Add(F(value.Value, decimals));
+            }
+            Add("z MSE ↑", summary.ZMse);
+            Add("MSE of mean z", summary.ZMseOfMean);
+            Add("z probe acc % ↓", summary.ZProbeAccuracy);
+            Add("z majority %", summary.ZMajorityRate);
+            Add("EO ↓", summary.EqualizedOdds);
+            Add("EO max ↓", summary.EqualizedOddsMax);
+            Add("DP ↓", summary.DemographicParity);
+            Add("attention distance ratio", summary.Attention?.DistanceRatio, 3);
+            Add("final loss", summary.FinalTrainLoss, 3);
+            header.Add("samples/s");
+            row.Add(summary.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
+            Output.Table($"fair train: {summary.Method} on {summary.Data}", header, new[] { row });
+            Output.Line($"run folder: {Path.GetFullPath(options.OutDir)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static string F(double value, int decimals = 2) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+}

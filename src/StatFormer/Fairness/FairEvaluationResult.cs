@@ -1,0 +1,10 @@
+using StatFormer.Contrastive;
+
+namespace StatFormer.Fairness;
+
+/// <summary>The probe results of one trained encoder (see <see cref="FairRunSummary"/> for the meaning of each metric; percentages 0–100).</summary>
+public sealed record FairEvaluationResult(
+    int ProbeTrainCount, int TestCount, double TargetAccuracy,
+    double? ZMse, double? ZMseOfMean, double? ZProbeAccuracy, double? ZMajorityRate,
+    double? EqualizedOdds, double? EqualizedOddsMax, double? DemographicParity,
+    FareAttentionDiagnostics? Attention, FairEmbeddingProjection Projection);
