@@ -37,19 +37,23 @@ public static class FairCompareCommand
                 Resume = run.Resume,
             };
             var json = result.GetValue(shared.Json);
-            var view = new TrainingProgressView();
-            var summary = view.Run(progressFor => FairComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
-            if (json)
-            {
-                Output.Json(summary);
-                return 0;
-            }
-            var (header, rows) = FairComparison.Table(summary);
-            Output.Table($"fair compare: {summary.Data} (z = {summary.Sensitive}), {summary.Seeds.Count} seed(s), mean ± std", header, rows);
-            Output.Line($"report: {Path.GetFullPath(summary.Report)}");
-            Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.OutDir, p))))}");
+            var summary = RunAndPrint(options, json, cancellationToken);
+            if (json) Output.Json(summary);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its table and where the report is.</summary>
+    internal static FairComparisonSummary RunAndPrint(FairComparisonOptions options, bool json, CancellationToken cancellationToken = default)
+    {
+        var view = new TrainingProgressView();
+        var summary = view.Run(progressFor => FairComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
+        if (json) return summary;
+        var (header, rows) = FairComparison.Table(summary);
+        Output.Table($"fair compare: {summary.Data} (z = {summary.Sensitive}), {summary.Seeds.Count} seed(s), mean ± std", header, rows);
+        Output.Line($"report: {Path.GetFullPath(summary.Report)}");
+        Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.OutDir, p))))}");
+        return summary;
     }
 }

@@ -41,15 +41,21 @@ public sealed class BenchAndDemoCliTests : IDisposable
     public void DemoRunsEndToEndAndPrintsTheReportPath()
     {
         var outDir = _dir.File("demo");
-        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--out", outDir);
+        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--fair-epochs", "1", "--out", outDir);
         Assert.True(result.ExitCode == 0, result.ToString());
-        var report = Path.Combine(Path.GetFullPath(outDir), "report.md");
+        var report = Path.Combine(Path.GetFullPath(outDir), "lm", "report.md");
         Assert.Contains($"report: {report}", result.Stdout);
         Assert.True(File.Exists(report));
-        // The demo's own model, not the library defaults: 3 layers of width 64, both variants.
+        // The demo's own model, not the library defaults: 3 layers of width 64, attention and MoE variants.
         Assert.Contains("3 layers, d_model 64", File.ReadAllText(report));
-        Assert.True(File.Exists(Path.Combine(outDir, "softmax-seed0", "summary.json")));
-        Assert.True(File.Exists(Path.Combine(outDir, "elliptical-seed0", "summary.json")));
-        Assert.Contains("elliptical", result.Stdout);
+        foreach (var variant in new[] { "softmax", "elliptical", "smoe", "ac-smoe" })
+            Assert.True(File.Exists(Path.Combine(outDir, "lm", $"{variant}-seed0", "summary.json")), variant);
+        Assert.Contains("routing diagnostics", result.Stdout);
+        // Part 2: the fair contrastive methods on the embedded synthetic dataset.
+        var fairReport = Path.Combine(Path.GetFullPath(outDir), "fair", "report.md");
+        Assert.Contains($"report: {fairReport}", result.Stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "fair", "summary.json")));
+        foreach (var method in new[] { "infonce", "fair-infonce", "cclk", "fare", "sparse-fare" })
+            Assert.Contains(method, result.Stdout);
     }
 }
