@@ -26,12 +26,7 @@ public sealed class LinearClassifierProbe : IDisposable
     /// <summary>float64 [N,classes] logits.</summary>
     public Tensor Logits(Tensor features)
     {
-        LinearProbe.CheckFeatures(features, nameof(features));
-        if (features.shape[1] != Weight.shape[1])
-            throw new ArgumentException($"features have {features.shape[1]} columns, the probe was fitted on {Weight.shape[1]}", nameof(features));
-        using var scope = torch.NewDisposeScope();
-        var x = (features.detach().to_type(ScalarType.Float64).to(_mean.device) - _mean) / _std;
-        return (x.matmul(Weight.t()) + Bias).MoveToOuterDisposeScope();
+        return LinearProbe.ApplyOnStandardized(features, _mean, _std, Weight, Bias);
     }
 
     /// <summary>int64 [N] predicted class.</summary>

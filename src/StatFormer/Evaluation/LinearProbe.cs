@@ -125,4 +125,15 @@ public static class LinearProbe
     }
 
     private static Tensor Keep(Tensor t) => t.DetachFromDisposeScope();
+
+    /// <summary>(standardise(features) · Wᵀ + b) in float64: the map both probes apply, with the feature count checked.</summary>
+    internal static Tensor ApplyOnStandardized(Tensor features, Tensor mean, Tensor std, Tensor weight, Tensor bias)
+    {
+        CheckFeatures(features, nameof(features));
+        if (features.shape[1] != weight.shape[1])
+            throw new ArgumentException($"features have {features.shape[1]} columns, the probe was fitted on {weight.shape[1]}", nameof(features));
+        using var scope = torch.NewDisposeScope();
+        var x = (features.detach().to_type(ScalarType.Float64).to(mean.device) - mean) / std;
+        return (x.matmul(weight.t()) + bias).MoveToOuterDisposeScope();
+    }
 }

@@ -30,12 +30,8 @@ public sealed class LinearRegressorProbe : IDisposable
     /// <summary>float64 [N,k] predictions on the raw target scale.</summary>
     public Tensor Predict(Tensor features)
     {
-        LinearProbe.CheckFeatures(features, nameof(features));
-        if (features.shape[1] != Weight.shape[1])
-            throw new ArgumentException($"features have {features.shape[1]} columns, the probe was fitted on {Weight.shape[1]}", nameof(features));
         using var scope = torch.NewDisposeScope();
-        var x = (features.detach().to_type(ScalarType.Float64).to(_mean.device) - _mean) / _std;
-        return ((x.matmul(Weight.t()) + Bias) * _targetStd + _targetMean).MoveToOuterDisposeScope();
+        return (LinearProbe.ApplyOnStandardized(features, _mean, _std, Weight, Bias) * _targetStd + _targetMean).MoveToOuterDisposeScope();
     }
 
     /// <summary>
