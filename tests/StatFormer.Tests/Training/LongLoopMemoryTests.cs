@@ -1,0 +1,70 @@
+using StatFormer.Contrastive;
+using StatFormer.Data;
+using StatFormer.Fairness;
+using StatFormer.Models;
+using StatFormer.Moe;
+using StatFormer.Training;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace StatFormer.Tests.Training;
+
+/// <summary>Long training loops of the MoE language model and of FARE contrastive learning keep native memory and live tensors flat.</summary>
+[Collection(TrainingTestCollection.Name)]
+public sealed class LongLoopMemoryTests(ITestOutputHelper output)
+{
+    private static long SettledRss()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        return long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]) * Environment.SystemPageSize;
+    }
+
+    private void AssertFlat(Func<TrainOptions, string, Trainer> trainer)
+    {
+        using var dir = new TempDir();
+        var samples = new Dictionary<long, (long Rss, long LiveTensors)>();
+        var progress = new InlineProgress<TrainingProgress>(p =>
+        {
+            if (p.Step is 60 or 160) samples[p.Step] = (SettledRss(), DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        });
+        var options = new TrainOptions { Steps = 160, WarmupSteps = 5, EvalEvery = 1000, LogEvery = 20, LearningRate = 1e-3 };
+        trainer(options, dir.Path).Run(progress);
+        var growth = samples[160].Rss - samples[60].Rss;
+        output.WriteLine($"RSS {samples[60].Rss / 1e6:F1} → {samples[160].Rss / 1e6:F1} MB, live tensors {samples[60].LiveTensors} → {samples[160].LiveTensors}");
+        Assert.True(growth < 20L << 20, $"RSS grew by {growth / 1e6:F1} MB over 100 steps");
+        Assert.Equal(samples[60].LiveTensors, samples[160].LiveTensors);
+    }
+
+    [Fact]
+    public void AcMoeLanguageModelLoopStaysFlat()
+    {
+        torch.manual_seed(0);
+        using var model = new TransformerLm(new LmConfig { VocabSize = 40, Layers = 3, DModel = 16, Heads = 2, SeqLen = 16, Moe = MoeKind.AcXmoe, Experts = 4 });
+        // Fresh batch tensors every step (the trainer disposes them), as LmBatchSampler makes them.
+        var tokens = Enumerable.Range(0, 400).Select(i => (long)(i * 7 % 40)).ToArray();
+        AssertFlat((options, dir) => new Trainer(model, options, step => StatFormer.Data.LmBatchSampler.Sample(tokens, 4, 16, 0, step), null, dir, "{}"));
+    }
+
+    [Fact]
+    public void SparseFareContrastiveLoopStaysFlat()
+    {
+        using var data = SyntheticFairData.Create(seed: 0, trainCount: 256, testCount: 16);
+        torch.manual_seed(0);
+        var encoder = new MlpEncoder(data.Train.InputDim, 32, 16);
+        using var model = new FairContrastiveModel(encoder, 16, new ProjectionHead(16, 16),
+            new SparseFareLoss(data.SensitiveDim, new ContrastiveLossOptions { Buckets = 2, ChunkSize = 16 }));
+        var indices = Enumerable.Range(0, 64).Select(i => (long)i).ToArray();
+        AssertFlat((options, dir) => new Trainer(model, options, step =>
+        {
+            var x = data.Train.Inputs(indices);
+            var (v1, v2) = StatFormer.Augmentation.TabularAugmentation.TwoViews(x);
+            var loss = model.Loss(v1, v2, new SensitiveBatch(data.Train.SensitiveStandardized[..64], data.Train.Groups[..64]));
+            return new StepLoss(loss, null, 64);
+        }, null, dir, "{}"));
+    }
+}
