@@ -61,6 +61,13 @@ public sealed class MoeCliTests : IDisposable
         Assert.Equal("elliptical+ac-xmoe", json.GetProperty("variant").GetString());
         Assert.Equal(2, json.GetProperty("routing").GetProperty("layers").GetArrayLength());
         Assert.Contains("aux_loss", File.ReadAllText(Path.Combine(outDir, "metrics.jsonl")));
+
+        // lm eval rebuilds the MoE model from the checkpoint and reports the same routing.
+        var eval = Run(["lm", "eval", "--run", outDir, "--json"]);
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        var evaluation = eval.Json();
+        Assert.Equal(json.GetProperty("test_ppl").GetDouble(), evaluation.GetProperty("test_ppl").GetDouble(), 9);
+        Assert.Equal(json.GetProperty("routing").GetProperty("mean_load_cv").GetDouble(), evaluation.GetProperty("routing").GetProperty("mean_load_cv").GetDouble(), 9);
     }
 
     [Theory]
