@@ -40,14 +40,15 @@ public sealed record MoeBenchmarkOptions
 public sealed record MoeBenchmarkVariant(string Variant, string Stack, long Parameters, double StepMs);
 
 /// <summary>Training-step milliseconds of every variant and the ratios of interest.</summary>
+/// <param name="RatioAcSmoeSmoe">AC-SMoE / SMoE step time: the median over back-to-back pairs of steps (order alternating), so
+/// that machine-load drift, which moves whole medians by ±20 % on a small shared VM, cancels within each pair.</param>
+/// <param name="RatioAcXmoeXmoe">AC-XMoE / XMoE, paired the same way.</param>
 public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Experts, int TopK, int ExpertHidden, int DenseHidden,
-    IReadOnlyList<MoeBenchmarkVariant> Variants)
+    IReadOnlyList<MoeBenchmarkVariant> Variants, double RatioAcSmoeSmoe, double RatioAcXmoeXmoe)
 {
     public double StepMs(string variant) =>
         Variants.FirstOrDefault(v => v.Variant == variant)?.StepMs ?? throw new ArgumentException($"no variant '{variant}' in the result");
 
-    public double RatioAcSmoeSmoe => StepMs("ac-smoe") / StepMs("smoe");
-    public double RatioAcXmoeXmoe => StepMs("ac-xmoe") / StepMs("xmoe");
     public double RatioSmoeDense => StepMs("smoe") / StepMs("dense");
 }
 
@@ -86,12 +87,31 @@ public static class MoeBenchmark
                     times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats));
                 }
             var variants = stacks.Select((s, i) => new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min())).ToList();
-            return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants);
+            Stack Named(string name) => stacks.First(s => s.Variant == name);
+            var pairs = options.Repeats * options.Rounds;
+            return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants,
+                PairedRatio(Named("ac-smoe"), Named("smoe"), x, pairs), PairedRatio(Named("ac-xmoe"), Named("xmoe"), x, pairs));
         }
         finally
         {
             foreach (var stack in stacks) stack.Dispose();
         }
+    }
+
+    /// <summary>Median of time(numerator step) / time(denominator step) over back-to-back pairs, the order alternating.</summary>
+    private static double PairedRatio(Stack numerator, Stack denominator, Tensor x, int pairs)
+    {
+        var ratios = new double[pairs];
+        for (var i = 0; i < pairs; i++)
+        {
+            var first = i % 2 == 0 ? numerator : denominator;
+            var second = i % 2 == 0 ? denominator : numerator;
+            var firstMs = BenchmarkTimer.MedianMilliseconds(() => first.Step(x), 0, 1);
+            var secondMs = BenchmarkTimer.MedianMilliseconds(() => second.Step(x), 0, 1);
+            ratios[i] = i % 2 == 0 ? firstMs / secondMs : secondMs / firstMs;
+        }
+        Array.Sort(ratios);
+        return pairs % 2 == 1 ? ratios[pairs / 2] : 0.5 * (ratios[pairs / 2 - 1] + ratios[pairs / 2]);
     }
 
     /// <summary>Two residual layers and their optimizer.</summary>
