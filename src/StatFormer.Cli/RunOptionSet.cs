@@ -25,6 +25,7 @@ public sealed class RunOptionSet
     public Option<double> CapacityFactor { get; } = new("--capacity-factor") { Description = "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited.", DefaultValueFactory = _ => Defaults.CapacityFactor };
     public Option<int> AcBaseLayers { get; } = new("--ac-base-layers") { Description = "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing).", DefaultValueFactory = _ => Defaults.AcBaseLayers };
     public Option<bool> AcMixTopK { get; } = new("--ac-mix-topk") { Description = "AC routers: mix the previous top-k clusters' feature weights by their gate scores instead of using the top-1 cluster's." };
+    public Option<string> AcEstimator { get; } = Choice("--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation; causal) or batch (the authors' rule: the current batch's statistics; leaks future tokens, including the next evaluation window).", "running", "running", "batch");
     public Option<int> Layers { get; } = new("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => Defaults.Layers };
     public Option<int> DModel { get; } = new("--d-model") { Description = "Model width.", DefaultValueFactory = _ => Defaults.DModel };
     public Option<int> Heads { get; } = new("--heads") { Description = "Attention heads (must divide --d-model).", DefaultValueFactory = _ => Defaults.Heads };
@@ -51,7 +52,7 @@ public sealed class RunOptionSet
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Data, Tokenizer, MinCount, MaxVocab, DataSeed, Estimator, Unscaled,
-                     Experts, TopK, MoeEvery, BalanceWeight, CapacityFactor, AcBaseLayers, AcMixTopK, Layers, DModel, Heads, SeqLen, Dropout,
+                     Experts, TopK, MoeEvery, BalanceWeight, CapacityFactor, AcBaseLayers, AcMixTopK, AcEstimator, Layers, DModel, Heads, SeqLen, Dropout,
                      BatchSize, Steps, LearningRate, Warmup, WeightDecay, GradClip, EvalEvery, Patience, ValidTokens, EvalTokens, Stride,
                      AttackRates, AttackMode, AttackUnit, AttackSeed, Resume, Json })
             command.Options.Add(option);
@@ -70,6 +71,7 @@ public sealed class RunOptionSet
             Estimator = result.GetResult(Estimator) is { Implicit: false } ? ParseEstimator(result.GetValue(Estimator)!) : b.Estimator, EllipticalUnscaled = Get(Unscaled, b.EllipticalUnscaled),
             Experts = Get(Experts, b.Experts), TopK = Get(TopK, b.TopK), MoeEvery = Get(MoeEvery, b.MoeEvery), BalanceWeight = Get(BalanceWeight, b.BalanceWeight),
             CapacityFactor = Get(CapacityFactor, b.CapacityFactor), AcBaseLayers = Get(AcBaseLayers, b.AcBaseLayers), AcMixTopK = Get(AcMixTopK, b.AcMixTopK),
+            AcEstimator = result.GetResult(AcEstimator) is { Implicit: false } ? (result.GetValue(AcEstimator) == "batch" ? StatFormer.Moe.AcEstimator.Batch : StatFormer.Moe.AcEstimator.Running) : b.AcEstimator,
             Layers = Get(Layers, b.Layers), DModel = Get(DModel, b.DModel), Heads = Get(Heads, b.Heads), SeqLen = Get(SeqLen, b.SeqLen),
             Dropout = Get(Dropout, b.Dropout), BatchSize = Get(BatchSize, b.BatchSize), Steps = Get(Steps, b.Steps),
             LearningRate = Get(LearningRate, b.LearningRate), WarmupSteps = Get(Warmup, b.WarmupSteps), WeightDecay = Get(WeightDecay, b.WeightDecay),

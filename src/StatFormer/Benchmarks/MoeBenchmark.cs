@@ -154,8 +154,8 @@ public static class MoeBenchmark
         public static Stack Moe(int dModel, MoeKind kind, MoeOptions options)
         {
             var baseKind = MoeKindNames.BaseOf(kind);
-            var a = new MoeFeedForward(dModel, baseKind, options, "moe1");
-            var b = new MoeFeedForward(dModel, kind, options, "moe2");
+            var a = new MoeFeedForward(dModel, baseKind, options, causal: true, "moe1");
+            var b = new MoeFeedForward(dModel, kind, options, causal: true, "moe2");
             return new Stack(MoeKindNames.ToCli(kind), $"{MoeKindNames.ToCli(baseKind)}+{MoeKindNames.ToCli(kind)}", a, b, x =>
             {
                 var one = a.forward(x, null);

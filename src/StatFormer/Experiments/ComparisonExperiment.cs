@@ -282,7 +282,8 @@ public static class ComparisonExperiment
             report.Paragraph(string.Create(CultureInfo.InvariantCulture,
                 $"Mixture of Experts: {run.Experts} experts, top-{run.TopK}, MoE layers {(run.MoeEvery == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +
                 $"each expert's hidden width chosen so a token's active FFN parameters equal the dense FFN's, load-balancing weight {run.BalanceWeight}, " +
-                $"{(run.CapacityFactor > 0 ? $"capacity factor {run.CapacityFactor}" : "no capacity limit")}; AC variants use the base router on the first {run.AcBaseLayers} MoE layer(s)."));
+                $"{(run.CapacityFactor > 0 ? $"capacity factor {run.CapacityFactor} per sequence, first come first served" : "no capacity limit")}; AC variants use the base router on the first {run.AcBaseLayers} MoE layer(s) " +
+                $"and {(run.AcEstimator == AcEstimator.Running ? "running cluster statistics (causal)" : "the current batch's cluster statistics (the authors' rule, which leaks future tokens)")}."));
         if (data.SyntheticCorpus is not null) report.Paragraph(data.SyntheticCorpus.Description);
         report.Heading("Results (mean ± std over seeds)");
         var (header, rows) = Table(summary);

@@ -28,7 +28,7 @@ public static class LmExperiment
             Estimator = options.Estimator, EllipticalUnscaled = options.EllipticalUnscaled,
             Moe = options.Moe, Experts = options.Experts, TopK = options.TopK, MoeEvery = options.MoeEvery,
             BalanceWeight = options.BalanceWeight, CapacityFactor = options.CapacityFactor,
-            AcBaseLayers = options.AcBaseLayers, AcMixTopK = options.AcMixTopK,
+            AcBaseLayers = options.AcBaseLayers, AcMixTopK = options.AcMixTopK, AcEstimator = options.AcEstimator,
         };
         try
         {

@@ -36,6 +36,7 @@ public sealed record LmRunOptions
     /// <summary>The first MoE layers that use the base router before AC layers start.</summary>
     public int AcBaseLayers { get; init; } = 1;
     public bool AcMixTopK { get; init; }
+    public AcEstimator AcEstimator { get; init; } = AcEstimator.Running;
 
     public int BatchSize { get; init; } = 16;
     public int Steps { get; init; } = 1000;

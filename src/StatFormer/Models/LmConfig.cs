@@ -38,6 +38,8 @@ public sealed record LmConfig
     public int AcBaseLayers { get; init; } = 1;
     /// <summary>AC option: mix the previous top-k clusters' weights by their gate scores instead of using the top-1 cluster's.</summary>
     public bool AcMixTopK { get; init; }
+    /// <summary>Where the AC cluster spreads come from: running statistics of past batches (causal, default) or the current batch (the authors' rule; leaks future tokens).</summary>
+    public AcEstimator AcEstimator { get; init; } = AcEstimator.Running;
     /// <summary>XMoE routing dimension (the low-dimensional projection the cosine router scores in).</summary>
     public int XmoeDim { get; init; } = 8;
     /// <summary>Hidden width of each expert; null: FfnMultiplier·DModel / TopK, so a token's active FFN parameters match the dense model's.</summary>
@@ -66,6 +68,7 @@ public sealed record LmConfig
         CapacityFactor = CapacityFactor,
         XmoeDim = XmoeDim,
         AcMixTopK = AcMixTopK,
+        AcEstimator = AcEstimator,
     };
 
     /// <summary>The layers that actually use the elliptical metric under this configuration.</summary>

@@ -47,9 +47,6 @@ public sealed class TransformerBlock : nn.Module
     /// <summary>The Mixture-of-Experts layer, or null in a dense block.</summary>
     public MoeFeedForward? MixtureOfExperts => moe;
 
-    /// <summary>The weight of the projection back into the residual stream of the feed-forward part (gets the residual-scaled initialisation).</summary>
-    internal Tensor FeedForwardOutputWeight => moe is not null ? moe.OutputProjectionWeight : ffn!.OutputProjection.weight!;
-
     /// <param name="previousRouting">The routing of the most recent MoE layer before this block (the AC router clusters on it).</param>
     /// <returns>The new residual stream [B,N,C], this block's attention values [B,H,N,D], and the MoE layer's output when this is an MoE block.</returns>
     public BlockOutput forward(Tensor x, Tensor? previousValues, Tensor? keyPaddingMask = null, RoutingState? previousRouting = null)

@@ -39,7 +39,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
                 ? new EllipticalSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true, config.Estimator, config.EllipticalUnscaled)
                 : new SoftmaxSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true);
             blocks.Add(moeKinds.TryGetValue(layer, out var kind)
-                ? new TransformerBlock(config.DModel, attention, new MoeFeedForward(config.DModel, kind, moeOptions!), config.Dropout, $"block{layer}")
+                ? new TransformerBlock(config.DModel, attention, new MoeFeedForward(config.DModel, kind, moeOptions!, causal: true), config.Dropout, $"block{layer}")
                 : new TransformerBlock(config.DModel, attention, new FeedForward(config.DModel, config.FfnMultiplier * config.DModel, config.Dropout), config.Dropout, $"block{layer}"));
         }
         finalNorm = LayerNorm(config.DModel);
@@ -103,20 +103,30 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
         return (logits, balance is null ? null : balance * Config.BalanceWeight);
     }
 
-    /// <summary>GPT-2 initialisation: N(0, 0.02) everywhere, residual projections scaled by 1/√(2L) so the residual stream's variance does not grow with depth.</summary>
+    /// <summary>
+    /// GPT-2 initialisation: N(0, 0.02) weights and zero biases, residual projections scaled by 1/√(2L) so the
+    /// residual stream's variance does not grow with depth. MoE experts get exactly the dense FFN's
+    /// initialisation (equal footing); routers keep their own (nn.Linear gates, XMoE's orthogonal expert
+    /// embeddings), which the generic rule would overwrite.
+    /// </summary>
     private void InitialiseWeights()
     {
+        const double std = 0.02;
+        var residualStd = std / Math.Sqrt(2.0 * Config.Layers);
         using var noGrad = torch.no_grad();
+        var moeParameters = blocks.Where(b => b.MixtureOfExperts is not null)
+            .SelectMany(b => b.MixtureOfExperts!.parameters()).Select(p => p.Handle).ToHashSet();
         foreach (var (paramName, p) in named_parameters())
         {
+            if (moeParameters.Contains(p.Handle)) continue;
             if (paramName.EndsWith("bias")) nn.init.zeros_(p);
-            else if (p.dim() >= 2) nn.init.normal_(p, 0.0, 0.02);
+            else if (p.dim() >= 2) nn.init.normal_(p, 0.0, std);
         }
-        var residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
         foreach (var block in blocks)
         {
             nn.init.normal_(block.Attention.OutputProjection.weight!, 0.0, residualStd);
-            nn.init.normal_(block.FeedForwardOutputWeight, 0.0, residualStd);
+            if (block.MixtureOfExperts is { } moe) moe.InitialiseExpertsLikeDense(std, residualStd);
+            else nn.init.normal_(block.FeedForward!.OutputProjection.weight!, 0.0, residualStd);
         }
     }
 }

@@ -10,9 +10,14 @@ namespace StatFormer.Moe;
 /// The experts still receive the unscaled token; only the routing sees the scaled one.
 /// </summary>
 /// <remarks>
-/// The weights are recomputed from every batch, without gradient: gradients reach x through x ⊙ W (W a
-/// constant) and the base router's parameters, never the weights or the previous layer's routing.
-/// The previous layer must have the same number of experts (its labels are the clusters).
+/// The cluster spreads come from <see cref="MoeOptions.AcEstimator"/>: by default running statistics of
+/// past training batches (buffers <c>running_count</c> [K] and <c>running_deviation</c> [K,d], the
+/// count-weighted averages of n_k and n_k·MAD_k, stored in checkpoints), updated after each training batch
+/// is routed and frozen in evaluation; before the first update every weight is 1 (the base router). With
+/// <see cref="AcEstimator.Batch"/>, the current batch's statistics, as the authors compute them.
+/// The weights carry no gradient: gradients reach x through x ⊙ W (W a constant) and the base router's
+/// parameters, never the weights or the previous layer's routing. The previous layer must have the same
+/// number of experts (its labels are the clusters).
 /// </remarks>
 public sealed class AdaptiveClusteringRouter : Router
 {
@@ -20,6 +25,7 @@ public sealed class AdaptiveClusteringRouter : Router
     private readonly double epsilon;
     private readonly double clipMultiple;
     private readonly bool mixTopK;
+    private readonly double momentum;
 
     /// <param name="baseKind">Smoe (linear) or Xmoe (cosine): the router that scores the scaled tokens.</param>
     public AdaptiveClusteringRouter(int dModel, MoeKind baseKind, MoeOptions options, string name = "ac_router")
@@ -33,20 +39,34 @@ public sealed class AdaptiveClusteringRouter : Router
             _ => throw new ArgumentException($"the AC router wraps smoe or xmoe, not {MoeKindNames.ToCli(baseKind)}"),
         };
         BaseKind = baseKind;
+        Estimator = options.AcEstimator;
         epsilon = options.AcEpsilon;
         clipMultiple = options.AcClipMultiple;
         mixTopK = options.AcMixTopK;
+        momentum = options.AcMomentum;
         RegisterComponents();
+        // Buffers, not parameters: they move with the module and are saved in checkpoints (a resumed or
+        // evaluated run routes with exactly the statistics training left).
+        register_buffer("running_count", torch.zeros(options.Experts).DetachFromDisposeScope());
+        register_buffer("running_deviation", torch.zeros(options.Experts, dModel).DetachFromDisposeScope());
     }
 
     public MoeKind BaseKind { get; }
+
+    public AcEstimator Estimator { get; }
 
     /// <summary>The wrapped router (it scores the scaled tokens).</summary>
     public Router BaseRouter => baseRouter;
 
     public override bool NeedsPreviousRouting => true;
 
-    /// <summary>The per-token weights [N,d] (no gradient) the router input is multiplied by.</summary>
+    /// <summary>Running estimator: the average token count per cluster and batch [K] (0 before the first training batch).</summary>
+    public Tensor RunningCount => get_buffer("running_count")!;
+
+    /// <summary>Running estimator: the average of n_k·MAD_k per batch [K,d]; MAD_k = running_deviation / running_count.</summary>
+    public Tensor RunningDeviation => get_buffer("running_deviation")!;
+
+    /// <summary>The per-token weights [N,d] (no gradient) the router input is multiplied by; changes no state.</summary>
     public Tensor TokenWeights(Tensor x, RoutingState previous)
     {
         if (previous.TopIndices.dim() != 2 || previous.TopIndices.shape[0] != x.shape[0])
@@ -55,7 +75,9 @@ public sealed class AdaptiveClusteringRouter : Router
         using var noGrad = torch.no_grad();
         var topIndices = previous.TopIndices.to(ScalarType.Int64);
         var labels = topIndices.select(1, 0).contiguous();
-        var weights = AdaptiveClusteringWeights.Compute(x.detach(), labels, Experts, epsilon, clipMultiple);
+        var weights = Estimator == AcEstimator.Batch
+            ? AdaptiveClusteringWeights.Compute(x.detach(), labels, Experts, epsilon, clipMultiple)
+            : AdaptiveClusteringWeights.FromStatistics(RunningCount, RunningMad(), epsilon, clipMultiple);
         Tensor perToken;
         if (!mixTopK)
         {
@@ -65,7 +87,9 @@ public sealed class AdaptiveClusteringRouter : Router
         {
             var (n, k) = (topIndices.shape[0], topIndices.shape[1]);
             var rows = weights.index_select(0, topIndices.reshape(-1)).reshape(n, k, -1);
-            perToken = (rows * previous.GateWeights.detach().to(ScalarType.Float32).unsqueeze(-1)).sum(1);
+            // Normalised mix: with k = 1 the gate is a probability below 1 (Switch rule), not a weight of 1.
+            var gates = previous.GateWeights.detach().to(ScalarType.Float32);
+            perToken = (rows * (gates / gates.sum(1, keepdim: true)).unsqueeze(-1)).sum(1);
         }
         return perToken.to(x.dtype).MoveToOuterDisposeScope();
     }
@@ -77,6 +101,24 @@ public sealed class AdaptiveClusteringRouter : Router
         using var scope = torch.NewDisposeScope();
         var weights = TokenWeights(x, previous);
         var routed = baseRouter.Route(x * weights, null);
+        // After routing, so this batch is routed only with earlier batches' statistics.
+        if (Estimator == AcEstimator.Running && training) UpdateRunningStatistics(x, previous);
         return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope());
+    }
+
+    private Tensor RunningMad() => RunningDeviation / RunningCount.clamp_min(1e-12).unsqueeze(1);
+
+    /// <summary>Folds this batch's cluster counts and spreads into the running averages (the first batch is copied).</summary>
+    private void UpdateRunningStatistics(Tensor x, RoutingState previous)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var labels = previous.TopIndices.to(ScalarType.Int64).select(1, 0).contiguous();
+        var (counts, mad) = AdaptiveClusteringWeights.ClusterStatistics(x.detach(), labels, Experts);
+        var deviation = counts.unsqueeze(1) * mad;
+        var (runningCount, runningDeviation) = (RunningCount, RunningDeviation);
+        var rate = runningCount.sum().item<float>() > 0 ? momentum : 1.0;
+        runningCount.mul_(1 - rate).add_(counts, alpha: rate);
+        runningDeviation.mul_(1 - rate).add_(deviation, alpha: rate);
     }
 }

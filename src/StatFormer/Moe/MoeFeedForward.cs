@@ -8,17 +8,23 @@ namespace StatFormer.Moe;
 /// <summary>
 /// A mixture-of-experts feed-forward sublayer: a router picks the top-k of E experts per token, each expert is
 /// the dense MLP Linear(d,h) → GELU → Linear(h,d), and the token's output is the gate-weighted sum of its
-/// experts' outputs (gate weights = softmax over the k selected logits), followed by dropout.
+/// experts' outputs, followed by dropout. Gates: for k ≥ 2 the softmax over the k selected logits; for k = 1
+/// the Switch Transformer rule, the full-softmax probability of the chosen expert (a softmax over one logit
+/// would always be 1 and the router would get no gradient from the task loss).
 /// </summary>
 /// <remarks>
 /// Dispatch: the N·k assignments are stably sorted by expert and each expert runs one matmul pair on its
 /// gathered tokens (a loop over experts, never over tokens); results are scattered back with index_add.
-/// Capacity (when <see cref="MoeOptions.CapacityFactor"/> &gt; 0): an expert takes at most
-/// ceil(factor·N·k/E) assignments, preferring higher gate weights (ties: earlier tokens). A dropped assignment
-/// contributes nothing, so a token whose every assignment is dropped gets a zero output and keeps only the
-/// residual. The remaining gate weights are not renormalised. The balance loss counts the router's choices
-/// before dropping.
-/// Expert weights are stacked: W1 [E,d,h], b1 [E,h], W2 [E,h,d], b2 [E,d] (initialised like nn.Linear).
+/// Capacity (when <see cref="MoeOptions.CapacityFactor"/> &gt; 0) depends on <c>causal</c>:
+/// causal (language models): per sequence, an expert takes at most ceil(factor·T·k/E) of the sequence's
+/// assignments, first come first served by position, so whether position t is dropped depends only on
+/// positions ≤ t of its own sequence; non-causal: over the whole batch, at most ceil(factor·N·k/E),
+/// preferring higher gate weights (ties: earlier tokens), the Switch/V-MoE rule.
+/// A dropped assignment contributes nothing, so a token whose every assignment is dropped gets a zero output
+/// and keeps only the residual. The remaining gate weights are not renormalised. The balance loss counts the
+/// router's choices before dropping.
+/// Expert weights are stacked: W1 [E,d,h], b1 [E,h], W2 [E,h,d], b2 [E,d] (initialised like nn.Linear;
+/// <see cref="InitialiseExpertsLikeDense"/> gives them a dense FFN's initialisation instead).
 /// </remarks>
 public sealed class MoeFeedForward : nn.Module
 {
@@ -29,13 +35,15 @@ public sealed class MoeFeedForward : nn.Module
     private readonly Parameter b2;
     private readonly Dropout dropout;
 
-    public MoeFeedForward(int dModel, MoeKind kind, MoeOptions options, string name = "moe") : base(name)
+    /// <param name="causal">Language models: capacity is decided per sequence in position order (see remarks), and inputs must be [B,T,d].</param>
+    public MoeFeedForward(int dModel, MoeKind kind, MoeOptions options, bool causal, string name = "moe") : base(name)
     {
         if (kind == MoeKind.None) throw new ArgumentException("MoeFeedForward needs an MoE kind (smoe, xmoe, ac-smoe or ac-xmoe), not none");
         if (dModel < 1) throw new ArgumentException($"d_model must be positive (got {dModel})");
         options.Validate();
         DModel = dModel;
         Kind = kind;
+        Causal = causal;
         Options = options;
         router = kind switch
         {
@@ -55,6 +63,7 @@ public sealed class MoeFeedForward : nn.Module
 
     public int DModel { get; }
     public MoeKind Kind { get; }
+    public bool Causal { get; }
     public MoeOptions Options { get; }
     public Router Router => router;
 
@@ -70,21 +79,26 @@ public sealed class MoeFeedForward : nn.Module
     /// <summary>Expert output biases b2 [E,d].</summary>
     public Parameter ExpertOutputBias => b2;
 
-    /// <param name="x">[B,T,d] or [N,d].</param>
+    /// <param name="x">[B,T,d] (causal layers: always), or [N,d].</param>
     /// <param name="previous">The previous MoE layer's routing; required by the AC kinds, ignored by the others.</param>
     public MoeOutput forward(Tensor x, RoutingState? previous)
     {
         if (x.dim() < 2 || x.shape[^1] != DModel)
             throw new ArgumentException($"MoE input must end in d_model = {DModel} (got [{string.Join(",", x.shape)}])");
+        if (Causal && x.dim() != 3)
+            throw new ArgumentException($"a causal MoE layer needs [B,T,d] input to keep capacity per sequence (got [{string.Join(",", x.shape)}])");
         using var scope = torch.NewDisposeScope();
         var tokens = x.reshape(-1, DModel);
         var routed = router.Route(tokens, previous);
         // Sorted, so column 0 is the true top-1 (the AC router's cluster label in the next layer).
         var (topLogits, topIndices) = routed.Logits.topk(Options.TopK, dim: -1, largest: true, sorted: true);
-        var gates = topLogits.softmax(-1);
+        var gates = Options.TopK == 1
+            ? routed.Logits.softmax(-1).gather(1, topIndices)
+            : topLogits.softmax(-1);
         var balance = LoadBalanceLoss.Compute(routed.Logits, topIndices, Options.Experts);
 
-        var (combined, dropped) = Dispatch(tokens, topIndices, gates);
+        var sequenceLength = Causal ? x.shape[1] : tokens.shape[0];
+        var (combined, dropped) = Dispatch(tokens, topIndices, gates, sequenceLength);
         var output = dropout.forward(combined).reshape(x.shape);
         var routing = new RoutingState(topIndices.MoveToOuterDisposeScope(), gates.detach().MoveToOuterDisposeScope());
         return new MoeOutput(output.MoveToOuterDisposeScope(), routing, balance.MoveToOuterDisposeScope(),
@@ -92,11 +106,11 @@ public sealed class MoeFeedForward : nn.Module
     }
 
     /// <summary>Runs every kept assignment through its expert and sums the gate-weighted results per token.</summary>
-    private (Tensor Output, long Dropped) Dispatch(Tensor tokens, Tensor topIndices, Tensor gates)
+    /// <param name="sequenceLength">Causal layers: T, the tokens are B sequences of T in order; otherwise N (the batch is one group).</param>
+    private (Tensor Output, long Dropped) Dispatch(Tensor tokens, Tensor topIndices, Tensor gates, long sequenceLength)
     {
         var n = tokens.shape[0];
         var (experts, k) = (Options.Experts, Options.TopK);
-        var assignmentCount = n * k;
         var expertOf = topIndices.reshape(-1);          // assignment a = i·k + j → token i, slot j
         var gateOf = gates.reshape(-1);
 
@@ -105,19 +119,13 @@ public sealed class MoeFeedForward : nn.Module
         long dropped = 0;
         if (Options.CapacityFactor > 0)
         {
-            var capacity = (long)Math.Ceiling(Options.CapacityFactor * assignmentCount / experts);
-            // Priority within an expert: higher gate first, ties by token order (both sorts are stable).
-            var byGate = gateOf.detach().sort(descending: true, stable: true).Indices;
-            var byExpert = expertOf.index_select(0, byGate).sort(stable: true).Indices;
-            var ordered = byGate.index_select(0, byExpert);
-            var groupCounts = torch.bincount(expertOf, minlength: experts);
-            var groupStarts = groupCounts.cumsum(0) - groupCounts;
-            var rank = torch.arange(assignmentCount, dtype: ScalarType.Int64, device: tokens.device)
-                       - groupStarts.index_select(0, expertOf.index_select(0, ordered));
-            order = ordered.masked_select(rank.lt(capacity));
-            var all = groupCounts.cpu().data<long>().ToArray();
-            counts = all.Select(c => Math.Min(c, capacity)).ToArray();
-            dropped = all.Sum() - counts.Sum();
+            var capacity = (long)Math.Ceiling(Options.CapacityFactor * sequenceLength * k / experts);
+            var kept = Causal ? KeptInPositionOrder(expertOf, n / sequenceLength, sequenceLength, capacity)
+                              : KeptByGatePriority(expertOf, gateOf, capacity);
+            var keptIndices = kept.nonzero().reshape(-1);
+            order = keptIndices.index_select(0, expertOf.index_select(0, keptIndices).sort(stable: true).Indices);
+            counts = torch.bincount(expertOf.index_select(0, keptIndices), minlength: experts).cpu().data<long>().ToArray();
+            dropped = n * k - counts.Sum();
         }
         else
         {
@@ -141,6 +149,50 @@ public sealed class MoeFeedForward : nn.Module
         if (pieces.Count == 0) return (output, dropped);
         var expertOutputs = (pieces.Count == 1 ? pieces[0] : torch.cat(pieces, 0)) * gateOf.index_select(0, order).unsqueeze(1);
         return (output.index_add(0, tokenOf, expertOutputs, 1.0), dropped);
+    }
+
+    /// <summary>
+    /// Causal capacity: assignment (b, t, j) to expert e is kept iff sequence b sent fewer than
+    /// <paramref name="capacity"/> assignments to e at positions before t (a token's k experts are distinct,
+    /// so its own other slots never compete). Depends on positions ≤ t of the same sequence only.
+    /// </summary>
+    /// <returns>bool [N·k] in assignment order.</returns>
+    private Tensor KeptInPositionOrder(Tensor expertOf, long sequences, long sequenceLength, long capacity)
+    {
+        var k = Options.TopK;
+        var perPosition = nn.functional.one_hot(expertOf, Options.Experts).reshape(sequences, sequenceLength, k, Options.Experts).sum(2);  // [B,T,E]
+        var before = perPosition.cumsum(1) - perPosition;                                              // assignments at earlier positions
+        var rank = before.unsqueeze(2).expand(sequences, sequenceLength, k, Options.Experts).reshape(-1, Options.Experts)
+                         .gather(1, expertOf.unsqueeze(1)).reshape(-1);
+        return rank.lt(capacity);
+    }
+
+    /// <summary>Batch capacity, higher gate first, ties by token order (both sorts are stable).</summary>
+    /// <returns>bool [N·k] in assignment order.</returns>
+    private Tensor KeptByGatePriority(Tensor expertOf, Tensor gateOf, long capacity)
+    {
+        var assignments = expertOf.shape[0];
+        var byGate = gateOf.detach().sort(descending: true, stable: true).Indices;
+        var byExpert = expertOf.index_select(0, byGate).sort(stable: true).Indices;
+        var ordered = byGate.index_select(0, byExpert);                                                // grouped by expert, in priority order
+        var groupCounts = torch.bincount(expertOf, minlength: Options.Experts);
+        var groupStarts = groupCounts.cumsum(0) - groupCounts;
+        var rankInOrder = torch.arange(assignments, dtype: ScalarType.Int64, device: expertOf.device)
+                          - groupStarts.index_select(0, expertOf.index_select(0, ordered));
+        return torch.zeros(assignments, dtype: ScalarType.Bool, device: expertOf.device).index_put_(rankInOrder.lt(capacity), ordered);
+    }
+
+    /// <summary>
+    /// The initialisation of the dense FFN it replaces (GPT-2: weights N(0, std), biases 0, the output
+    /// projection N(0, residualStd)), so MoE and dense models start on equal footing. The router keeps its own.
+    /// </summary>
+    public void InitialiseExpertsLikeDense(double std, double residualStd)
+    {
+        using var noGrad = torch.no_grad();
+        nn.init.normal_(w1, 0.0, std);
+        nn.init.zeros_(b1);
+        nn.init.normal_(w2, 0.0, residualStd);
+        nn.init.zeros_(b2);
     }
 
     /// <summary>nn.Linear's default: U(−1/√fan_in, 1/√fan_in) for weights and biases.</summary>

@@ -45,6 +45,12 @@ public sealed record MoeOptions
     /// </summary>
     public bool AcMixTopK { get; init; } = false;
 
+    /// <summary>Where the AC spreads come from: running statistics of past batches (causal) or the current batch (the authors' rule, leaks in a causal LM).</summary>
+    public AcEstimator AcEstimator { get; init; } = AcEstimator.Running;
+
+    /// <summary>Weight of the newest batch in the running AC statistics (BatchNorm's momentum; ≈ 1/momentum batches remembered).</summary>
+    public double AcMomentum { get; init; } = 0.1;
+
     public void Validate()
     {
         if (Experts < 1) throw new ArgumentException($"--experts must be at least 1 (got {Experts})");
@@ -62,5 +68,7 @@ public sealed record MoeOptions
         // Below 1 the clip would cut even the mean weight and flatten every cluster's profile.
         if (!(AcClipMultiple >= 1) || double.IsInfinity(AcClipMultiple))
             throw new ArgumentException($"--ac-clip-multiple must be a finite number >= 1 (got {AcClipMultiple})");
+        if (!(AcMomentum > 0 && AcMomentum <= 1))
+            throw new ArgumentException($"the AC running-statistics momentum must be in (0, 1] (got {AcMomentum})");
     }
 }

@@ -20,7 +20,7 @@ public class AdaptiveClusteringTests
     private static Tensor HandLabels() => tensor(new long[] { 0, 0, 0, 2, 2, 2 });
 
     [Fact]
-    public void WeightsFollowTheFormulaWithClippingAndANeutralEmptyCluster()
+    public void WeightsFollowTheFormulaWithShrinkageClippingAndANeutralEmptyCluster()
     {
         const double eps = 1e-4, clipMultiple = 2;
         using var x = HandTokens();
@@ -29,12 +29,20 @@ public class AdaptiveClusteringTests
 
         // Cluster 0: feature 0 is {0,1,2} (mean 1, MAD 2/3), feature 1 is {5,5,5} (MAD 0).
         // Cluster 2: feature 0 is {0,0,3} (mean 1, MAD 4/3), feature 1 is {1,2,3} (mean 2, MAD 2/3).
-        double[,] raw =
+        // Pooled spread (3 tokens each): feature 0 (2/3 + 4/3)/2 = 1, feature 1 (0 + 2/3)/2 = 1/3.
+        // Shrunk with κ = 1: (3·MAD + pooled)/4, floored at pooled/10 (not binding here: 1/12 > 1/30).
+        Assert.Equal(1.0, AdaptiveClusteringWeights.PriorTokens);
+        Assert.Equal(0.1, AdaptiveClusteringWeights.MinRelativeSpread);
+        double[,] shrunk =
         {
-            { 1 / (2.0 / 3 + eps), 1 / (0.0 + eps) },
-            { 1 / (4.0 / 3 + eps), 1 / (2.0 / 3 + eps) },
+            { (3 * 2.0 / 3 + 1) / 4, (3 * 0.0 + 1.0 / 3) / 4 },      // 3/4, 1/12
+            { (3 * 4.0 / 3 + 1) / 4, (3 * 2.0 / 3 + 1.0 / 3) / 4 },  // 5/4, 7/12
         };
-        var clipAt = clipMultiple * (raw[0, 0] + raw[0, 1] + raw[1, 0] + raw[1, 1]) / 4;   // ≈ 5001.9
+        var raw = new double[2, 2];
+        for (var k = 0; k < 2; k++)
+            for (var q = 0; q < 2; q++)
+                raw[k, q] = 1 / (shrunk[k, q] + eps);
+        var clipAt = clipMultiple * (raw[0, 0] + raw[0, 1] + raw[1, 0] + raw[1, 1]) / 4;   // ≈ 7.92
         Assert.True(raw[0, 1] > clipAt, "the hand case must exercise the clip");
         var clipped = new double[2, 2];
         for (var k = 0; k < 2; k++)
@@ -55,8 +63,49 @@ public class AdaptiveClusteringTests
             for (var q = 0; q < 2; q++)
                 Assert.True(Math.Abs(actual[k * 2 + q] - expected[k, q]) <= 1e-5 * Math.Max(1, Math.Abs(expected[k, q])),
                     $"W[{k},{q}] = {actual[k * 2 + q]}, expected {expected[k, q]}");
-        // Sanity of the hand numbers themselves: feature 0 of cluster 0 is twice as tight as cluster 2's.
-        Assert.Equal(4.0 / 3, expected[0, 0], 3);
+        // Sanity of the hand numbers themselves: feature 0 of cluster 0 (5/4 vs 3/4 after shrinkage) is tighter than cluster 2's.
+        Assert.Equal(1.25, expected[0, 0], 3);
+    }
+
+    /// <summary>Two clusters of 40 Gaussian tokens (d = 4) with different spreads per feature, plus optional extra tokens.</summary>
+    private static (Tensor X, Tensor Labels) TwoClusters(Generator generator)
+    {
+        var a = torch.randn(40, 4, generator: generator) * tensor(new float[] { 1, 2, 0.5f, 1 });
+        var b = torch.randn(40, 4, generator: generator) * tensor(new float[] { 2, 1, 1, 0.5f }) + 3;
+        return (torch.cat(new[] { a, b }, 0), torch.cat(new[] { zeros(40, dtype: ScalarType.Int64), ones(40, dtype: ScalarType.Int64) }, 0));
+    }
+
+    [Fact]
+    public void AOneTokenClusterDoesNotCollapseTheOtherClustersWeights()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (x, labels) = TwoClusters(new Generator(11));
+        var reference = AdaptiveClusteringWeights.Compute(x, labels, 3);
+        // Cluster 2 gets a single token: its MAD is 0 on every feature (w would be 1/ε = 1e4 without shrinkage).
+        var withSingleton = AdaptiveClusteringWeights.Compute(
+            torch.cat(new[] { x, tensor(new float[] { 0.3f, -1, 2, 0 }).reshape(1, 4) }, 0),
+            torch.cat(new[] { labels, tensor(new long[] { 2 }) }, 0), 3);
+        var ratio = withSingleton[..2] / reference[..2];
+        Assert.True(ratio.min().item<float>() > 0.5f && ratio.max().item<float>() < 2f,
+            $"the populated clusters' weights moved by a factor {ratio.min().item<float>()}..{ratio.max().item<float>()}");
+        // The singleton sits near the pooled spread: no feature more than twice the average weight.
+        Assert.True(withSingleton[2].max().item<float>() < 2f, $"singleton weights {withSingleton[2].max().item<float>()}");
+    }
+
+    [Fact]
+    public void AFeatureConstantWithinOneClusterIsCappedAndLeavesTheOtherFeaturesAlone()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (x, labels) = TwoClusters(new Generator(12));
+        var reference = AdaptiveClusteringWeights.Compute(x, labels, 2);
+        var constant = x.clone();
+        constant[..40, 0] = 1.5f;                                   // cluster 0 is exactly tight along feature 0
+        var w = AdaptiveClusteringWeights.Compute(constant, labels, 2);
+        Assert.True(w[0, 0].item<float>() > w[1, 0].item<float>(), "the tight cluster must weight the feature most");
+        Assert.True(w[1, 0].item<float>() > 0.05f, $"the other cluster's weight on that feature collapsed to {w[1, 0].item<float>()}");
+        var ratio = w[.., 1..] / reference[.., 1..];
+        Assert.True(ratio.min().item<float>() > 0.5f && ratio.max().item<float>() < 2f,
+            $"other features' weights moved by a factor {ratio.min().item<float>()}..{ratio.max().item<float>()}");
     }
 
     [Fact]
@@ -100,7 +149,7 @@ public class AdaptiveClusteringTests
     public void OneClusterGivesUnitWeightsAndTheBaseRoutersLogits(MoeKind baseKind)
     {
         torch.manual_seed(1);
-        using var router = new AdaptiveClusteringRouter(6, baseKind, new MoeOptions { Experts = 3, TopK = 2, ExpertHidden = 4, XmoeDim = 4 });
+        using var router = new AdaptiveClusteringRouter(6, baseKind, new MoeOptions { Experts = 3, TopK = 2, ExpertHidden = 4, XmoeDim = 4, AcEstimator = AcEstimator.Batch });
         using var x = randn(5, 6);
         // Every token's previous top-1 is expert 2: one cluster, so every weight is exactly 1.
         var previous = Previous(new long[] { 2, 0, 2, 1, 2, 0, 2, 1, 2, 0 }, 2);
@@ -117,7 +166,7 @@ public class AdaptiveClusteringTests
     public void RoutesTheScaledTokensAndPassesGradientOnlyThroughTheScaling(MoeKind baseKind)
     {
         torch.manual_seed(2);
-        using var router = new AdaptiveClusteringRouter(4, baseKind, new MoeOptions { Experts = 3, TopK = 1, ExpertHidden = 4, XmoeDim = 3 });
+        using var router = new AdaptiveClusteringRouter(4, baseKind, new MoeOptions { Experts = 3, TopK = 1, ExpertHidden = 4, XmoeDim = 3, AcEstimator = AcEstimator.Batch });
         using var x0 = randn(8, 4);
         var previous = Previous(new long[] { 0, 1, 2, 0, 1, 2, 0, 0 }, 1);
         using var labels = previous.TopIndices.select(1, 0);
@@ -142,7 +191,7 @@ public class AdaptiveClusteringTests
     [Fact]
     public void MixedWeightsAreTheGateWeightedRowsOfThePreviousClusters()
     {
-        using var router = new AdaptiveClusteringRouter(2, MoeKind.Smoe, new MoeOptions { Experts = 3, TopK = 2, ExpertHidden = 4, AcMixTopK = true });
+        using var router = new AdaptiveClusteringRouter(2, MoeKind.Smoe, new MoeOptions { Experts = 3, TopK = 2, ExpertHidden = 4, AcMixTopK = true, AcEstimator = AcEstimator.Batch });
         using var x = HandTokens();
         var gates = new[] { 0.7f, 0.3f, 0.6f, 0.4f, 0.9f, 0.1f, 0.5f, 0.5f, 0.8f, 0.2f, 0.55f, 0.45f };
         var previous = Previous(new long[] { 0, 1, 0, 2, 0, 1, 2, 0, 2, 1, 2, 0 }, 2, gates);
@@ -164,7 +213,7 @@ public class AdaptiveClusteringTests
         var error = Assert.Throws<InvalidOperationException>(() => router.Route(x, null));
         Assert.Contains("the first MoE layer must use the base router", error.Message);
 
-        using var layer = new MoeFeedForward(4, MoeKind.AcSmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 });
+        using var layer = new MoeFeedForward(4, MoeKind.AcSmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 }, causal: false);
         Assert.Throws<InvalidOperationException>(() => layer.forward(x, null));
     }
 
@@ -172,9 +221,9 @@ public class AdaptiveClusteringTests
     public void SecondLayerGradientsDoNotReachTheFirstLayersRouterThroughTheRouting()
     {
         torch.manual_seed(3);
-        var options = new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 };
-        using var first = new MoeFeedForward(6, MoeKind.Smoe, options);
-        using var second = new MoeFeedForward(6, MoeKind.AcSmoe, options);
+        var options = new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8, AcEstimator = AcEstimator.Batch };
+        using var first = new MoeFeedForward(6, MoeKind.Smoe, options, causal: false);
+        using var second = new MoeFeedForward(6, MoeKind.AcSmoe, options, causal: false);
         using var x = randn(2, 5, 6);
         var routing = first.forward(x, null).Routing;
         var output = second.forward(x, routing);

@@ -21,7 +21,7 @@ public class MoeDispatchTests
     public void OneExpertTopOneIsTheDenseExpert()
     {
         torch.manual_seed(4);
-        using var layer = new MoeFeedForward(6, MoeKind.Smoe, new MoeOptions { Experts = 1, TopK = 1, ExpertHidden = 10 });
+        using var layer = new MoeFeedForward(6, MoeKind.Smoe, new MoeOptions { Experts = 1, TopK = 1, ExpertHidden = 10 }, causal: false);
         using var x = randn(2, 3, 6);
         var result = layer.forward(x, null);
         Assert.Equal(x.shape, result.Output.shape);
@@ -36,7 +36,7 @@ public class MoeDispatchTests
     public void TopTwoOfFourEqualsAPerTokenReferenceLoop(MoeKind kind)
     {
         torch.manual_seed(5);
-        using var layer = new MoeFeedForward(5, kind, new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 7, XmoeDim = 3 });
+        using var layer = new MoeFeedForward(5, kind, new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 7, XmoeDim = 3 }, causal: false);
         using var x = randn(3, 4, 5);
         var result = layer.forward(x, null);
 
@@ -64,7 +64,7 @@ public class MoeDispatchTests
     public void GradientsReachExactlyTheSelectedExperts()
     {
         torch.manual_seed(6);
-        using var layer = new MoeFeedForward(3, MoeKind.Smoe, new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 5 });
+        using var layer = new MoeFeedForward(3, MoeKind.Smoe, new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 5 }, causal: false);
         // Zero gate weights and biases (3, 2, 0, −1): every token picks experts 0 and 1.
         SetGate(layer, new float[12], new float[] { 3, 2, 0, -1 });
         using var x = randn(6, 3);
@@ -87,7 +87,7 @@ public class MoeDispatchTests
     public void CapacityKeepsTheHighestGatesPerExpert()
     {
         // d = 2, E = 2, k = 2, N = 4, factor 0.5 → capacity ceil(0.5·4·2/2) = 2 per expert.
-        using var layer = new MoeFeedForward(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 2, ExpertHidden = 3, CapacityFactor = 0.5 });
+        using var layer = new MoeFeedForward(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 2, ExpertHidden = 3, CapacityFactor = 0.5 }, causal: false);
         SetGate(layer, new float[] { 1, 0, 0, 1 }, new float[] { 0, 0 });          // logits = x
         using var x = tensor(new float[] { 0, 0, 2, 0, 0, 1, 1, 0 }).reshape(4, 2);
         var result = layer.forward(x, null);
@@ -105,13 +105,13 @@ public class MoeDispatchTests
     [Fact]
     public void CapacityBreaksTiesByTokenOrderAndDroppedTokensGetZero()
     {
-        // Every token prefers expert 0 with the same gate (k = 1: gate 1); capacity ceil(1·5·1/2) = 3.
-        using var layer = new MoeFeedForward(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 3, CapacityFactor = 1.0 });
+        // Every token prefers expert 0 with the same gate (k = 1: p = e/(e+1)); capacity ceil(1·5·1/2) = 3.
+        using var layer = new MoeFeedForward(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 3, CapacityFactor = 1.0 }, causal: false);
         SetGate(layer, new float[4], new float[] { 1, 0 });
         using var x = randn(5, 2);
         var result = layer.forward(x, null);
         Assert.Equal(2, result.DroppedAssignments);
-        using var kept = Expert(layer, 0, x[..3]);
+        using var kept = Expert(layer, 0, x[..3]) * (float)(Math.E / (Math.E + 1));
         Assert.True(result.Output[..3].allclose(kept, rtol: 1e-5, atol: 1e-6));
         Assert.True(result.Output[3..].eq(0).all().item<bool>());
     }
@@ -119,12 +119,12 @@ public class MoeDispatchTests
     [Fact]
     public void NoCapacityLimitDropsNothing()
     {
-        using var layer = new MoeFeedForward(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 3 });
+        using var layer = new MoeFeedForward(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 3 }, causal: false);
         SetGate(layer, new float[4], new float[] { 1, 0 });
         using var x = randn(5, 2);
         var result = layer.forward(x, null);
         Assert.Equal(0, result.DroppedAssignments);
-        Assert.True(result.Output.allclose(Expert(layer, 0, x), rtol: 1e-5, atol: 1e-6));
+        Assert.True(result.Output.allclose(Expert(layer, 0, x) * (float)(Math.E / (Math.E + 1)), rtol: 1e-5, atol: 1e-6));
     }
 
     [Fact]
@@ -132,8 +132,8 @@ public class MoeDispatchTests
     {
         torch.manual_seed(8);
         var options = new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 6, XmoeDim = 3 };
-        using var first = new MoeFeedForward(5, MoeKind.Xmoe, options);
-        using var second = new MoeFeedForward(5, MoeKind.AcXmoe, options);
+        using var first = new MoeFeedForward(5, MoeKind.Xmoe, options, causal: false);
+        using var second = new MoeFeedForward(5, MoeKind.AcXmoe, options, causal: false);
         using var x = randn(2, 3, 5);
         var one = first.forward(x, null);
         var two = second.forward(x + one.Output, one.Routing);

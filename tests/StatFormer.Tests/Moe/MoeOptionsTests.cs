@@ -66,5 +66,5 @@ public class MoeOptionsTests
 
     [Fact]
     public void LayerRejectsKindNone() =>
-        Assert.Throws<ArgumentException>(() => new MoeFeedForward(8, MoeKind.None, Valid));
+        Assert.Throws<ArgumentException>(() => new MoeFeedForward(8, MoeKind.None, Valid, causal: false));
 }
