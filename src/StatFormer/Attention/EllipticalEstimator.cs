@@ -10,7 +10,8 @@ public enum EllipticalEstimator
     Causal,
     /// <summary>
     /// The authors' released estimator: one m per sequence, averaged over every position. In a causal
-    /// language model this leaks information from future tokens (including targets) into m.
+    /// language model this leaks information from future tokens (including targets) into m. The default
+    /// for non-causal attention, where every position sees every token anyway.
     /// </summary>
     Sequence,
 }

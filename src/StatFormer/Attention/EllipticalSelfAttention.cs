@@ -10,16 +10,25 @@ namespace StatFormer.Attention;
 /// </summary>
 public sealed class EllipticalSelfAttention : SelfAttention
 {
+    /// <param name="estimator">
+    /// Null picks the estimator that matches <paramref name="causal"/>: the prefix mean for causal attention
+    /// (no look-ahead) and the authors' whole-sequence mean otherwise (every position may see every token anyway).
+    /// An explicit value is honoured, including the leaking <see cref="EllipticalEstimator.Sequence"/> with
+    /// causal attention that <c>--estimator sequence</c> selects to reproduce the authors' LM.
+    /// </param>
     public EllipticalSelfAttention(int dModel, int heads, double dropout = 0.0, bool causal = true,
-        EllipticalEstimator estimator = EllipticalEstimator.Causal, bool unscaled = false, string name = "elliptical_attention")
+        EllipticalEstimator? estimator = null, bool unscaled = false, string name = "elliptical_attention")
         : base(name, dModel, heads, dropout, causal)
     {
-        Estimator = estimator;
+        Estimator = estimator ?? DefaultEstimator(causal);
         Unscaled = unscaled;
         RegisterComponents();
     }
 
     public EllipticalEstimator Estimator { get; }
+
+    /// <summary>The estimator used when none is given: causal attention needs the prefix mean, non-causal attention can use the authors' sequence mean.</summary>
+    public static EllipticalEstimator DefaultEstimator(bool causal) => causal ? EllipticalEstimator.Causal : EllipticalEstimator.Sequence;
 
     /// <summary>
     /// True reproduces the authors' language-model code, which drops 1/√D in elliptical layers

@@ -41,8 +41,9 @@ public static class ExplicitAttention
         var n = q.shape[2];
         if (causal)
         {
-            var tril = torch.ones(n, k.shape[2], dtype: ScalarType.Bool).tril();
-            scores = scores.masked_fill(tril.logical_not(), double.NegativeInfinity);
+            // On q's device: a CPU mask against CUDA scores fails (or forces a transfer) in masked_fill.
+            var future = torch.ones(n, k.shape[2], dtype: ScalarType.Bool, device: q.device).triu(1);   // true where key j > query i
+            scores = scores.masked_fill(future, double.NegativeInfinity);
         }
         if (allowed is not null)
             scores = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
