@@ -50,6 +50,14 @@ public sealed class CharTokenizer : ITokenizer
         return ids;
     }
 
+    public EncodedText EncodeWithSpans(string text)
+    {
+        var ids = Encode(text);
+        var spans = new TokenSpan[ids.Length];
+        for (var i = 0; i < spans.Length; i++) spans[i] = new TokenSpan(i, 1);
+        return new EncodedText(ids, spans);
+    }
+
     public string Decode(IReadOnlyList<int> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);

@@ -22,6 +22,22 @@ public sealed class Gpt2Tokenizer : ITokenizer
         return Shared.Value.EncodeToIds(text).ToArray();
     }
 
+    /// <summary>Spans are the BPE library's offsets; the pieces of one multi-byte character share (or overlap in) its span.</summary>
+    public EncodedText EncodeWithSpans(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var tokens = Shared.Value.EncodeToTokens(text, out _);
+        var ids = new int[tokens.Count];
+        var spans = new TokenSpan[tokens.Count];
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            ids[i] = tokens[i].Id;
+            var (offset, length) = tokens[i].Offset.GetOffsetAndLength(text.Length);
+            spans[i] = new TokenSpan(offset, length);
+        }
+        return new EncodedText(ids, spans);
+    }
+
     public string Decode(IReadOnlyList<int> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);

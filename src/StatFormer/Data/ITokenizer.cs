@@ -11,6 +11,13 @@ public interface ITokenizer
 
     int[] Encode(string text);
 
+    /// <summary>
+    /// The same ids as <see cref="Encode"/>, each with the span of <paramref name="text"/> it was produced from, in text order
+    /// (spans may overlap where one character yields several tokens, e.g. byte-level BPE pieces of one code point). Lets an
+    /// evaluation find which tokens of an edited text are the very tokens of the original (see <c>UntouchedTargetAlignment</c>).
+    /// </summary>
+    EncodedText EncodeWithSpans(string text);
+
     string Decode(IReadOnlyList<int> ids);
 
     /// <summary>Serialises everything needed to rebuild this tokenizer exactly (see <see cref="TokenizerFactory.FromJson"/>).</summary>

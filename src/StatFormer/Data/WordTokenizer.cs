@@ -77,6 +77,27 @@ public sealed class WordTokenizer : ITokenizer
         return ids.ToArray();
     }
 
+    /// <summary>A word's span is the word; an <c>&lt;eos&gt;</c> spans its '\n', or nothing (length 0 at the end) after a last line without one.</summary>
+    public EncodedText EncodeWithSpans(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 4);
+        var spans = new List<TokenSpan>(text.Length / 4);
+        var idsBySpan = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        ForEachToken(text, (start, length) =>
+        {
+            if (length < 0)
+            {
+                spans.Add(start < text.Length ? new TokenSpan(start, 1) : new TokenSpan(start, 0));
+                ids.Add(EosId);
+                return;
+            }
+            spans.Add(new TokenSpan(start, length));
+            ids.Add(idsBySpan.TryGetValue(text.AsSpan(start, length), out var id) ? id : UnkId);
+        });
+        return new EncodedText(ids.ToArray(), spans.ToArray());
+    }
+
     /// <summary>Words joined by single spaces; <c>&lt;eos&gt;</c> becomes a newline.</summary>
     public string Decode(IReadOnlyList<int> ids)
     {
@@ -120,7 +141,7 @@ public sealed class WordTokenizer : ITokenizer
 
     /// <summary>
     /// Walks the text as Python's <c>for line in f: line.split()</c> does, without allocating:
-    /// reports each word as (start, length) and each line end as (0, -1). A final newline does
+    /// reports each word as (start, length) and each line end as (index of its '\n', or the text length, -1). A final newline does
     /// not start another line; a last line without one still ends.
     /// </summary>
     private static void ForEachToken(string text, Action<int, int> onToken)
@@ -132,7 +153,7 @@ public sealed class WordTokenizer : ITokenizer
             var c = text[i];
             if (c == '\n')
             {
-                onToken(0, -1);
+                onToken(i, -1);
                 lineOpen = false;
                 i++;
                 continue;
@@ -147,6 +168,6 @@ public sealed class WordTokenizer : ITokenizer
             while (i < text.Length && !char.IsWhiteSpace(text[i])) i++; // '\n' is whitespace too
             onToken(start, i - start);
         }
-        if (lineOpen) onToken(0, -1);
+        if (lineOpen) onToken(text.Length, -1);
     }
 }

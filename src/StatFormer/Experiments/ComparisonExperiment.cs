@@ -305,9 +305,9 @@ public static class ComparisonExperiment
             string.Join(", ", summary.AttackEffectiveRate.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} → {kv.Value:P2}"))) + ".");
         if (summary.Variants.All(v => v.ContextAttackRatio.Count > 0))
         {
-            report.Paragraph("Context attack (word-aligned data): perplexity at the targets the attack left untouched, with the attacked " +
-                "context divided by the same with the clean context — the damage done to the remaining predictions, without rewarding the " +
-                "cheap <unk> targets the swaps create. 1 = no damage.");
+            report.Paragraph("Context attack: perplexity at the targets the attack left untouched (the same tokens of the text in both " +
+                "streams), with the attacked context divided by the same with the clean context — the damage done to the remaining " +
+                "predictions, without scoring the replaced tokens (e.g. cheap <unk> targets). 1 = no damage.");
             var rates = summary.Variants[0].ContextAttackRatio.Keys.ToList();
             report.Table(new[] { "variant" }.Concat(rates.Select(r => $"ratio at {r}")).ToList(),
                 summary.Variants.Select(v => (IReadOnlyList<string>)new[] { v.Variant }.Concat(rates.Select(r =>

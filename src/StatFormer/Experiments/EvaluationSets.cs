@@ -1,4 +1,5 @@
 using System.Globalization;
+using StatFormer.Data;
 using StatFormer.Robustness;
 
 namespace StatFormer.Experiments;
@@ -29,23 +30,40 @@ public sealed class EvaluationSets
     /// <summary>Number of latent topics (0 without <see cref="TestTopics"/>).</summary>
     public int TopicCount { get; }
 
-    /// <param name="UncorruptedTargets">When the attacked stream is aligned with the clean one (word tokenizer: one token per word),
-    /// true where the token was not swapped; null otherwise.</param>
-    public sealed record AttackedSet(double Rate, double EffectiveRate, int WordsSwapped, long[] Tokens, bool[]? UncorruptedTargets)
+    /// <param name="Untouched">The targets the attack did not touch, located in both streams; null when the tokenizer's spans give no
+    /// exact alignment (see <see cref="UntouchedTargetAlignment"/>).</param>
+    public sealed record AttackedSet(double Rate, double EffectiveRate, int WordsSwapped, long[] Tokens, UntouchedTargets? Untouched)
     {
         public string Key => Rate.ToString("0.###", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// The same untouched targets flagged in each stream: every target flagged in <see cref="InAttacked"/> is one token of the text that
+    /// is flagged, at its own position, in <see cref="InClean"/>, and vice versa, so perplexity over the flagged targets of each stream
+    /// averages over exactly the same predictions, once with the attacked context and once with the clean one. Position 0 is never
+    /// flagged (it is no target).
+    /// </summary>
+    /// <param name="InAttacked">One flag per token of <see cref="AttackedSet.Tokens"/>.</param>
+    /// <param name="InClean">One flag per token of <see cref="Test"/>.</param>
+    /// <param name="Count">Targets flagged in each.</param>
+    public sealed record UntouchedTargets(bool[] InAttacked, bool[] InClean, int Count);
 
     public static EvaluationSets Build(LmDataset data, LmRunOptions options)
     {
         long[] Cap(long[] ids, int max) => max > 0 && ids.Length > max ? ids[..max] : ids;
         var test = Cap(data.Test, options.EvalTokens);
+        var cleanText = data.Corpus.Test;
+        EncodedText? clean = null;
         var substitution = options.AttackMode == WordSwapMode.RandomSubstitution ? data.TrainingWords() : null;
         var attacked = options.AttackRates.Distinct().OrderBy(r => r).Select(rate =>
         {
-            var result = WordSwapAttack.Apply(data.Corpus.Test, new WordSwapOptions(rate, options.AttackMode, Seed: options.AttackSeed, Unit: options.AttackUnit), substitution);
-            var tokens = Cap(data.Encode(result.Text), options.EvalTokens);
-            return new AttackedSet(rate, result.EffectiveRate, result.WordsSwapped, tokens, UnchangedPositions(tokens, test));
+            var result = WordSwapAttack.Apply(cleanText, new WordSwapOptions(rate, options.AttackMode, Seed: options.AttackSeed, Unit: options.AttackUnit), substitution);
+            var encoded = data.Tokenizer.EncodeWithSpans(result.Text);
+            // Both streams are capped to the same number of tokens; only targets inside both caps are compared.
+            var tokens = Cap(LmBatchSampler.ToIds(encoded.Ids), options.EvalTokens);
+            clean ??= data.Tokenizer.EncodeWithSpans(cleanText);
+            var pairs = UntouchedTargetAlignment.Match(clean, cleanText.Length, encoded, result.Text.Length, result.Replacements);
+            return new AttackedSet(rate, result.EffectiveRate, result.WordsSwapped, tokens, pairs is null ? null : Flags(pairs, tokens.Length, test.Length));
         }).ToList();
         var topics = TokenTopics(data);
         return new EvaluationSets(Cap(data.Valid, options.ValidTokens), Cap(data.Valid, options.EvalTokens), test, attacked,
@@ -77,11 +95,18 @@ public sealed class EvaluationSets
         return position == data.Test.Length ? topics.ToArray() : null;
     }
 
-    private static bool[]? UnchangedPositions(long[] attacked, long[] clean)
+    /// <summary>Flags the matched pairs that are targets (not position 0) inside both capped streams.</summary>
+    private static UntouchedTargets Flags(IReadOnlyList<(int Clean, int Attacked)> pairs, int attackedLength, int cleanLength)
     {
-        if (attacked.Length != clean.Length) return null;
-        var same = new bool[clean.Length];
-        for (var i = 0; i < same.Length; i++) same[i] = attacked[i] == clean[i];
-        return same;
+        var inAttacked = new bool[attackedLength];
+        var inClean = new bool[cleanLength];
+        var count = 0;
+        foreach (var (c, a) in pairs)
+        {
+            if (c == 0 || a == 0 || c >= cleanLength || a >= attackedLength) continue;
+            inClean[c] = inAttacked[a] = true;
+            count++;
+        }
+        return new UntouchedTargets(inAttacked, inClean, count);
     }
 }

@@ -26,10 +26,11 @@ public static class LmEvaluation
         {
             attacked[set.Key] = PerplexityEvaluator.Evaluate(model, set.Tokens, seqLen, batchSize, stride).Perplexity;
             effective[set.Key] = set.EffectiveRate;
-            if (set.UncorruptedTargets is { } unchanged)
+            // The same targets in both streams (their positions differ where a swap changed the token count).
+            if (set.Untouched is { Count: > 0 } untouched)
                 context[set.Key] = new ContextAttackPpl(
-                    PerplexityEvaluator.Evaluate(model, set.Tokens, seqLen, batchSize, stride, unchanged).Perplexity,
-                    PerplexityEvaluator.Evaluate(model, sets.Test, seqLen, batchSize, stride, unchanged).Perplexity);
+                    PerplexityEvaluator.Evaluate(model, set.Tokens, seqLen, batchSize, stride, untouched.InAttacked).Perplexity,
+                    PerplexityEvaluator.Evaluate(model, sets.Test, seqLen, batchSize, stride, untouched.InClean).Perplexity);
         }
         var (collapse, metric) = Diagnostics(model, sets.Test);
         var routing = Routing(model, sets.Test, sets.TestTopics, sets.TopicCount, batchSize);

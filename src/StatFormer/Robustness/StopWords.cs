@@ -1,13 +1,13 @@
 namespace StatFormer.Robustness;
 
 /// <summary>
-/// Words the word-swap attack never replaces: English function words (as TextAttack's StopwordModification
-/// protects), tokens made only of punctuation/symbols, and WikiText markup (heading "=", "@-@", "<unk>", …),
-/// since swapping those would corrupt structure rather than content.
+/// Words the word-swap attack never replaces: English function words, matched case-sensitively as TextAttack's
+/// StopwordModification matches its (lower-case) list, so "the" is protected and a sentence-initial "The" is not.
+/// Punctuation and WikiText markup ("=", "@-@", ",") need no entry: they are not words at all (see <see cref="WordSwapAttack.WordSpans"/>).
 /// </summary>
 public static class StopWords
 {
-    private static readonly HashSet<string> FunctionWords = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly HashSet<string> FunctionWords = new(StringComparer.Ordinal)
     {
         // articles and determiners
         "a", "an", "the", "this", "that", "these", "those", "each", "every", "either", "neither",
@@ -34,22 +34,20 @@ public static class StopWords
         "not", "only", "very", "too", "also", "just", "then", "there", "here", "when", "where", "why",
         "how", "again", "further", "once", "now", "even", "still", "ever", "never", "however", "thus",
         "hence", "therefore", "else", "rather", "quite", "almost", "already", "often",
-        // contraction pieces as WikiText tokenises them ("don 't", "it 's")
-        "'s", "'t", "'re", "'ve", "'ll", "'d", "'m", "n't",
+        // contraction pieces: WikiText writes "it 's", "do n't"; as words (no leading apostrophe) these are "s" and "n't"
+        "s", "t", "re", "ve", "ll", "d", "m", "n't",
     };
 
-    private static readonly HashSet<string> CorpusMarkers = new(StringComparer.Ordinal)
-    {
-        "=", "@-@", "@,@", "@.@", "<unk>", "<eos>",
-    };
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> FunctionWordsBySpan =
+        FunctionWords.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>True when the attack must not swap <paramref name="word"/> (case-insensitive for words).</summary>
+    /// <summary>True when the attack must not swap <paramref name="word"/> (exact, case-sensitive match).</summary>
     public static bool Contains(string word)
     {
         ArgumentNullException.ThrowIfNull(word);
-        if (word.Length == 0 || CorpusMarkers.Contains(word) || FunctionWords.Contains(word)) return true;
-        foreach (var c in word)
-            if (!char.IsPunctuation(c) && !char.IsSymbol(c)) return false;
-        return true;
+        return FunctionWords.Contains(word);
     }
+
+    /// <inheritdoc cref="Contains(string)"/>
+    public static bool Contains(ReadOnlySpan<char> word) => FunctionWordsBySpan.Contains(word);
 }

@@ -5,11 +5,13 @@ namespace StatFormer.Robustness;
 
 /// <summary>
 /// The paper's WordAttack corruption (TextAttack AAAWordSwap + StopwordModification, pct_words_to_swap), applied to
-/// evaluation text only. Per line (or per paragraph, see <see cref="WordSwapUnit"/>), with w whitespace-separated words of which some are swappable (see
-/// <see cref="StopWords"/>), it replaces max(⌊rate·w⌋, 1) of them, capped at the swappable count, chosen uniformly
-/// without replacement. Lines are split on '\n'; each chosen word is replaced in place, so every other character
-/// (line breaks, '\r', runs of spaces) is kept verbatim and the word count per line never changes, which keeps a
-/// word-level tokenisation of the attacked text aligned with the clean one.
+/// evaluation text only. Per line (or per paragraph, see <see cref="WordSwapUnit"/>) it finds the words as TextAttack's
+/// <c>words_from_text</c> does (see <see cref="WordSpans"/>: punctuation is not a word), w of them, of which those that are not
+/// <see cref="StopWords"/> (case-sensitive) are swappable, and replaces max(⌊rate·w⌋, 1) of them, capped at the swappable count,
+/// chosen uniformly without replacement. Lines are split on '\n'; each chosen word is replaced in place, so every other character
+/// (punctuation attached to the word, line breaks, '\r', runs of spaces) is kept verbatim and no whitespace is added or removed,
+/// which keeps a whitespace-word tokenisation of the attacked text aligned with the clean one; <see cref="WordSwapResult.Replacements"/>
+/// says exactly which characters changed, for any other tokenisation.
 /// </summary>
 public static class WordSwapAttack
 {
@@ -28,6 +30,7 @@ public static class WordSwapAttack
 
         var random = new Random(options.Seed);
         var output = new StringBuilder(text.Length + text.Length / 16);
+        var replacements = new List<WordReplacement>();
         var words = new List<(int Start, int Length)>();
         var swappable = new List<int>();
         int swapped = 0, swappableTotal = 0, wordsTotal = 0, copied = 0;
@@ -38,7 +41,7 @@ public static class WordSwapAttack
             FindWords(unit, words);
             swappable.Clear();
             for (int i = 0; i < words.Count; i++)
-                if (!StopWords.Contains(unit.Slice(words[i].Start, words[i].Length).ToString())) swappable.Add(i);
+                if (!StopWords.Contains(unit.Slice(words[i].Start, words[i].Length))) swappable.Add(i);
             wordsTotal += words.Count;
             swappableTotal += swappable.Count;
 
@@ -60,13 +63,15 @@ public static class WordSwapAttack
                 var start = unitStart + words[index].Start;
                 var length = words[index].Length;
                 output.Append(text, copied, start - copied);
-                output.Append(Replacement(text.Substring(start, length), options, substitutionVocabulary, random));
+                var replacement = Replacement(text.Substring(start, length), options, substitutionVocabulary, random);
+                replacements.Add(new WordReplacement(start, length, output.Length, replacement.Length));
+                output.Append(replacement);
                 copied = start + length;
             }
             swapped += toSwap;
         }
         output.Append(text, copied, text.Length - copied);
-        return new WordSwapResult(output.ToString(), swapped, swappableTotal, wordsTotal);
+        return new WordSwapResult(output.ToString(), swapped, swappableTotal, wordsTotal, replacements);
     }
 
     /// <summary>
@@ -139,17 +144,55 @@ public static class WordSwapAttack
         return candidate;
     }
 
-    /// <summary>Fills <paramref name="words"/> with the (start, length) of each maximal run of non-whitespace characters.</summary>
+    /// <summary>
+    /// The (start, length) of every word of <paramref name="text"/> in TextAttack's sense (<c>words_from_text</c> of the current
+    /// release, without its Chinese segmentation): a maximal run of word characters — letters, numbers and '_' (Python's \w), the
+    /// inner-word marks ' - * @ and the homoglyphs ˗ ` × that TextAttack also admits — with its leading ' - _ * @ removed; a run
+    /// left empty is no word. So punctuation-only tokens (",", "(", "@-@", "=") are not words, "don't", "co-operation" and "2011"
+    /// are one word each, "Hello," is the word "Hello" and "&lt;unk&gt;" the word "unk".
+    /// </summary>
+    public static IReadOnlyList<(int Start, int Length)> WordSpans(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var words = new List<(int Start, int Length)>();
+        FindWords(text, words);
+        return words;
+    }
+
     private static void FindWords(ReadOnlySpan<char> line, List<(int Start, int Length)> words)
     {
         words.Clear();
         int i = 0;
         while (i < line.Length)
         {
-            while (i < line.Length && char.IsWhiteSpace(line[i])) i++;
+            if (!IsWordCharacter(line, i, out var width))
+            {
+                i += width;
+                continue;
+            }
             int start = i;
-            while (i < line.Length && !char.IsWhiteSpace(line[i])) i++;
+            do i += width;
+            while (i < line.Length && IsWordCharacter(line, i, out width));
+            while (start < i && IsLeadingMark(line[start])) start++;
             if (i > start) words.Add((start, i - start));
         }
+    }
+
+    /// <summary>Marks TextAttack allows inside and at the end of a word but strips from its start.</summary>
+    private static bool IsLeadingMark(char c) => c is '\'' or '-' or '_' or '*' or '@';
+
+    /// <summary>Whether the code point at <paramref name="index"/> belongs to a word; <paramref name="width"/> is its UTF-16 length.</summary>
+    private static bool IsWordCharacter(ReadOnlySpan<char> text, int index, out int width)
+    {
+        if (Rune.DecodeFromUtf16(text[index..], out var rune, out width) != System.Buffers.OperationStatus.Done)
+        {
+            width = 1; // a lone surrogate is no letter
+            return false;
+        }
+        if (rune.Value is '\'' or '-' or '_' or '*' or '@' or '\u02D7' or '`' or '\u00D7') return true;
+        // Python's \w: str.isalnum() (letters and every numeric category) or '_'; combining marks are not word characters there.
+        return Rune.GetUnicodeCategory(rune) is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter
+            or UnicodeCategory.TitlecaseLetter or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter
+            or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber;
     }
 }

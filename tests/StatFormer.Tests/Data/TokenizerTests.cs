@@ -114,6 +114,40 @@ public class TokenizerTests
         Assert.Equal(tokenizer.ToJson(), restored.ToJson());
     }
 
+    [Theory]
+    [InlineData("char")]
+    [InlineData("word")]
+    [InlineData("gpt2")]
+    public void EncodeWithSpans_GivesTheEncodeIdsInTextOrder(string kind)
+    {
+        var text = Sample + "caf\u00e9 \ud83d\ude00 end";
+        var tokenizer = TokenizerFactory.Train(kind, Sample);
+        var encoded = tokenizer.EncodeWithSpans(text);
+        Assert.Equal(tokenizer.Encode(text), encoded.Ids);
+        Assert.Equal(encoded.Ids.Length, encoded.Spans.Length);
+        for (var i = 0; i < encoded.Spans.Length; i++)
+        {
+            Assert.InRange(encoded.Spans[i].Start, i == 0 ? 0 : encoded.Spans[i - 1].Start, text.Length);
+            Assert.InRange(encoded.Spans[i].End, encoded.Spans[i].Start, text.Length);
+        }
+    }
+
+    [Fact]
+    public void EncodeWithSpans_WordSpansAreTheWordsAndEachEosItsNewline()
+    {
+        const string text = "the cat\n\n  on mat";
+        var encoded = WordTokenizer.Train(text).EncodeWithSpans(text);
+        Assert.Equal(new TokenSpan[] { new(0, 3), new(4, 3), new(7, 1), new(8, 1), new(11, 2), new(14, 3), new(17, 0) }, encoded.Spans);
+    }
+
+    [Fact]
+    public void EncodeWithSpans_Gpt2SpansTileAsciiText()
+    {
+        const string text = "Hello, world!\n\n  It's 2011.";
+        var encoded = new Gpt2Tokenizer().EncodeWithSpans(text);
+        Assert.Equal(text, string.Concat(encoded.Spans.Select(s => text.Substring(s.Start, s.Length))));
+    }
+
     [Fact]
     public void Train_UnknownKindNamesTheOptionAndAcceptedValues()
     {

@@ -55,40 +55,94 @@ public class WordSwapAttackTests
     }
 
     [Fact]
-    public void StopWordsPunctuationAndMarkersAreNeverSwapped()
+    public void OnlyNonStopWordsAreReplacedAndEveryOtherCharacterIsKept()
     {
         var clean = string.Concat(Enumerable.Repeat(MixedText + "\n", 40));
+        var words = WordSwapAttack.WordSpans(clean).ToHashSet();
         for (int seed = 0; seed < 10; seed++)
         {
-            var attacked = WordSwapAttack.Apply(clean, new WordSwapOptions(0.3, Seed: seed)).Text;
-            foreach (var (cleanLine, attackedLine) in clean.Split('\n').Zip(attacked.Split('\n')))
-                foreach (var (before, after) in Words(cleanLine).Zip(Words(attackedLine)))
-                    if (before != after) Assert.False(StopWords.Contains(before), $"stop-word '{before}' was swapped");
+            var result = WordSwapAttack.Apply(clean, new WordSwapOptions(0.3, Seed: seed));
+            Assert.Equal(result.WordsSwapped, result.Replacements.Count);
+            var rebuilt = new System.Text.StringBuilder();
+            var copied = 0;
+            foreach (var r in result.Replacements)
+            {
+                var word = clean.Substring(r.CleanStart, r.CleanLength);
+                Assert.Contains((r.CleanStart, r.CleanLength), words);
+                Assert.False(StopWords.Contains(word), $"stop-word '{word}' was swapped");
+                Assert.Equal("AAA", result.Text.Substring(r.AttackedStart, r.AttackedLength));
+                rebuilt.Append(clean, copied, r.CleanStart - copied).Append("AAA");
+                copied = r.CleanEnd;
+            }
+            rebuilt.Append(clean, copied, clean.Length - copied);
+            Assert.Equal(result.Text, rebuilt.ToString());
         }
+    }
+
+    [Fact]
+    public void WordsAreTextAttackWordsAndPunctuationIsNone()
+    {
+        const string line = " = Valkyria , the ( lit . ) @-@ @,@ co-operation don't -start 'quoted' <unk> x*y e-mail@host Hello,world 2011 戦場のヴァルキュリア3 naïve ...";
+        var words = WordSwapAttack.WordSpans(line).Select(w => line.Substring(w.Start, w.Length));
+        // Hand-checked against TextAttack's words_from_text: runs of \w plus ' - * @, leading ' - _ * @ stripped.
+        Assert.Equal(new[]
+        {
+            "Valkyria", "the", "lit", "co-operation", "don't", "start", "quoted'", "unk", "x*y", "e-mail@host", "Hello", "world",
+            "2011", "戦場のヴァルキュリア3", "naïve",
+        }, words);
+    }
+
+    [Fact]
+    public void PunctuationDoesNotCountTowardsTheNumberOfWords()
+    {
+        // 20 whitespace tokens, 10 of them words: TextAttack swaps ⌊0.2·10⌋ = 2, not ⌊0.2·20⌋ = 4.
+        var result = WordSwapAttack.Apply("alpha , bravo , charlie , delta , echo , foxtrot , golf , hotel , india , juliet .",
+            new WordSwapOptions(0.2, Seed: 1));
+        Assert.Equal(10, result.TotalWords);
+        Assert.Equal(10, result.SwappableWords);
+        Assert.Equal(2, result.WordsSwapped);
+        Assert.Equal(0.2, result.EffectiveRate, 12);
+        Assert.Equal(2, Words(result.Text).Count(w => w == "AAA"));
+        Assert.Equal(10, Words(result.Text).Count(w => w is "," or "."));
+    }
+
+    [Fact]
+    public void StopWordsMatchCaseSensitively()
+    {
+        // "the" and "and" are stop words; "The" is not (TextAttack compares the word as written with its lower-case list).
+        var result = WordSwapAttack.Apply("The cat and the dog", new WordSwapOptions(1));
+        Assert.Equal("AAA AAA and the AAA", result.Text);
+        Assert.Equal(5, result.TotalWords);
+        Assert.Equal(3, result.SwappableWords);
+    }
+
+    [Fact]
+    public void AWordIsReplacedInsideItsWhitespaceTokenAndTheReplacementsAreReported()
+    {
+        var result = WordSwapAttack.Apply("x <unk> ( don't )", new WordSwapOptions(1));
+        Assert.Equal("AAA <AAA> ( AAA )", result.Text);
+        Assert.Equal(new[] { new WordReplacement(0, 1, 0, 3), new WordReplacement(3, 3, 5, 3), new WordReplacement(10, 5, 12, 3) },
+            result.Replacements);
+        Assert.Equal("AAA, AAA!", WordSwapAttack.Apply("Hello, world!", new WordSwapOptions(1)).Text);
     }
 
     [Theory]
     [InlineData("the")]
-    [InlineData("The")]
-    [InlineData("THEY")]
-    [InlineData("=")]
-    [InlineData("@-@")]
-    [InlineData("@,@")]
-    [InlineData("@.@")]
-    [InlineData("<unk>")]
-    [InlineData(",")]
-    [InlineData("...")]
-    [InlineData("(")]
-    [InlineData("'s")]
-    public void StopWordsContainsFunctionWordsPunctuationAndMarkers(string word) => Assert.True(StopWords.Contains(word));
+    [InlineData("they")]
+    [InlineData("of")]
+    [InlineData("s")]
+    [InlineData("n't")]
+    public void StopWordsContainsLowerCaseFunctionWords(string word) => Assert.True(StopWords.Contains(word));
 
     [Theory]
+    [InlineData("The")]
+    [InlineData("THEY")]
     [InlineData("Valkyria")]
     [InlineData("game")]
     [InlineData("2011")]
     [InlineData("AAA")]
     [InlineData("co-operation")]
-    public void StopWordsDoesNotContainContentWords(string word) => Assert.False(StopWords.Contains(word));
+    public void StopWordsDoesNotContainCapitalisedOrContentWords(string word) => Assert.False(StopWords.Contains(word));
 
     [Fact]
     public void SameSeedGivesTheSameTextAndDifferentSeedsDiffer()
@@ -137,9 +191,11 @@ public class WordSwapAttackTests
         {
             if (clean[i] == attacked[i]) continue;
             differing++;
-            Assert.Equal("AAA", attacked[i]);
+            // The word inside the token is replaced, its punctuation kept: "<unk>" (the word "unk") becomes "<AAA>".
+            Assert.Equal(clean[i] == "<unk>" ? "<AAA>" : "AAA", attacked[i]);
             Assert.False(StopWords.Contains(clean[i]));
         }
+        // No whitespace token of this text holds two words, so every swap changes exactly one token.
         Assert.Equal(result.WordsSwapped, differing);
     }
 
