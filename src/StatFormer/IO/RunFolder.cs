@@ -66,20 +66,25 @@ public static partial class RunFolder
 
     /// <summary>
     /// Deletes the files runs write (markers, embedding.json, *.png) from the folder and, for a comparison, from each of
-    /// its run subfolders (each locked while it is cleared, so a run writing there is never destroyed). Nothing else
-    /// is touched: an --out that also holds the user's own files keeps them.
+    /// its run subfolders. Those are all locked first, so a run another process is writing there stops the deletion
+    /// before anything is gone. Nothing else is touched: an --out that also holds the user's own files keeps them.
     /// </summary>
     private static void DeleteRun(string folder, RunFolderKind kind)
     {
-        if (kind == RunFolderKind.Comparison)
+        var runFolders = kind == RunFolderKind.Comparison
+            ? PerRunFolders(folder).Where(sub => FindRunFile(sub, RunFolderKind.Run) is not null).ToList()
+            : [];
+        var subLocks = new List<RunFolderLock>();
+        try
         {
-            foreach (var sub in PerRunFolders(folder).Where(sub => FindRunFile(sub, RunFolderKind.Run) is not null))
-            {
-                using var subLock = RunFolderLock.Acquire(sub);
-                DeleteRunFiles(sub);
-            }
+            foreach (var sub in runFolders) subLocks.Add(RunFolderLock.Acquire(sub));
+            foreach (var sub in runFolders) DeleteRunFiles(sub);
+            DeleteRunFiles(folder);
         }
-        DeleteRunFiles(folder);
+        finally
+        {
+            foreach (var held in subLocks) held.Dispose();
+        }
     }
 
     private static void DeleteRunFiles(string folder)
