@@ -17,12 +17,14 @@ public sealed class RunFolderLock : IDisposable
     public const string OwnerFileName = ".lock.pid";
 
     private readonly FileStream _lock;
+    private readonly bool _createdFolder;
     private bool _disposed;
 
-    private RunFolderLock(string folder, FileStream held)
+    private RunFolderLock(string folder, FileStream held, bool createdFolder)
     {
         Folder = folder;
         _lock = held;
+        _createdFolder = createdFolder;
     }
 
     /// <summary>The folder as it was given.</summary>
@@ -35,6 +37,7 @@ public sealed class RunFolderLock : IDisposable
     public static RunFolderLock Acquire(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var createdFolder = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
         FileStream held;
         try
@@ -54,7 +57,7 @@ public sealed class RunFolderLock : IDisposable
             held.Dispose();
             throw;
         }
-        return new RunFolderLock(folder, held);
+        return new RunFolderLock(folder, held, createdFolder);
     }
 
     /// <summary>The PID written by the folder's current owner; null when there is none or it cannot be read.</summary>
@@ -70,21 +73,45 @@ public sealed class RunFolderLock : IDisposable
         }
     }
 
-    /// <summary>Releases the folder. The .lock file stays: deleting it before releasing would let a late opener lock an unlinked file.</summary>
+    /// <summary>
+    /// Releases the folder. The .lock file stays (deleting a lock file others may have opened lets two of them lock
+    /// different files), except in a folder this claim created and nothing was written to: a run that could not
+    /// start leaves no folder behind.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        var lockPath = Path.Combine(Folder, LockFileName);
+        // Still holding the lock here, so no new owner's PID file can be deleted by mistake.
+        TryDelete(Path.Combine(Folder, OwnerFileName));
+        var removeFolder = _createdFolder && Directory.EnumerateFileSystemEntries(Folder).All(e => Path.GetFileName(e) == LockFileName);
+        // On Unix the file is unlinked while still locked, so nobody can lock it after us; Windows refuses that and
+        // deletes it after the release below.
+        if (removeFolder) TryDelete(lockPath);
+        _lock.Dispose();
+        if (!removeFolder) return;
+        TryDelete(lockPath);
         try
         {
-            // Still holding the lock here, so no new owner's PID file can be deleted by mistake.
-            File.Delete(Path.Combine(Folder, OwnerFileName));
+            Directory.Delete(Folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A stale PID file misleads nobody: the lock decides, the file only names the owner.
+            // Something appeared in it meanwhile: keep it.
         }
-        _lock.Dispose();
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A leftover PID or lock file misleads nobody: the OS lock decides, the files only name the owner.
+        }
     }
 
     // Only "another handle holds the lock" means in use; other I/O errors (disk full, read-only) must surface as themselves.

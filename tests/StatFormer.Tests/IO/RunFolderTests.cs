@@ -47,10 +47,27 @@ public sealed class RunFolderTests : IDisposable
     {
         var missing = _dir.File("missing");
         using (RunFolder.Claim(missing, RunFolderKind.Run, resume: false, overwrite: false)) Assert.True(Directory.Exists(missing));
-        // Released claims leave only their .lock, which is not a run.
-        using (RunFolder.Claim(missing, RunFolderKind.Run, resume: false, overwrite: false)) { }
         var empty = Directory.CreateDirectory(_dir.File("empty")).FullName;
         using (RunFolder.Claim(empty, RunFolderKind.Comparison, resume: false, overwrite: false)) { }
+        // A released claim leaves only its .lock, which is not a run.
+        Assert.Equal([RunFolderLock.LockFileName], Directory.EnumerateFileSystemEntries(empty).Select(e => Path.GetFileName(e)).ToArray());
+        using (RunFolder.Claim(empty, RunFolderKind.Run, resume: false, overwrite: false)) { }
+    }
+
+    [Fact]
+    public void AClaimThatCreatedTheFolderAndWroteNothingRemovesIt()
+    {
+        var created = _dir.File("created");
+        using (RunFolderLock.Acquire(created)) { }
+        Assert.False(Directory.Exists(created), "a run that could not start leaves no folder");
+
+        var existing = Directory.CreateDirectory(_dir.File("existing")).FullName;
+        using (RunFolderLock.Acquire(existing)) { }
+        Assert.True(Directory.Exists(existing));
+
+        var written = _dir.File("written");
+        using (RunFolderLock.Acquire(written)) File.WriteAllText(Path.Combine(written, "metrics.jsonl"), "");
+        Assert.True(File.Exists(Path.Combine(written, "metrics.jsonl")));
     }
 
     [Fact]
