@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StatFormer.IO;
 
 namespace StatFormer.Cli;
 
@@ -42,6 +43,10 @@ public static class CommandRunner
         catch (UserInputException e)
         {
             return Fail(e.Message);
+        }
+        catch (RunFolderInUseException e)
+        {
+            return Fail($"{e.Message}; wait for it to finish or use another --out");
         }
         catch (ArgumentException e) when (e.Message.Contains("--", StringComparison.Ordinal))
         {

@@ -43,13 +43,14 @@ public sealed class FairOptionSet
     public Option<int> ProjectionDim { get; } = new("--projection-dim") { Description = "Projection head output width.", DefaultValueFactory = _ => Defaults.ProjectionDim };
     public Option<int> DataSeed { get; } = new("--data-seed") { Description = "Seed of the data: colours, COMPAS split, synthetic generator, subsets.", DefaultValueFactory = _ => Defaults.DataSeed };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the checkpoint in --out (finished runs are reused)." };
+    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused." };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout instead of a table." };
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Data, DataDir, Sensitive, Epochs, BatchSize, LearningRate, WeightDecay, WarmupEpochs, Temperature, Kernel,
                      Lambda, KernelTemperature, AttentionTemperature, AttentionDim, IncludePositive, NegativeScale, NoNormalizeSensitive, SameViewNegatives,
-                     Buckets, SparseVariant, ChunkSize, SparseImpl, TrainLimit, TestLimit, ProbeSteps, ProbeTrainLimit, Corruption, MlpHidden, MlpOutput, ProjectionDim, DataSeed, Resume, Json })
+                     Buckets, SparseVariant, ChunkSize, SparseImpl, TrainLimit, TestLimit, ProbeSteps, ProbeTrainLimit, Corruption, MlpHidden, MlpOutput, ProjectionDim, DataSeed, Resume, Overwrite, Json })
             command.Options.Add(option);
     }
 
@@ -70,7 +71,7 @@ public sealed class FairOptionSet
             TrainLimit = GetNullable(TrainLimit, b.TrainLimit), TestLimit = GetNullable(TestLimit, b.TestLimit),
             ProbeSteps = Get(ProbeSteps, b.ProbeSteps), ProbeTrainLimit = probeTrainLimit == 0 ? null : probeTrainLimit,
             CorruptionRate = Get(Corruption, b.CorruptionRate), MlpHidden = Get(MlpHidden, b.MlpHidden), MlpOutput = Get(MlpOutput, b.MlpOutput),
-            ProjectionDim = Get(ProjectionDim, b.ProjectionDim), DataSeed = Get(DataSeed, b.DataSeed), Resume = Get(Resume, b.Resume),
+            ProjectionDim = Get(ProjectionDim, b.ProjectionDim), DataSeed = Get(DataSeed, b.DataSeed), Resume = Get(Resume, b.Resume), Overwrite = Get(Overwrite, b.Overwrite),
             Loss = l with
             {
                 Temperature = Get(Temperature, l.Temperature),

@@ -47,6 +47,7 @@ public sealed class RunOptionSet
     public Option<string> AttackUnit { get; } = Choice("--attack-unit", "Count swaps per line (paper protocol) or per blank-line separated paragraph (for texts of very short lines, where one swap per line dominates every rate).", "line", "line", "paragraph");
     public Option<int> AttackSeed { get; } = new("--attack-seed") { Description = "Seed of the word-swap draw (shared by every model).", DefaultValueFactory = _ => Defaults.AttackSeed };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the checkpoint in --out (finished runs are reused)." };
+    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused." };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout instead of a table." };
 
     public void AddTo(Command command)
@@ -54,7 +55,7 @@ public sealed class RunOptionSet
         foreach (var option in new Option[] { Data, Tokenizer, MinCount, MaxVocab, DataSeed, Estimator, Unscaled,
                      Experts, TopK, MoeEvery, BalanceWeight, CapacityFactor, AcBaseLayers, AcMixTopK, AcEstimator, Layers, DModel, Heads, SeqLen, Dropout,
                      BatchSize, Steps, LearningRate, Warmup, WeightDecay, GradClip, EvalEvery, Patience, ValidTokens, EvalTokens, Stride,
-                     AttackRates, AttackMode, AttackUnit, AttackSeed, Resume, Json })
+                     AttackRates, AttackMode, AttackUnit, AttackSeed, Resume, Overwrite, Json })
             command.Options.Add(option);
     }
 
@@ -80,7 +81,7 @@ public sealed class RunOptionSet
             AttackRates = result.GetResult(AttackRates) is { Implicit: false } ? ParseRates(result.GetValue(AttackRates)!) : b.AttackRates,
             AttackMode = result.GetResult(AttackMode) is { Implicit: false } ? ParseAttackMode(result.GetValue(AttackMode)!) : b.AttackMode,
             AttackUnit = result.GetResult(AttackUnit) is { Implicit: false } ? (result.GetValue(AttackUnit) == "paragraph" ? WordSwapUnit.Paragraph : WordSwapUnit.Line) : b.AttackUnit,
-            AttackSeed = Get(AttackSeed, b.AttackSeed), Resume = Get(Resume, b.Resume),
+            AttackSeed = Get(AttackSeed, b.AttackSeed), Resume = Get(Resume, b.Resume), Overwrite = Get(Overwrite, b.Overwrite),
         };
         Check(options);
         return options;

@@ -57,6 +57,7 @@ public static class CompareCommand
                 TargetValidPpl = result.GetValue(targetPpl),
                 OutDir = result.GetValue(outDir)!,
                 Resume = run.Resume,
+                Overwrite = run.Overwrite,
             };
         };
     }

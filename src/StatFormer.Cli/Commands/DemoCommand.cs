@@ -43,11 +43,12 @@ public static class DemoCommand
             {
                 var fair = new FairComparisonOptions
                 {
-                    Run = FairComparison.DemoRun with { Epochs = epochs, Resume = lm.Resume },
+                    Run = FairComparison.DemoRun with { Epochs = epochs, Resume = lm.Resume, Overwrite = lm.Overwrite },
                     Methods = Enum.GetValues<ContrastiveMethod>(),
                     Seeds = lm.Seeds,
                     OutDir = Path.Combine(root, "fair"),
                     Resume = lm.Resume,
+                    Overwrite = lm.Overwrite,
                 };
                 fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken);
             }

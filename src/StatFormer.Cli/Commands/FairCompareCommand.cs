@@ -35,6 +35,7 @@ public static class FairCompareCommand
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
                 OutDir = result.GetValue(outDir)!,
                 Resume = run.Resume,
+                Overwrite = run.Overwrite,
             };
             var json = result.GetValue(shared.Json);
             var summary = RunAndPrint(options, json, cancellationToken);

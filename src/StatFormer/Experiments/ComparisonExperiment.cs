@@ -1,5 +1,6 @@
 using System.Globalization;
 using StatFormer.Analysis;
+using StatFormer.IO;
 using StatFormer.Moe;
 using StatFormer.Reporting;
 using StatFormer.Training;
@@ -24,6 +25,8 @@ public static class ComparisonExperiment
         if (options.Seeds.Count == 0) throw new UserInputException("--seeds must name at least one seed");
         if (options.Variants.Count == 0) throw new UserInputException("--variants must name at least one model variant");
         if (options.TargetValidPpl is { } target && !(target > 1)) throw new UserInputException($"--target-ppl must be greater than 1 (got {target})");
+        // The comparison holds its folder throughout; each run also locks its own subfolder (a different lock file).
+        using var folder = IO.RunFolder.Claim(options.OutDir, RunFolderKind.Comparison, options.Resume, options.Overwrite);
         var shared = options.Run;
         var data = LmDataset.Load(shared.Data, shared.Tokenizer, shared.MinCount, shared.MaxVocab, shared.DataSeed);
         var sets = EvaluationSets.Build(data, shared);
@@ -36,15 +39,20 @@ public static class ComparisonExperiment
                 var label = $"{variant.Name} seed {seed}";
                 var runOptions = shared with
                 {
-                    Attention = variant.Attention, Moe = variant.Moe, Seed = seed, Resume = options.Resume,
+                    Attention = variant.Attention, Moe = variant.Moe, Seed = seed, Resume = options.Resume, Overwrite = options.Overwrite,
                     OutDir = Path.Combine(options.OutDir, RunFolder(variant.Name, seed)),
                 };
                 var summaryPath = Path.Combine(runOptions.OutDir, LmExperiment.SummaryFileName);
-                if (options.Resume && File.Exists(summaryPath) && IsFinished(runOptions, data, summaryPath))
+                if (options.Resume && File.Exists(summaryPath))
                 {
-                    log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
-                    runs.Add((ReadSummary(summaryPath), MetricsLog.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
-                    continue;
+                    // Reading a finished run locks it too, so a process still writing it is not read half-way.
+                    using var reading = IO.RunFolder.Claim(runOptions.OutDir, RunFolderKind.Run, resume: true, overwrite: false);
+                    if (IsFinished(runOptions, data, summaryPath))
+                    {
+                        log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
+                        runs.Add((ReadSummary(summaryPath), MetricsLog.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
+                        continue;
+                    }
                 }
                 log?.Invoke($"{label}: training → {runOptions.OutDir}");
                 var (summary, training) = LmExperiment.Run(runOptions, progressFor?.Invoke(label), data, sets, cancellationToken);
@@ -98,7 +106,7 @@ public static class ComparisonExperiment
     }
 
     /// <summary>The run folder of a variant and seed ("ac-smoe-seed1").</summary>
-    public static string RunFolder(string variant, int seed) => $"{variant}-seed{seed}";
+    public static string RunFolder(string variant, int seed) => IO.RunFolder.PerRunFolderName(variant, seed);
 
     /// <summary>Lowest validation perplexity in a run's metrics (∞ if it never validated).</summary>
     private static double BestValidPpl(IReadOnlyList<MetricRecord> history)

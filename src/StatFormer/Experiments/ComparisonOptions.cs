@@ -15,4 +15,6 @@ public sealed record ComparisonOptions
     public string OutDir { get; init; } = "runs/compare";
     /// <summary>Skip runs whose summary.json already exists and resume interrupted ones from their checkpoint.</summary>
     public bool Resume { get; init; }
+    /// <summary>Replace the comparison in <see cref="OutDir"/>: its files and its runs' files are deleted first.</summary>
+    public bool Overwrite { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StatFormer.Data;
 using StatFormer.Evaluation;
+using StatFormer.IO;
 using StatFormer.Models;
 using StatFormer.Moe;
 using StatFormer.Reporting;
@@ -55,6 +56,8 @@ public static class LmExperiment
     public static (LmRunSummary Summary, TrainingResult Training) Run(LmRunOptions options, IProgress<TrainingProgress>? progress = null,
         LmDataset? data = null, EvaluationSets? sets = null, CancellationToken cancellationToken = default)
     {
+        // First, before any loading: a second process on the same folder fails at once.
+        using var folder = RunFolder.Claim(options.OutDir, RunFolderKind.Run, options.Resume, options.Overwrite);
         var clock = Stopwatch.StartNew();
         data ??= LmDataset.Load(options.Data, options.Tokenizer, options.MinCount, options.MaxVocab, options.DataSeed);
         sets ??= EvaluationSets.Build(data, options);
@@ -124,7 +127,7 @@ public static class LmExperiment
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)
             throw new UserInputException(
-                $"--resume: {path} belongs to a different run ({string.Join(", ", differences)}); use another --out, or drop --resume to start over");
+                $"--resume: {path} belongs to a different run ({string.Join(", ", differences)}); use another --out, or pass --overwrite instead of --resume to replace it");
     }
 
     private static List<string> JsonDifferences(string savedJson, string expectedJson)

@@ -64,5 +64,8 @@ public sealed record LmRunOptions
     public int AttackSeed { get; init; }
 
     public string OutDir { get; init; } = "runs/lm";
+    /// <summary>Continue the run in <see cref="OutDir"/> from its checkpoint.</summary>
     public bool Resume { get; init; }
+    /// <summary>Replace the run in <see cref="OutDir"/>: its files are deleted before training starts.</summary>
+    public bool Overwrite { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using StatFormer.Contrastive;
 using StatFormer.Data;
 using StatFormer.Experiments;
+using StatFormer.IO;
 using StatFormer.Reporting;
 using StatFormer.Training;
 
@@ -61,8 +62,10 @@ public static class FairComparison
         if (options.Seeds.Count == 0) throw new UserInputException("--seeds must be at least 1");
         if (options.Methods.Count == 0) throw new UserInputException("--methods must name at least one method");
         if (options.Methods.Distinct().Count() != options.Methods.Count) throw new UserInputException("--methods names a method twice");
-        var shared = options.Run with { Resume = options.Resume };
+        var shared = options.Run with { Resume = options.Resume, Overwrite = options.Overwrite };
         shared.Validate();
+        // The comparison holds its folder throughout; each run also locks its own subfolder (a different lock file).
+        using var folder = IO.RunFolder.Claim(options.OutDir, RunFolderKind.Comparison, options.Resume, options.Overwrite);
 
         using var data = FairExperiment.LoadData(shared);
         var runs = new List<FairRunSummary>();
@@ -74,11 +77,16 @@ public static class FairComparison
                 var label = $"{name} seed {seed}";
                 var runOptions = shared with { Method = method, Seed = seed, OutDir = Path.Combine(options.OutDir, RunFolder(name, seed)) };
                 var summaryPath = Path.Combine(runOptions.OutDir, FairExperiment.SummaryFileName);
-                if (options.Resume && File.Exists(summaryPath) && IsFinished(runOptions, data, summaryPath) is { } finished)
+                if (options.Resume && File.Exists(summaryPath))
                 {
-                    log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
-                    runs.Add(finished);
-                    continue;
+                    // Reading a finished run locks it too, so a process still writing it is not read half-way.
+                    using var reading = IO.RunFolder.Claim(runOptions.OutDir, RunFolderKind.Run, resume: true, overwrite: false);
+                    if (IsFinished(runOptions, data, summaryPath) is { } finished)
+                    {
+                        log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
+                        runs.Add(finished);
+                        continue;
+                    }
                 }
                 log?.Invoke($"{label}: training → {runOptions.OutDir}");
                 runs.Add(FairExperiment.Run(runOptions, progressFor?.Invoke(label), data, cancellationToken));
@@ -95,7 +103,7 @@ public static class FairComparison
         return summary;
     }
 
-    public static string RunFolder(string method, int seed) => $"{method}-seed{seed}";
+    public static string RunFolder(string method, int seed) => IO.RunFolder.PerRunFolderName(method, seed);
 
     /// <summary>The bias axis of a dataset: z MSE for continuous z, else the equalized-odds gap (binary target), else the z-probe accuracy.</summary>
     public static string BiasMetric(FairDataset data) =>
@@ -117,7 +125,7 @@ public static class FairComparison
         {
             return null;
         }
-        return summary is not null && summary.Options == runOptions with { Resume = false } ? summary : null;
+        return summary is not null && summary.Options == runOptions with { Resume = false, Overwrite = false } ? summary : null;
     }
 
     private static MeanStd Of(IEnumerable<double> values)

@@ -16,4 +16,7 @@ public sealed record FairComparisonOptions
 
     /// <summary>Reuse runs whose summary.json matches these settings; resume interrupted ones from their checkpoint.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Replace the comparison in <see cref="OutDir"/>: its files and its runs' files are deleted first.</summary>
+    public bool Overwrite { get; init; }
 }

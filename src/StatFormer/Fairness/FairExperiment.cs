@@ -3,6 +3,7 @@ using StatFormer.Augmentation;
 using StatFormer.Contrastive;
 using StatFormer.Data;
 using StatFormer.Evaluation;
+using StatFormer.IO;
 using StatFormer.Models;
 using StatFormer.Reporting;
 using StatFormer.Training;
@@ -164,6 +165,8 @@ public static class FairExperiment
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        // Before any loading: a second process on the same folder fails at once.
+        using var folder = RunFolder.Claim(options.OutDir, RunFolderKind.Run, options.Resume, options.Overwrite);
         var clock = Stopwatch.StartNew();
         var ownsData = data is null;
         data ??= LoadData(options);
@@ -216,7 +219,7 @@ public static class FairExperiment
             ZProbeAccuracy = evaluation.ZProbeAccuracy, ZMajorityRate = evaluation.ZMajorityRate,
             EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
             Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = SamplesPerSecond(training),
-            Options = options with { Resume = false },
+            Options = options with { Resume = false, Overwrite = false },
         };
         JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
         PlotLossCurve(Path.Combine(options.OutDir, LossCurveFileName), summary.Method, training.History, stepsPerEpoch);

@@ -48,6 +48,6 @@ public sealed record FairRunMetadata(
             .ToList();
         if (differences.Count > 0)
             throw new UserInputException(
-                $"--resume: {path} belongs to a different run ({string.Join("; ", differences)}); use another --out, or drop --resume to start over");
+                $"--resume: {path} belongs to a different run ({string.Join("; ", differences)}); use another --out, or pass --overwrite instead of --resume to replace it");
     }
 }

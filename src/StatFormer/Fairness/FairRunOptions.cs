@@ -90,6 +90,10 @@ public sealed record FairRunOptions
     /// <summary>Continue from the checkpoint in <see cref="OutDir"/>.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>Replace the run in <see cref="OutDir"/>: its files are deleted before training starts. Not part of the recorded settings.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Overwrite { get; init; }
+
     /// <summary>Whether <see cref="Data"/> is a tabular benchmark whose z is chosen by <see cref="Sensitive"/>.</summary>
     public bool UsesSensitiveOption => Data is Adult or Compas;
 

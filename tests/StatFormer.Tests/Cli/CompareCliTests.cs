@@ -86,8 +86,8 @@ public sealed class CompareCliTests : IDisposable
         Assert.Equal(metrics, File.ReadAllText(Path.Combine(runDir, "metrics.jsonl")));
         Assert.Equal(first.Stdout, second.Stdout);
 
-        // Without --resume the run is trained again (and, same seed, to the same numbers).
-        var third = Run(args);
+        // With --overwrite the run is trained again (and, same seed, to the same numbers); with neither flag the folder is refused (RunFolderCliTests).
+        var third = Run([.. args, "--overwrite"]);
         Assert.True(third.ExitCode == 0, third.ToString());
         Assert.Contains("step 4/4", third.Stderr);
         Assert.NotEqual(checkpointTime, File.GetLastWriteTimeUtc(checkpoint));
