@@ -1,6 +1,7 @@
 using StatFormer.Moe;
 using TorchSharp.Modules;
 using TorchSharp;
+using static StatFormer.Tests.Moe.MoeLayerReference;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Moe;
@@ -8,17 +9,6 @@ namespace StatFormer.Tests.Moe;
 /// <summary>The Switch gate for k = 1, causal capacity and the running AC estimator, at the layer level.</summary>
 public class CausalMoeTests
 {
-    private static Tensor Expert(MoeFeedForward layer, long e, Tensor x) =>
-        nn.functional.gelu(x.matmul(layer.ExpertInputWeight[e]) + layer.ExpertInputBias[e]).matmul(layer.OutputProjectionWeight[e]) + layer.ExpertOutputBias[e];
-
-    private static void SetGate(MoeFeedForward layer, float[] weight, float[] bias)
-    {
-        var gate = ((LinearRouter)layer.Router).Gate;
-        using var noGrad = torch.no_grad();
-        gate.weight!.copy_(tensor(weight).reshape(gate.weight.shape));
-        gate.bias!.copy_(tensor(bias));
-    }
-
     private static Parameter RouterWeight(Router router) => router switch
     {
         LinearRouter linear => linear.Gate.weight!,

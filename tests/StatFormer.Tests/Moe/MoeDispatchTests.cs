@@ -1,22 +1,12 @@
 using StatFormer.Moe;
 using TorchSharp;
+using static StatFormer.Tests.Moe.MoeLayerReference;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Moe;
 
 public class MoeDispatchTests
 {
-    private static Tensor Expert(MoeFeedForward layer, long e, Tensor x) =>
-        nn.functional.gelu(x.matmul(layer.ExpertInputWeight[e]) + layer.ExpertInputBias[e]).matmul(layer.OutputProjectionWeight[e]) + layer.ExpertOutputBias[e];
-
-    private static void SetGate(MoeFeedForward layer, float[] weight, float[] bias)
-    {
-        var gate = ((LinearRouter)layer.Router).Gate;
-        using var noGrad = torch.no_grad();
-        gate.weight!.copy_(tensor(weight).reshape(gate.weight.shape));
-        gate.bias!.copy_(tensor(bias));
-    }
-
     [Fact]
     public void OneExpertTopOneIsTheDenseExpert()
     {
