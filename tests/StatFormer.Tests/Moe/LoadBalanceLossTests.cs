@@ -31,6 +31,19 @@ public class LoadBalanceLossTests
     }
 
     [Fact]
+    public void TheLossCanFallBelowOne()
+    {
+        // Three tokens, E = 2, top-1: two barely choose expert 0 (p₀ = 0.5025), one firmly expert 1 (p₀ ≈ 4.5e-5).
+        // f = (2/3, 1/3), p = (0.33502, 0.66498) → L = 2·(2/3·0.33502 + 1/3·0.66498) ≈ 0.890 < 1.
+        using var logits = tensor(new float[] { 0.01f, 0, 0.01f, 0, -10, 0 }).reshape(3, 2);
+        using var top = tensor(new long[] { 0, 0, 1 }).reshape(3, 1);
+        var p0 = (2 / (1 + Math.Exp(-0.01)) + 1 / (1 + Math.Exp(10))) / 3;
+        var expected = 2 * (2.0 / 3 * p0 + 1.0 / 3 * (1 - p0));
+        Assert.Equal(expected, LoadBalanceLoss.Compute(logits, top, 2).item<float>(), 5);
+        Assert.True(expected < 0.9);
+    }
+
+    [Fact]
     public void GradientFlowsThroughTheProbabilitiesOnly()
     {
         using var logits = tensor(new float[] { 1, 0, 0, 2, 0, 1 }).reshape(2, 3).requires_grad_();
