@@ -21,7 +21,10 @@ internal static class LbfgsMinimizer
 
     /// <summary>Minimises <paramref name="objective"/> from <paramref name="point"/>, which holds the minimiser on return.</summary>
     /// <param name="trainCount">Only recorded in the result.</param>
-    public static ProbeFit Minimize(Objective objective, double[] point, int maxIterations, double tolerance, int trainCount)
+    /// <param name="gradientNorm">The norm of the criterion, given the objective's gradient (default: Euclidean). A caller that
+    /// minimises over preconditioned variables uses it to judge convergence by the gradient in the original ones.</param>
+    public static ProbeFit Minimize(Objective objective, double[] point, int maxIterations, double tolerance, int trainCount,
+        Func<double[], double>? gradientNorm = null)
     {
         ArgumentNullException.ThrowIfNull(objective);
         ArgumentNullException.ThrowIfNull(point);
@@ -31,8 +34,9 @@ internal static class LbfgsMinimizer
         var start = point;
         var n = point.Length;
         var gradient = new double[n];
+        var criterionNorm = gradientNorm ?? Norm;
         var loss = Evaluate(objective, point, gradient);
-        var initialNorm = Norm(gradient);
+        var initialNorm = criterionNorm(gradient);
         var norm = initialNorm;
         var steps = new Queue<(double[] S, double[] Y, double Rho)>();
         var direction = new double[n];
@@ -108,7 +112,7 @@ internal static class LbfgsMinimizer
             (point, trial) = (trial, point);
             (gradient, trialGradient) = (trialGradient, gradient);
             loss = trialLoss;
-            norm = Norm(gradient);
+            norm = criterionNorm(gradient);
             iterations++;
         }
 

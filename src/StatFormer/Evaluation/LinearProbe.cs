@@ -53,26 +53,55 @@ public static class LinearProbe
         var y = trainLabels.to(x.device);
         var dim = (int)x.shape[1];
         var weightCount = classes * dim;
-        // θ = [W row-major (classes·D), b (classes)].
+        var preconditioner = Preconditioner(x, l2);
+        var inverse = preconditioner.Inverse;
+        // L-BFGS runs on U with W = U·Pᵀ, i.e. on the whitened features x·P: the same objective, far better conditioned.
+        var whitened = x.matmul(preconditioner.Forward);
+        var forwardT = preconditioner.Forward.t();
+
+        // θ = [U row-major (classes·D), b (classes)].
         double Objective(double[] theta, double[] gradient)
         {
             using var scope = torch.NewDisposeScope();
             var flat = torch.tensor(theta, dtype: ScalarType.Float64).to(x.device).requires_grad_(true);
-            var weight = flat.narrow(0, 0, weightCount).view(classes, dim);
+            var u = flat.narrow(0, 0, weightCount).view(classes, dim);
             var bias = flat.narrow(0, weightCount, classes);
-            var loss = nn.functional.cross_entropy(x.matmul(weight.t()) + bias, y) + l2 * weight.square().sum();
+            var loss = nn.functional.cross_entropy(whitened.matmul(u.t()) + bias, y) + l2 * u.matmul(forwardT).square().sum();
             loss.backward();
             flat.grad!.cpu().data<double>().CopyTo(gradient);
             return loss.item<double>();
         }
 
+        // The criterion is on ∂f/∂(W, b): ∂f/∂W = ∂f/∂U · P⁻¹.
+        double WeightGradientNorm(double[] gradient)
+        {
+            using var scope = torch.NewDisposeScope();
+            var all = torch.tensor(gradient, dtype: ScalarType.Float64).to(x.device);
+            var weightGradient = all.narrow(0, 0, weightCount).view(classes, dim).matmul(inverse);
+            return Math.Sqrt(weightGradient.square().sum().item<double>() + all.narrow(0, weightCount, classes).square().sum().item<double>());
+        }
+
         var parameters = new double[weightCount + classes];
         ProbeFit fit;
         using (torch.enable_grad())
-            fit = LbfgsMinimizer.Minimize(Objective, parameters, maxIterations, tolerance, (int)x.shape[0]);
-        var all = torch.tensor(parameters, dtype: ScalarType.Float64).to(x.device);
-        return new LinearClassifierProbe(Keep(mean), Keep(std), Keep(all.narrow(0, 0, weightCount).view(classes, dim).clone()),
-            Keep(all.narrow(0, weightCount, classes).clone()), fit);
+            fit = LbfgsMinimizer.Minimize(Objective, parameters, maxIterations, tolerance, (int)x.shape[0], WeightGradientNorm);
+        var solution = torch.tensor(parameters, dtype: ScalarType.Float64).to(x.device);
+        var weight = solution.narrow(0, 0, weightCount).view(classes, dim).matmul(forwardT);
+        return new LinearClassifierProbe(Keep(mean), Keep(std), Keep(weight.contiguous()), Keep(solution.narrow(0, weightCount, classes).clone()), fit);
+    }
+
+    /// <summary>
+    /// P = V·(Λ + ε)^(−1/2) and P⁻¹ from the eigendecomposition C = VΛVᵀ of the standardised features' covariance,
+    /// ε = max(l2, 1e-10): in U = W·P⁻ᵀ the data term's curvature is ≈ Λ/(Λ + ε) and the penalty's ≈ l2/(Λ + ε), both
+    /// at most 1, where in W the ratio of largest to smallest curvature is λ_max/l2 — correlated network units make the
+    /// plain problem need thousands of L-BFGS iterations (ColorMNIST LeNet features: ≈ 8 000 to 1e-6).
+    /// </summary>
+    private static (Tensor Forward, Tensor Inverse) Preconditioner(Tensor standardized, double l2)
+    {
+        var covariance = standardized.t().matmul(standardized) / standardized.shape[0];
+        var (eigenvalues, eigenvectors) = torch.linalg.eigh(covariance);
+        var shifted = eigenvalues.clamp_min(0) + Math.Max(l2, 1e-10);
+        return (eigenvectors * shifted.rsqrt(), (eigenvectors * shifted.sqrt()).t());
     }
 
     /// <summary>

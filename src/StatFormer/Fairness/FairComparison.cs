@@ -120,7 +120,8 @@ public static class FairComparison
         {
             return null;
         }
-        return summary is not null && summary.Options == runOptions with { Resume = false } ? summary : null;
+        // A summary without probe fits predates probes fitted to convergence: re-evaluate it (its checkpoint is reused).
+        return summary is { TargetProbeFit: not null } && summary.Options == runOptions with { Resume = false } ? summary : null;
     }
 
     private static MeanStd Of(IEnumerable<double> values)

@@ -187,7 +187,7 @@ public sealed class LinearProbeTests
         Assert.True(probe.Fit.Converged, probe.Fit.ToString());
         Assert.Equal(ProbeStopReason.GradientTolerance, probe.Fit.StopReason);
         Assert.True(probe.Fit.GradientNorm <= 1e-6 * probe.Fit.InitialGradientNorm);
-        Assert.True(probe.Fit.Iterations > 500, $"{probe.Fit.Iterations} iterations: the problem should need more than the former budget");
+        Assert.True(probe.Fit.Iterations < 200, $"{probe.Fit.Iterations} iterations: the preconditioning should make this a short fit");
     }
 
     [Fact]
@@ -214,10 +214,10 @@ public sealed class LinearProbeTests
         var (x, latent) = IllConditioned(g, 2000, 40, decades: 3);
         var labels = latent.matmul(torch.randn([40, 4], dtype: ScalarType.Float64, generator: g)).argmax(1);
 
-        using var probe = LinearProbe.FitClassifier(x, labels, classes: 4, maxIterations: 50);
+        using var probe = LinearProbe.FitClassifier(x, labels, classes: 4, maxIterations: 5);
         Assert.False(probe.Fit.Converged);
         Assert.Equal(ProbeStopReason.IterationCap, probe.Fit.StopReason);
-        Assert.Equal(50, probe.Fit.Iterations);
+        Assert.Equal(5, probe.Fit.Iterations);
         Assert.True(probe.Fit.RelativeGradientNorm > 1e-6, probe.Fit.ToString());
         Assert.True(probe.Fit.LastLossChange > 0, probe.Fit.ToString());
     }
