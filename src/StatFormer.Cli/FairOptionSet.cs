@@ -37,7 +37,7 @@ public sealed class FairOptionSet
     public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "Evaluate on a data-seeded subset of this many test samples (default: all)." };
     public Option<int> ProbeMaxIterations { get; } = new("--probe-max-iterations", "--probe-steps") { Description = "Iteration cap of the L-BFGS classifier probes (they stop at convergence; hitting the cap is reported).", DefaultValueFactory = _ => Defaults.ProbeMaxIterations };
     public Option<double> ProbeTolerance { get; } = new("--probe-tolerance") { Description = "Probe convergence criterion: final gradient norm ≤ this × the gradient norm at the zero start.", DefaultValueFactory = _ => Defaults.ProbeTolerance };
-    public Option<int?> ProbeTrainLimit { get; } = new("--probe-train-limit") { Description = $"Train samples the probes are fitted on (default {Defaults.ProbeTrainLimit}; 0: all)." };
+    public Option<int?> ProbeTrainLimit { get; } = new("--probe-train-limit") { Description = "Fit the probes on a data-seeded subset of this many train samples (default and 0: all)." };
     public Option<double> Corruption { get; } = new("--corruption") { Description = "Tabular views: SCARF corruption rate (share of features replaced per view).", DefaultValueFactory = _ => Defaults.CorruptionRate };
     public Option<int> MlpHidden { get; } = new("--mlp-hidden") { Description = "Tabular encoder (MLP) hidden width.", DefaultValueFactory = _ => Defaults.MlpHidden };
     public Option<int> MlpOutput { get; } = new("--mlp-output") { Description = "Tabular encoder (MLP) representation width (LeNet's is 84).", DefaultValueFactory = _ => Defaults.MlpOutput };

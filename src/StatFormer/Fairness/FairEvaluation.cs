@@ -27,7 +27,7 @@ public static class FairEvaluation
     private const int EmbedBatchSize = 1024;
     private const int ProjectionPoints = 2000;
 
-    /// <param name="trainIndices">The train samples the run trained on; the probes are fitted on a data-seeded subset of
+    /// <param name="trainIndices">The train samples the run trained on; the probes are fitted on all of them or on a data-seeded subset of
     /// <see cref="FairRunOptions.ProbeTrainLimit"/> of them.</param>
     /// <param name="testIndices">The test samples to evaluate on.</param>
     public static FairEvaluationResult Evaluate(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] trainIndices, long[] testIndices)
