@@ -16,6 +16,9 @@ internal static class LbfgsMinimizer
     private const double ArmijoC1 = 1e-4;
     private const int MaxBacktracks = 60;
 
+    /// <summary>Consecutive accepted steps without a decrease of f after which the fit is at the float64 floor.</summary>
+    private const int MaxStalledSteps = 10;
+
     /// <summary>Writes ∇f(point) into gradient and returns f(point).</summary>
     public delegate double Objective(double[] point, double[] gradient);
 
@@ -44,6 +47,7 @@ internal static class LbfgsMinimizer
         var trialGradient = new double[n];
         var iterations = 0;
         var lastChange = 0.0;
+        var stalled = 0;
         ProbeStopReason reason;
         while (true)
         {
@@ -114,6 +118,14 @@ internal static class LbfgsMinimizer
             loss = trialLoss;
             norm = criterionNorm(gradient);
             iterations++;
+            // Near the optimum Armijo can accept steps that change f by nothing at all: a tolerance below the float64
+            // floor would otherwise spin until the cap.
+            stalled = lastChange > 0 ? 0 : stalled + 1;
+            if (stalled >= MaxStalledSteps && norm > tolerance * initialNorm)
+            {
+                reason = ProbeStopReason.NoDecrease;
+                break;
+            }
         }
 
         // The swaps above may have left the minimiser in the scratch array; the caller's array must hold it.

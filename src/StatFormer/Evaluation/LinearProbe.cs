@@ -92,9 +92,9 @@ public static class LinearProbe
 
     /// <summary>
     /// P = V·(Λ + ε)^(−1/2) and P⁻¹ from the eigendecomposition C = VΛVᵀ of the standardised features' covariance,
-    /// ε = max(l2, 1e-10): in U = W·P⁻ᵀ the data term's curvature is ≈ Λ/(Λ + ε) and the penalty's ≈ l2/(Λ + ε), both
-    /// at most 1, where in W the ratio of largest to smallest curvature is λ_max/l2 — correlated network units make the
-    /// plain problem need thousands of L-BFGS iterations (ColorMNIST LeNet features: ≈ 8 000 to 1e-6).
+    /// ε = max(l2, 1e-10): in U (W = U·Pᵀ) the data term's curvature scales as Λ/(Λ + ε) and the penalty's as
+    /// l2/(Λ + ε), both at most 1, where in W the curvatures range over λ_max down to l2 — correlated network units
+    /// make the plain problem need thousands of L-BFGS iterations (ColorMNIST LeNet features: ≈ 8 000 to 1e-6, ≈ 70 here).
     /// </summary>
     private static (Tensor Forward, Tensor Inverse) Preconditioner(Tensor standardized, double l2)
     {

@@ -19,7 +19,10 @@ public enum ProbeStopReason
     /// <summary>The iteration cap was reached before the criterion held: the probe is under-converged.</summary>
     IterationCap,
 
-    /// <summary>The line search found no decrease along steepest descent (the float64 floor) before the criterion held.</summary>
+    /// <summary>
+    /// f stopped decreasing before the criterion held — the line search found no decrease even along steepest descent, or
+    /// 10 steps in a row left f unchanged: the float64 floor, below the tolerance asked for.
+    /// </summary>
     NoDecrease,
 
     /// <summary>An exact solve whose final gradient still misses the tolerance (a singular or extremely ill-conditioned system).</summary>

@@ -336,7 +336,7 @@ public static class FairComparison
         report.Paragraph(unconverged.Count == 0
             ? "Every probe met its convergence criterion (relative gradient norm ≤ tolerance)."
             : $"**Warning: {unconverged.Count} probe fit(s) did not converge** ({string.Join(", ", unconverged.Select(f => $"{f.Run.Method} seed {f.Run.Seed} {f.Probe}: {JsonName(f.Fit.StopReason)}"))}); " +
-              "their numbers are those of an under-fitted probe (raise --probe-max-iterations).");
+              "their numbers are those of an under-fitted probe (iteration_cap: raise --probe-max-iterations; no_decrease: the float64 floor, loosen --probe-tolerance).");
         report.Table(["method", "seed", "probe", "solver", "iterations", "converged", "‖∇f‖ / ‖∇f(0)‖", "‖∇f‖", "last loss change", "loss"],
             fits.Select(f => (IReadOnlyList<string>)
             [
@@ -349,9 +349,9 @@ public static class FairComparison
     /// <summary>The warning line for a run whose probes did not all converge; null when they did.</summary>
     public static string? ProbeWarning(FairRunSummary run)
     {
-        var failed = new[] { ("target", run.TargetProbeFit), ("z", run.ZProbeFit) }.Where(p => p.Item2 is { Converged: false })
-            .Select(p => $"{p.Item1} probe stopped by {JsonName(p.Item2!.StopReason)} after {p.Item2.Iterations} iterations " +
-                         $"(‖∇f‖/‖∇f(0)‖ = {E(p.Item2.RelativeGradientNorm)}, tolerance {E(p.Item2.Tolerance)})").ToList();
+        var failed = new[] { (Probe: "target", Fit: run.TargetProbeFit), (Probe: "z", Fit: run.ZProbeFit) }.Where(p => p.Fit is { Converged: false })
+            .Select(p => $"{p.Probe} probe stopped by {JsonName(p.Fit!.StopReason)} after {p.Fit.Iterations} iterations " +
+                         $"(‖∇f‖/‖∇f(0)‖ = {E(p.Fit.RelativeGradientNorm)}, tolerance {E(p.Fit.Tolerance)})").ToList();
         return failed.Count == 0 ? null : $"warning: {run.Method} seed {run.Seed}: {string.Join("; ", failed)} — not converged";
     }
 

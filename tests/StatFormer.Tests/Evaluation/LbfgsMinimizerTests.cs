@@ -70,6 +70,18 @@ public sealed class LbfgsMinimizerTests
     }
 
     [Fact]
+    public void ToleranceBelowTheFloatingPointFloor_StopsAsNoDecrease()
+    {
+        var objective = Quadratic(20, out _);
+        var point = new double[20];
+        var fit = LbfgsMinimizer.Minimize(objective, point, maxIterations: 100_000, tolerance: 1e-300, trainCount: 1);
+        Assert.False(fit.Converged);
+        Assert.Equal(ProbeStopReason.NoDecrease, fit.StopReason);
+        Assert.True(fit.Iterations < 100_000, fit.ToString());
+        Assert.All(point, v => Assert.InRange(v, 1 - 1e-6, 1 + 1e-6));
+    }
+
+    [Fact]
     public void StartAtTheOptimum_StopsAtOnce()
     {
         var objective = Quadratic(10, out _);
