@@ -72,8 +72,8 @@ public sealed record FairRunOptions
 
     /// <summary>
     /// Train samples the probes are fitted on: a data-seeded subset of the (limited) train split, or null (the default):
-    /// all of it, as in the CCLK evaluation. Converged probes make the whole split cheap (ColorMNIST: ≈ 15 s per run for
-    /// embedding and both probes on 60 000 images, against ≈ 4 s on 10 000, one thread).
+    /// all of it, as in the CCLK evaluation. Converged probes make the whole split cheap (ColorMNIST, one thread: 7.5–15 s
+    /// per run for embedding and both probes on 60 000 images; the former 500-iteration probes on 10 000 took 5–11 s).
     /// </summary>
     public int? ProbeTrainLimit { get; init; }
 
