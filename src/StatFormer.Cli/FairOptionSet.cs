@@ -35,8 +35,9 @@ public sealed class FairOptionSet
     public Option<string> SparseImpl { get; } = Choice(["--sparse-impl", "--sparse-implementation"], "SparseFARE implementation: sort (sort-and-chunk) or dense (masked B×B reference).", "sort", "sort", "dense");
     public Option<int?> TrainLimit { get; } = new("--train-limit") { Description = "Train on a data-seeded subset of this many train samples (default: all)." };
     public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "Evaluate on a data-seeded subset of this many test samples (default: all)." };
-    public Option<int> ProbeSteps { get; } = new("--probe-steps") { Description = "L-BFGS steps of each linear probe.", DefaultValueFactory = _ => Defaults.ProbeSteps };
-    public Option<int?> ProbeTrainLimit { get; } = new("--probe-train-limit") { Description = $"Train samples the probes are fitted on (default {Defaults.ProbeTrainLimit}; 0: all)." };
+    public Option<int> ProbeMaxIterations { get; } = new("--probe-max-iterations", "--probe-steps") { Description = "Iteration cap of the L-BFGS classifier probes (they stop at convergence; hitting the cap is reported).", DefaultValueFactory = _ => Defaults.ProbeMaxIterations };
+    public Option<double> ProbeTolerance { get; } = new("--probe-tolerance") { Description = "Probe convergence criterion: final gradient norm ≤ this × the gradient norm at the zero start.", DefaultValueFactory = _ => Defaults.ProbeTolerance };
+    public Option<int?> ProbeTrainLimit { get; } = new("--probe-train-limit") { Description = "Fit the probes on a data-seeded subset of this many train samples (default and 0: all)." };
     public Option<double> Corruption { get; } = new("--corruption") { Description = "Tabular views: SCARF corruption rate (share of features replaced per view).", DefaultValueFactory = _ => Defaults.CorruptionRate };
     public Option<int> MlpHidden { get; } = new("--mlp-hidden") { Description = "Tabular encoder (MLP) hidden width.", DefaultValueFactory = _ => Defaults.MlpHidden };
     public Option<int> MlpOutput { get; } = new("--mlp-output") { Description = "Tabular encoder (MLP) representation width (LeNet's is 84).", DefaultValueFactory = _ => Defaults.MlpOutput };
@@ -50,7 +51,7 @@ public sealed class FairOptionSet
     {
         foreach (var option in new Option[] { Data, DataDir, Sensitive, Epochs, BatchSize, LearningRate, WeightDecay, WarmupEpochs, Temperature, Kernel,
                      Lambda, KernelTemperature, AttentionTemperature, AttentionDim, IncludePositive, NegativeScale, NoNormalizeSensitive, SameViewNegatives,
-                     Buckets, SparseVariant, ChunkSize, SparseImpl, TrainLimit, TestLimit, ProbeSteps, ProbeTrainLimit, Corruption, MlpHidden, MlpOutput, ProjectionDim, DataSeed, Resume, Overwrite, Json })
+                     Buckets, SparseVariant, ChunkSize, SparseImpl, TrainLimit, TestLimit, ProbeMaxIterations, ProbeTolerance, ProbeTrainLimit, Corruption, MlpHidden, MlpOutput, ProjectionDim, DataSeed, Resume, Overwrite, Json })
             command.Options.Add(option);
     }
 
@@ -69,7 +70,7 @@ public sealed class FairOptionSet
             Epochs = Get(Epochs, b.Epochs), BatchSize = Get(BatchSize, b.BatchSize), LearningRate = Get(LearningRate, b.LearningRate),
             WeightDecay = Get(WeightDecay, b.WeightDecay), WarmupEpochs = Get(WarmupEpochs, b.WarmupEpochs),
             TrainLimit = GetNullable(TrainLimit, b.TrainLimit), TestLimit = GetNullable(TestLimit, b.TestLimit),
-            ProbeSteps = Get(ProbeSteps, b.ProbeSteps), ProbeTrainLimit = probeTrainLimit == 0 ? null : probeTrainLimit,
+            ProbeMaxIterations = Get(ProbeMaxIterations, b.ProbeMaxIterations), ProbeTolerance = Get(ProbeTolerance, b.ProbeTolerance), ProbeTrainLimit = probeTrainLimit == 0 ? null : probeTrainLimit,
             CorruptionRate = Get(Corruption, b.CorruptionRate), MlpHidden = Get(MlpHidden, b.MlpHidden), MlpOutput = Get(MlpOutput, b.MlpOutput),
             ProjectionDim = Get(ProjectionDim, b.ProjectionDim), DataSeed = Get(DataSeed, b.DataSeed), Resume = Get(Resume, b.Resume), Overwrite = Get(Overwrite, b.Overwrite),
             Loss = l with

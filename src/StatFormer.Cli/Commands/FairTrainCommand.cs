@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using StatFormer.Contrastive;
+using StatFormer.Evaluation;
 using StatFormer.Fairness;
 
 namespace StatFormer.Cli.Commands;
@@ -61,11 +62,18 @@ public static class FairTrainCommand
             header.Add("samples/s");
             row.Add(summary.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
             Output.Table($"fair train: {summary.Method} on {summary.Data}", header, new[] { row });
+            Output.Line($"probes: {ProbeLine("target", summary.TargetProbeFit)}; {ProbeLine("z", summary.ZProbeFit)}");
+            if (FairComparison.ProbeWarning(summary) is { } warning) Output.Line(warning);
             Output.Line($"run folder: {Path.GetFullPath(options.OutDir)}");
             return 0;
         }));
         return command;
     }
+
+    private static string ProbeLine(string name, ProbeFit? fit) => fit is null
+        ? $"{name} -"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{name} {(fit.Solver == ProbeSolver.Lbfgs ? $"L-BFGS {fit.Iterations} iterations" : "exact solve")}, ‖∇f‖/‖∇f(0)‖ {fit.RelativeGradientNorm:0.##e+0}{(fit.Converged ? "" : " NOT CONVERGED")}");
 
     internal static string F(double value, int decimals = 2) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

@@ -9,12 +9,13 @@ public sealed class LinearClassifierProbe : IDisposable
     private readonly Tensor _mean;
     private readonly Tensor _std;
 
-    internal LinearClassifierProbe(Tensor mean, Tensor std, Tensor weight, Tensor bias)
+    internal LinearClassifierProbe(Tensor mean, Tensor std, Tensor weight, Tensor bias, ProbeFit fit)
     {
         _mean = mean;
         _std = std;
         Weight = weight;
         Bias = bias;
+        Fit = fit;
     }
 
     /// <summary>float64 [classes,D], acting on standardised features.</summary>
@@ -22,6 +23,9 @@ public sealed class LinearClassifierProbe : IDisposable
 
     /// <summary>float64 [classes].</summary>
     public Tensor Bias { get; }
+
+    /// <summary>How the fit ended: iterations, final gradient norm, last loss change, whether it converged.</summary>
+    public ProbeFit Fit { get; }
 
     /// <summary>float64 [N,classes] logits.</summary>
     public Tensor Logits(Tensor features)

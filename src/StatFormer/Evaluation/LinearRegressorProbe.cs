@@ -11,12 +11,13 @@ public sealed class LinearRegressorProbe : IDisposable
     private readonly Tensor _targetMean;
     private readonly Tensor _targetStd;
 
-    internal LinearRegressorProbe(Tensor mean, Tensor std, Tensor weight, Tensor bias, Tensor targetMean, Tensor targetStd)
+    internal LinearRegressorProbe(Tensor mean, Tensor std, Tensor weight, Tensor bias, Tensor targetMean, Tensor targetStd, ProbeFit fit)
     {
         _mean = mean;
         _std = std;
         Weight = weight;
         Bias = bias;
+        Fit = fit;
         _targetMean = targetMean;
         _targetStd = targetStd;
     }
@@ -26,6 +27,9 @@ public sealed class LinearRegressorProbe : IDisposable
 
     /// <summary>float64 [k].</summary>
     public Tensor Bias { get; }
+
+    /// <summary>How the fit ended: iterations, final gradient norm, last loss change, whether it converged.</summary>
+    public ProbeFit Fit { get; }
 
     /// <summary>float64 [N,k] predictions on the raw target scale.</summary>
     public Tensor Predict(Tensor features)

@@ -32,7 +32,7 @@ public static class FairComparison
     public static FairRunOptions DemoRun { get; } = new()
     {
         Data = FairRunOptions.Synthetic, Epochs = 8, BatchSize = 256, LearningRate = 2e-3, WarmupEpochs = 1,
-        MlpHidden = 64, MlpOutput = 32, ProjectionDim = 64, ProbeSteps = 100, TrainLimit = 2048, TestLimit = 1000,
+        MlpHidden = 64, MlpOutput = 32, ProjectionDim = 64, TrainLimit = 2048, TestLimit = 1000,
         OutDir = Path.Combine("runs", "fair-demo"),
     };
 
@@ -84,12 +84,15 @@ public static class FairComparison
                     if (IsFinished(runOptions, data, summaryPath) is { } finished)
                     {
                         log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
+                        if (ProbeWarning(finished) is { } reusedWarning) log?.Invoke(reusedWarning);
                         runs.Add(finished);
                         continue;
                     }
                 }
                 log?.Invoke($"{label}: training → {runOptions.OutDir}");
-                runs.Add(FairExperiment.Run(runOptions, progressFor?.Invoke(label), data, cancellationToken));
+                var run = FairExperiment.Run(runOptions, progressFor?.Invoke(label), data, cancellationToken);
+                if (ProbeWarning(run) is { } warning) log?.Invoke(warning);
+                runs.Add(run);
             }
         }
 
@@ -125,7 +128,8 @@ public static class FairComparison
         {
             return null;
         }
-        return summary is not null && summary.Options == runOptions with { Resume = false, Overwrite = false } ? summary : null;
+        // A summary without probe fits predates probes fitted to convergence: re-evaluate it (its checkpoint is reused).
+        return summary is { TargetProbeFit: not null } && summary.Options == runOptions with { Resume = false, Overwrite = false } ? summary : null;
     }
 
     private static MeanStd Of(IEnumerable<double> values)
@@ -249,9 +253,10 @@ public static class FairComparison
             $"Encoder {(first.RepresentationDim == 84 ? "LeNet (84-d representation)" : $"MLP ({run.MlpHidden} hidden, {first.RepresentationDim}-d representation)")}, " +
             $"projection head to {run.ProjectionDim}, batch {run.BatchSize}, {run.Epochs} epochs ({first.Steps} steps), AdamW lr {run.LearningRate} " +
             $"(weight decay {run.WeightDecay}, warm-up {run.WarmupEpochs} epoch(s) capped at 10% of the run, cosine to 0), τ {loss.Temperature}. " +
-            $"Every method uses the same data object, subsets, encoder, optimiser, epochs and probes. Probes: linear, full-batch L-BFGS " +
-            $"{run.ProbeSteps} steps, L2 {run.ProbeL2:0.###e+0}, fitted on {first.ProbeTrainCount} train representations (encoder output before the projection head, " +
-            $"un-augmented), scored on the test samples. Reported at the final epoch (no validation split)."));
+            $"Every method uses the same data object, subsets, encoder, optimiser, epochs and probes. Probes: linear, L2 {run.ProbeL2:0.###e+0}, " +
+            $"fitted on {first.ProbeTrainCount} train representations (encoder output before the projection head, un-augmented) to convergence — " +
+            $"final gradient norm ≤ {run.ProbeTolerance:0.###e+0} × that at the zero start; classifiers by L-BFGS (cap {run.ProbeMaxIterations} iterations), " +
+            $"the z regressor by an exact least-squares solve (see Probe convergence) — and scored on the test samples. Reported at the final epoch (no validation split)."));
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"Loss settings: CCLK kernel {JsonName(loss.Kernel)}, λ {loss.Lambda}; FARE d_k {(loss.AttentionDim == 0 ? "= d_z" : loss.AttentionDim.ToString(CultureInfo.InvariantCulture))}, " +
             $"ρ {(loss.AttentionTemperature == 0 ? "= √d_k" : loss.AttentionTemperature.ToString(CultureInfo.InvariantCulture))}, c_neg {(loss.NegativeScale == FareNegativeScale.One ? "1" : "B − 1")}, " +
@@ -312,6 +317,8 @@ public static class FairComparison
                 withAttention.Select(m => (IReadOnlyList<string>)[m.Method, F(m.AttentionEntropy, 3), F(m.AttentionUniformEntropy, 3), F(m.AttentionDistanceRatio, 3)]));
         }
 
+        WriteProbeConvergence(report, summary.Runs);
+
         report.Heading("Plots");
         foreach (var plot in summary.Plots) report.Image(plot, plot);
 
@@ -325,6 +332,38 @@ public static class FairComparison
             ]));
         report.Save(Path.Combine(options.OutDir, ReportFileName));
     }
+
+    /// <summary>Every probe's fit: the evidence that the accuracies and bias numbers above are those of converged probes.</summary>
+    private static void WriteProbeConvergence(MarkdownReport report, IReadOnlyList<FairRunSummary> runs)
+    {
+        var fits = runs.SelectMany(r => new[] { (Run: r, Probe: "target", Fit: r.TargetProbeFit), (Run: r, Probe: "z", Fit: r.ZProbeFit) })
+            .Where(f => f.Fit is not null).Select(f => (f.Run, f.Probe, Fit: f.Fit!)).ToList();
+        if (fits.Count == 0) return;
+        report.Heading("Probe convergence");
+        var unconverged = fits.Where(f => !f.Fit.Converged).ToList();
+        report.Paragraph(unconverged.Count == 0
+            ? "Every probe met its convergence criterion (relative gradient norm ≤ tolerance)."
+            : $"**Warning: {unconverged.Count} probe fit(s) did not converge** ({string.Join(", ", unconverged.Select(f => $"{f.Run.Method} seed {f.Run.Seed} {f.Probe}: {JsonName(f.Fit.StopReason)}"))}); " +
+              "their numbers are those of an under-fitted probe (iteration_cap: raise --probe-max-iterations; no_decrease: the float64 floor, loosen --probe-tolerance).");
+        report.Table(["method", "seed", "probe", "solver", "iterations", "converged", "‖∇f‖ / ‖∇f(0)‖", "‖∇f‖", "last loss change", "loss"],
+            fits.Select(f => (IReadOnlyList<string>)
+            [
+                f.Run.Method, f.Run.Seed.ToString(CultureInfo.InvariantCulture), f.Probe, JsonName(f.Fit.Solver),
+                f.Fit.Iterations.ToString(CultureInfo.InvariantCulture), f.Fit.Converged ? "yes" : "**no**",
+                E(f.Fit.RelativeGradientNorm), E(f.Fit.GradientNorm), E(f.Fit.LastLossChange), f.Fit.Loss.ToString("G6", CultureInfo.InvariantCulture),
+            ]));
+    }
+
+    /// <summary>The warning line for a run whose probes did not all converge; null when they did.</summary>
+    public static string? ProbeWarning(FairRunSummary run)
+    {
+        var failed = new[] { (Probe: "target", Fit: run.TargetProbeFit), (Probe: "z", Fit: run.ZProbeFit) }.Where(p => p.Fit is { Converged: false })
+            .Select(p => $"{p.Probe} probe stopped by {JsonName(p.Fit!.StopReason)} after {p.Fit.Iterations} iterations " +
+                         $"(‖∇f‖/‖∇f(0)‖ = {E(p.Fit.RelativeGradientNorm)}, tolerance {E(p.Fit.Tolerance)})").ToList();
+        return failed.Count == 0 ? null : $"warning: {run.Method} seed {run.Seed}: {string.Join("; ", failed)} — not converged";
+    }
+
+    private static string E(double value) => value.ToString("0.##e+0", CultureInfo.InvariantCulture);
 
     private static string N(double? value, int decimals = 2) =>
         value is { } v ? v.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "-";

@@ -10,7 +10,8 @@ namespace StatFormer.Fairness;
 /// <summary>
 /// The evaluation protocol of spec §4.4 on a trained <see cref="FairContrastiveModel"/>: freeze the encoder, take its
 /// representation (before the projection head, eval mode, the deterministic Resize(32) view for images) of train and
-/// test samples, and fit linear probes on the train representations (full-batch L-BFGS):
+/// test samples, and fit linear probes on the train representations, each to convergence (see <see cref="LinearProbe"/>;
+/// how each fit ended is in <see cref="FairEvaluationResult.TargetProbeFit"/> and <see cref="FairEvaluationResult.ZProbeFit"/>):
 /// <list type="bullet">
 /// <item>target accuracy: classifier for the label, test accuracy;</item>
 /// <item>continuous z (colour): regressor for z on its raw scale (0–255 RGB), test MSE averaged over z's columns — the
@@ -26,7 +27,7 @@ public static class FairEvaluation
     private const int EmbedBatchSize = 1024;
     private const int ProjectionPoints = 2000;
 
-    /// <param name="trainIndices">The train samples the run trained on; the probes are fitted on a data-seeded subset of
+    /// <param name="trainIndices">The train samples the run trained on; the probes are fitted on all of them or on a data-seeded subset of
     /// <see cref="FairRunOptions.ProbeTrainLimit"/> of them.</param>
     /// <param name="testIndices">The test samples to evaluate on.</param>
     public static FairEvaluationResult Evaluate(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] trainIndices, long[] testIndices)
@@ -52,21 +53,26 @@ public static class FairEvaluation
             var trainGroups = data.Train.Groups.index_select(0, probeIndex);
             var testGroups = data.Test.Groups.index_select(0, testIndex);
 
-            using var targetProbe = LinearProbe.FitClassifier(trainFeatures, trainTargets, data.NumClasses, options.ProbeSteps, options.ProbeL2);
+            using var targetProbe = LinearProbe.FitClassifier(trainFeatures, trainTargets, data.NumClasses,
+                maxIterations: options.ProbeMaxIterations, l2: options.ProbeL2, tolerance: options.ProbeTolerance);
             var targetAccuracy = 100 * targetProbe.Accuracy(testFeatures, testTargets);
 
             double? zMse = null, zMseOfMean = null, zAccuracy = null, zMajority = null;
+            ProbeFit zFit;
             if (data.SensitiveIsContinuous)
             {
                 var trainZ = data.Train.Sensitive.index_select(0, probeIndex);
                 var testZ = data.Test.Sensitive.index_select(0, testIndex);
-                using var zProbe = LinearProbe.FitRegressor(trainFeatures, trainZ, options.ProbeSteps, options.ProbeL2);
+                using var zProbe = LinearProbe.FitRegressor(trainFeatures, trainZ, l2: options.ProbeL2, tolerance: options.ProbeTolerance);
+                zFit = zProbe.Fit;
                 zMse = zProbe.MeanSquaredError(testFeatures, testZ);
                 zMseOfMean = (testZ - trainZ.mean([0L], keepdim: true)).pow(2).mean().item<float>();
             }
             else
             {
-                using var zProbe = LinearProbe.FitClassifier(trainFeatures, trainGroups, data.GroupNames.Count, options.ProbeSteps, options.ProbeL2);
+                using var zProbe = LinearProbe.FitClassifier(trainFeatures, trainGroups, data.GroupNames.Count,
+                    maxIterations: options.ProbeMaxIterations, l2: options.ProbeL2, tolerance: options.ProbeTolerance);
+                zFit = zProbe.Fit;
                 zAccuracy = 100 * zProbe.Accuracy(testFeatures, testGroups);
                 zMajority = 100 * LinearProbe.MajorityRate(testGroups);
             }
@@ -96,7 +102,7 @@ public static class FairEvaluation
                 isRgb ? data.Test.Sensitive.index_select(0, testIndex.narrow(0, 0, shown)) : null);
 
             return new FairEvaluationResult(probeIndices.Length, testIndices.Length, targetAccuracy, zMse, zMseOfMean, zAccuracy, zMajority,
-                eo, eoMax, dp, attention, projection);
+                eo, eoMax, dp, attention, projection, targetProbe.Fit, zFit);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using StatFormer.Contrastive;
+using StatFormer.Evaluation;
 
 namespace StatFormer.Fairness;
 
@@ -7,4 +8,5 @@ public sealed record FairEvaluationResult(
     int ProbeTrainCount, int TestCount, double TargetAccuracy,
     double? ZMse, double? ZMseOfMean, double? ZProbeAccuracy, double? ZMajorityRate,
     double? EqualizedOdds, double? EqualizedOddsMax, double? DemographicParity,
-    FareAttentionDiagnostics? Attention, FairEmbeddingProjection Projection);
+    FareAttentionDiagnostics? Attention, FairEmbeddingProjection Projection,
+    ProbeFit TargetProbeFit, ProbeFit ZProbeFit);

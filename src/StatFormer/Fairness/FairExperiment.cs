@@ -218,6 +218,7 @@ public static class FairExperiment
             TargetAccuracy = evaluation.TargetAccuracy, ZMse = evaluation.ZMse, ZMseOfMean = evaluation.ZMseOfMean,
             ZProbeAccuracy = evaluation.ZProbeAccuracy, ZMajorityRate = evaluation.ZMajorityRate,
             EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
+            TargetProbeFit = evaluation.TargetProbeFit, ZProbeFit = evaluation.ZProbeFit,
             Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = SamplesPerSecond(training),
             Options = options with { Resume = false, Overwrite = false },
         };

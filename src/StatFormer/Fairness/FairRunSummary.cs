@@ -1,4 +1,5 @@
 using StatFormer.Contrastive;
+using StatFormer.Evaluation;
 
 namespace StatFormer.Fairness;
 
@@ -47,6 +48,14 @@ public sealed record FairRunSummary
     public double? EqualizedOddsMax { get; init; }
     /// <summary>Binary target: max − min over groups of P(ŷ = 1 | group), ×100.</summary>
     public double? DemographicParity { get; init; }
+
+    /// <summary>
+    /// How the target probe's fit ended: solver, iterations, converged (the criterion ‖∇f‖₂ ≤ tolerance·‖∇f(0)‖₂ held),
+    /// final gradient norm, last loss change. Null only in summaries written before probes reported it.
+    /// </summary>
+    public ProbeFit? TargetProbeFit { get; init; }
+    /// <summary>The same for the z probe (the regressor's exact solve for continuous z, a classifier for categorical z).</summary>
+    public ProbeFit? ZProbeFit { get; init; }
 
     /// <summary>FARE and SparseFARE: what the trained attention over z does on a test batch (spec §7 Q8).</summary>
     public FareAttentionDiagnostics? Attention { get; init; }

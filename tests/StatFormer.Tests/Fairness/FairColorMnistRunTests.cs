@@ -23,7 +23,7 @@ public sealed class FairColorMnistRunTests : IDisposable
         var summary = FairExperiment.Run(new FairRunOptions
         {
             Data = FairRunOptions.ColorMnist, DataDir = dataDir, Method = ContrastiveMethod.Fare, Epochs = 1, BatchSize = 128,
-            TrainLimit = 512, TestLimit = 256, ProbeSteps = 50, OutDir = outDir,
+            TrainLimit = 512, TestLimit = 256, OutDir = outDir,
         });
 
         Assert.Equal("colormnist", summary.Data);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StatFormer.Contrastive;
+using StatFormer.Evaluation;
 using StatFormer.Fairness;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
@@ -67,5 +68,40 @@ public sealed class FairComparisonTests : IDisposable
         Assert.Equal(4, log.Count(l => l.Contains("finished earlier")));
         Assert.Equal(summary.Runs.Select(r => r.TargetAccuracy), resumed.Runs.Select(r => r.TargetAccuracy));
         Assert.Equal(summary.Methods.Select(m => m.ZMse), resumed.Methods.Select(m => m.ZMse));
+    }
+
+    [Fact]
+    public void UnconvergedProbesAreReported_AndSummariesWithoutProbeFitsAreReprobed()
+    {
+        var outDir = _dir.File("capped");
+        var options = new FairComparisonOptions
+        {
+            Run = Tiny(outDir) with { Epochs = 1, ProbeMaxIterations = 1 }, Methods = [ContrastiveMethod.InfoNce], Seeds = [0], OutDir = outDir,
+        };
+        var log = new List<string>();
+        var summary = FairComparison.Run(options, log: log.Add);
+        var run = summary.Runs.Single();
+        Assert.False(run.TargetProbeFit!.Converged);
+        Assert.Equal(ProbeStopReason.IterationCap, run.TargetProbeFit.StopReason);
+        Assert.True(run.ZProbeFit!.Converged, "the exact solve has no iteration cap");
+        Assert.Contains(log, l => l.StartsWith("warning: infonce seed 0: target probe stopped by iteration_cap after 1 iterations", StringComparison.Ordinal));
+        var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        Assert.Contains("## Probe convergence", report);
+        Assert.Contains("**Warning: 1 probe fit(s) did not converge** (infonce seed 0 target: iteration_cap)", report);
+        Assert.Contains("| infonce | 0 | target | lbfgs | 1 | **no** |", report);
+        Assert.Contains("| infonce | 0 | z | exact_solve | 0 | yes |", report);
+
+        // A summary.json from before probes reported their fit is not reused as finished: its checkpoint is re-probed.
+        var runSummary = Path.Combine(outDir, FairComparison.RunFolder("infonce", 0), FairExperiment.SummaryFileName);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(runSummary))!.AsObject();
+        node.Remove("target_probe_fit");
+        node.Remove("z_probe_fit");
+        File.WriteAllText(runSummary, node.ToJsonString());
+        log.Clear();
+        var reprobed = FairComparison.Run(options with { Resume = true }, log: log.Add);
+        Assert.DoesNotContain(log, l => l.Contains("finished earlier"));
+        Assert.Equal(0, reprobed.Runs.Single().TrainSeconds, 1);
+        Assert.NotNull(reprobed.Runs.Single().TargetProbeFit);
+        Assert.Equal(run.TargetAccuracy, reprobed.Runs.Single().TargetAccuracy);
     }
 }

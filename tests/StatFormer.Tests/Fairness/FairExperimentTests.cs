@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StatFormer.Contrastive;
+using StatFormer.Evaluation;
 using StatFormer.Fairness;
 using StatFormer.Reporting;
 using StatFormer.Tests.Cli;
@@ -54,10 +55,24 @@ public sealed class FairExperimentTests : IDisposable
         Assert.Equal(256, summary.TestCount);
         Assert.Equal(384, summary.ProbeTrainCount);
         Assert.True(summary.SamplesPerSecond > 0);
+        // Both probes report how their fit ended, and both reached the optimum.
+        Assert.Equal(ProbeSolver.Lbfgs, summary.TargetProbeFit!.Solver);
+        Assert.True(summary.TargetProbeFit.Converged && summary.TargetProbeFit.Iterations > 0, summary.TargetProbeFit.ToString());
+        Assert.True(summary.TargetProbeFit.GradientNorm <= 1e-6 * summary.TargetProbeFit.InitialGradientNorm);
+        Assert.Equal(ProbeSolver.ExactSolve, summary.ZProbeFit!.Solver);
+        Assert.True(summary.ZProbeFit.Converged, summary.ZProbeFit.ToString());
+        Assert.Null(FairComparison.ProbeWarning(summary));
 
         using var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         Assert.Equal(summary.TargetAccuracy, written.RootElement.GetProperty("target_accuracy").GetDouble());
         Assert.Equal(ContrastiveMethodNames.Name(method), written.RootElement.GetProperty("method").GetString());
+        var targetFit = written.RootElement.GetProperty("target_probe_fit");
+        Assert.True(targetFit.GetProperty("converged").GetBoolean());
+        Assert.Equal("gradient_tolerance", targetFit.GetProperty("stop_reason").GetString());
+        Assert.Equal(summary.TargetProbeFit.GradientNorm, targetFit.GetProperty("gradient_norm").GetDouble());
+        Assert.Equal(summary.TargetProbeFit.LastLossChange, targetFit.GetProperty("last_loss_change").GetDouble());
+        Assert.Equal(summary.TargetProbeFit.Iterations, targetFit.GetProperty("iterations").GetInt32());
+        Assert.Equal("exact_solve", written.RootElement.GetProperty("z_probe_fit").GetProperty("solver").GetString());
         CliHarness.AssertPng(Path.Combine(outDir, FairExperiment.LossCurveFileName));
         CliHarness.AssertPng(Path.Combine(outDir, FairExperiment.EmbeddingPlotFileName));
         Assert.True(File.Exists(Path.Combine(outDir, Trainer.CheckpointFileName)));

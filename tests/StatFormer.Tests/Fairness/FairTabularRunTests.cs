@@ -23,7 +23,7 @@ public sealed class FairTabularRunTests : IDisposable
             Run = new FairRunOptions
             {
                 Data = FairRunOptions.Adult, DataDir = TestData.SharedDataDir, Sensitive = "race,sex", Epochs = 1, BatchSize = 64,
-                TrainLimit = 512, TestLimit = 256, ProbeSteps = 30, MlpHidden = 32, MlpOutput = 16, ProjectionDim = 32,
+                TrainLimit = 512, TestLimit = 256, MlpHidden = 32, MlpOutput = 16, ProjectionDim = 32,
             },
             Methods = [ContrastiveMethod.Fare], Seeds = [0], OutDir = outDir,
         });
