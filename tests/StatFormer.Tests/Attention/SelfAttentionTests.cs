@@ -57,9 +57,9 @@ public class SelfAttentionTests
             elliptical.zero_grad();
             var x = x0.clone().requires_grad_();
             var output = elliptical.forward(x, previous, padding).Output;
-            // A fixed random projection of the output makes the gradient check non-trivial.
-            torch.manual_seed(3);
-            var weights = randn_like(output);
+            // A fixed random projection of the output makes the gradient check non-trivial. Its own generator:
+            // tests run in parallel and share torch's global one, so both kernels must get the same draw.
+            var weights = randn(output.shape, generator: new Generator(3));
             (output * weights).sum().backward();
             return (output.detach(), x.grad!.clone(), elliptical.parameters().Select(p => p.grad!.clone()).ToArray());
         }
