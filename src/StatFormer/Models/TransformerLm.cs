@@ -105,9 +105,9 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
 
     /// <summary>
     /// GPT-2 initialisation: N(0, 0.02) weights and zero biases, residual projections scaled by 1/√(2L) so the
-    /// residual stream's variance does not grow with depth. MoE experts get exactly the dense FFN's
-    /// initialisation (equal footing); routers keep their own (nn.Linear gates, XMoE's orthogonal expert
-    /// embeddings), which the generic rule would overwrite.
+    /// residual stream's variance does not grow with depth. MoE layers get the same through
+    /// <see cref="MoeFeedForward.InitialiseLikeDense"/> (a name-based rule would miss the stacked expert biases
+    /// and overwrite XMoE's orthogonal expert embeddings).
     /// </summary>
     private void InitialiseWeights()
     {
@@ -125,7 +125,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
         foreach (var block in blocks)
         {
             nn.init.normal_(block.Attention.OutputProjection.weight!, 0.0, residualStd);
-            if (block.MixtureOfExperts is { } moe) moe.InitialiseExpertsLikeDense(std, residualStd);
+            if (block.MixtureOfExperts is { } moe) moe.InitialiseLikeDense(std, residualStd);
             else nn.init.normal_(block.FeedForward!.OutputProjection.weight!, 0.0, residualStd);
         }
     }

@@ -24,7 +24,7 @@ namespace StatFormer.Moe;
 /// and keeps only the residual. The remaining gate weights are not renormalised. The balance loss counts the
 /// router's choices before dropping.
 /// Expert weights are stacked: W1 [E,d,h], b1 [E,h], W2 [E,h,d], b2 [E,d] (initialised like nn.Linear;
-/// <see cref="InitialiseExpertsLikeDense"/> gives them a dense FFN's initialisation instead).
+/// <see cref="InitialiseLikeDense"/> gives the layer a dense FFN's initialisation instead).
 /// </remarks>
 public sealed class MoeFeedForward : nn.Module
 {
@@ -183,16 +183,30 @@ public sealed class MoeFeedForward : nn.Module
     }
 
     /// <summary>
-    /// The initialisation of the dense FFN it replaces (GPT-2: weights N(0, std), biases 0, the output
-    /// projection N(0, residualStd)), so MoE and dense models start on equal footing. The router keeps its own.
+    /// The language model's initialisation, on equal footing with the dense FFN it replaces: experts like that
+    /// FFN (GPT-2: weights N(0, std), biases 0, the output projection N(0, residualStd)), router matrices
+    /// N(0, std) and router biases 0 like every other layer — except XMoE's expert embeddings, whose orthogonal
+    /// initialisation is part of the XMoE router.
     /// </summary>
-    public void InitialiseExpertsLikeDense(double std, double residualStd)
+    public void InitialiseLikeDense(double std, double residualStd)
     {
         using var noGrad = torch.no_grad();
         nn.init.normal_(w1, 0.0, std);
         nn.init.zeros_(b1);
         nn.init.normal_(w2, 0.0, residualStd);
         nn.init.zeros_(b2);
+        var ownInitialisation = router switch
+        {
+            CosineRouter cosine => cosine.ExpertEmbeddings,
+            AdaptiveClusteringRouter { BaseRouter: CosineRouter cosine } => cosine.ExpertEmbeddings,
+            _ => null,
+        };
+        foreach (var (name, p) in router.named_parameters())
+        {
+            if (ownInitialisation is not null && p.Handle == ownInitialisation.Handle) continue;
+            if (name.EndsWith("bias")) nn.init.zeros_(p);
+            else if (p.dim() >= 2) nn.init.normal_(p, 0.0, std);
+        }
     }
 
     /// <summary>nn.Linear's default: U(−1/√fan_in, 1/√fan_in) for weights and biases.</summary>

@@ -148,6 +148,28 @@ public sealed class MoeLanguageModelTests : IDisposable
     }
 
     [Theory]
+    [InlineData(MoeKind.Xmoe)]
+    [InlineData(MoeKind.AcXmoe)]
+    public void MoeLayersAreInitialisedLikeTheDenseFfnAndKeepXmoesOrthogonalEmbeddings(MoeKind moe)
+    {
+        torch.manual_seed(4);
+        using var model = new TransformerLm(new LmConfig { VocabSize = 50, Layers = 3, DModel = 64, Heads = 2, SeqLen = 8, Moe = moe, Experts = 8, XmoeDim = 8 });
+        var residualStd = 0.02 / Math.Sqrt(2.0 * 3);
+        foreach (var block in model.Blocks)
+        {
+            var layer = block.MixtureOfExperts!;
+            Assert.True(layer.ExpertInputBias.eq(0).all().item<bool>() && layer.ExpertOutputBias.eq(0).all().item<bool>(), "expert biases must start at 0, like the dense FFN's");
+            Assert.Equal(0.02, layer.ExpertInputWeight.std().item<float>(), 2);
+            Assert.Equal(residualStd, layer.OutputProjectionWeight.std().item<float>(), 3);
+            var cosine = layer.Router as CosineRouter ?? (CosineRouter)((AdaptiveClusteringRouter)layer.Router).BaseRouter;
+            // Orthogonal with gain 0.32 (square here): EᵀE = 0.32²·I, which N(0, 0.02) would not give.
+            using var gram = cosine.ExpertEmbeddings.t().matmul(cosine.ExpertEmbeddings);
+            Assert.True(gram.allclose(eye(8) * (0.32f * 0.32f), rtol: 0, atol: 1e-5), "XMoE's expert embeddings lost their orthogonal initialisation");
+            Assert.Equal(0.02, cosine.Projection.weight!.std().item<float>(), 2);
+        }
+    }
+
+    [Theory]
     [InlineData(MoeKind.AcSmoe, 1, 2, 4, 1, "no layer would use the AC router")]
     [InlineData(MoeKind.AcSmoe, 3, 2, 4, 0, "--ac-base-layers")]
     [InlineData(MoeKind.Smoe, 3, 5, 4, 1, "--top-k")]
