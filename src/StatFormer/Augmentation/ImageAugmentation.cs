@@ -57,7 +57,10 @@ public static class ImageAugmentation
         CheckImages(images);
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"p must be in [0,1], got {p}", nameof(p));
         using var scope = torch.NewDisposeScope();
-        var flip = (torch.rand(images.shape[0], dtype: ScalarType.Float64, generator: generator) < p).view(-1, 1, 1, 1).to(images.device);
+        // An explicit Scalar, disposed at the end of the scope: the one `tensor < p` creates implicitly is left to the
+        // GC, whose finalizer can free it during the native call ("Unknown scalar type"; dotnet/TorchSharp#1434).
+        using var threshold = p.ToScalar();
+        var flip = torch.rand(images.shape[0], dtype: ScalarType.Float64, generator: generator).lt(threshold).view(-1, 1, 1, 1).to(images.device);
         return torch.where(flip, images.flip(3), images).MoveToOuterDisposeScope();
     }
 
