@@ -1,6 +1,6 @@
 using StatFormer.Attention;
 using StatFormer.Benchmarks;
-using StatFormer.Models;
+using StatFormer.Language.Models;
 
 // A documented harness (see docs/benchmarks.md): prints figures and ratios measured in one run.
 // Usage: dotnet run -c Release --project bench/StatFormer.Bench [attention|lm|moe|all]

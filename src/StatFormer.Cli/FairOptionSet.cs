@@ -1,6 +1,6 @@
 using System.CommandLine;
 using StatFormer.Contrastive;
-using StatFormer.Fairness;
+using StatFormer.Fairness.Experiments;
 
 namespace StatFormer.Cli;
 

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using StatFormer.Attention;
-using StatFormer.Experiments;
-using StatFormer.Robustness;
+using StatFormer.Language.Experiments;
+using StatFormer.Language.Robustness;
+using StatFormer.Moe;
 
 namespace StatFormer.Cli;
 

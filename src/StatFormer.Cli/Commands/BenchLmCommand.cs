@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using StatFormer.Attention;
 using StatFormer.Benchmarks;
-using StatFormer.Models;
+using StatFormer.Language.Models;
 
 namespace StatFormer.Cli.Commands;
 

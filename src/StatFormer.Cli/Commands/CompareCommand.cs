@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using StatFormer.Experiments;
+using StatFormer.Language.Experiments;
+using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;
 

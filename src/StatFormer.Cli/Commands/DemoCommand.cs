@@ -1,7 +1,8 @@
 using System.CommandLine;
 using StatFormer.Contrastive;
-using StatFormer.Experiments;
-using StatFormer.Fairness;
+using StatFormer.Fairness.Experiments;
+using StatFormer.Language.Data;
+using StatFormer.Language.Experiments;
 
 namespace StatFormer.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using StatFormer.Contrastive;
-using StatFormer.Fairness;
+using StatFormer.Fairness.Experiments;
+using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;
 

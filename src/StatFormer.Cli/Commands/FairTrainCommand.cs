@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using StatFormer.Analysis;
 using StatFormer.Contrastive;
-using StatFormer.Evaluation;
-using StatFormer.Fairness;
+using StatFormer.Fairness.Experiments;
 
 namespace StatFormer.Cli.Commands;
 

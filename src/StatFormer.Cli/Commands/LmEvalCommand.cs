@@ -1,6 +1,8 @@
 using System.CommandLine;
-using StatFormer.Experiments;
-using StatFormer.Models;
+using StatFormer.Language.Data;
+using StatFormer.Language.Evaluation;
+using StatFormer.Language.Experiments;
+using StatFormer.Language.Models;
 using StatFormer.Training;
 using TorchSharp;
 

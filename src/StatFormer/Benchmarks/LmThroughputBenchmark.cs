@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using StatFormer.Models;
+using StatFormer.Language.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

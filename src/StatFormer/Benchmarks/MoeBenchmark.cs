@@ -1,5 +1,5 @@
-using StatFormer.Models;
 using StatFormer.Moe;
+using StatFormer.Transformer;
 using TorchSharp;
 using static TorchSharp.torch;
 

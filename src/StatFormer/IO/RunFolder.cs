@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using StatFormer.Experiments;
-using StatFormer.Fairness;
+using StatFormer.Fairness.Models;
+using StatFormer.Language.Experiments;
 using StatFormer.Training;
 
 namespace StatFormer.IO;

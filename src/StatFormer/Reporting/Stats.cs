@@ -1,4 +1,5 @@
 using System.Globalization;
+using StatFormer.Language.Experiments;
 
 namespace StatFormer.Reporting;
 

@@ -2,8 +2,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using StatFormer.IO;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 
 namespace StatFormer.Training;
 

@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using StatFormer.IO;
 
 namespace StatFormer.Training;

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Text;
+using StatFormer.Data;
 using StatFormer.IO;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StatFormer.Training;

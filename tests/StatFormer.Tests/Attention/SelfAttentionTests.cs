@@ -1,4 +1,5 @@
 using StatFormer.Attention;
+using StatFormer.Cli;
 using TorchSharp;
 using static TorchSharp.torch;
 

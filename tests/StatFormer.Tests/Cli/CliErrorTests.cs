@@ -1,4 +1,5 @@
 using System.Text;
+using StatFormer.Cli;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Cli.CliHarness;
 

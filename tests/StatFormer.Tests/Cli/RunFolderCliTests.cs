@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Text;
+using StatFormer.Cli;
 using StatFormer.IO;
+using StatFormer.Tests.Fairness.Experiments;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Cli.CliHarness;
-using static StatFormer.Tests.Fairness.FairRunFixtures;
+using static StatFormer.Tests.Fairness.Experiments.FairRunFixtures;
 
 namespace StatFormer.Tests.Cli;
 

@@ -1,7 +1,7 @@
+using Ref = StatFormer.Tests.Contrastive.ContrastiveReference;
 using StatFormer.Contrastive;
 using TorchSharp;
 using static StatFormer.Tests.Contrastive.ContrastiveTestData;
-using Ref = StatFormer.Tests.Contrastive.ContrastiveReference;
 
 namespace StatFormer.Tests.Contrastive;
 

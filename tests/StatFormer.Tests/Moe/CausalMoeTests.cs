@@ -1,3 +1,4 @@
+using StatFormer.Cli;
 using StatFormer.Moe;
 using TorchSharp.Modules;
 using TorchSharp;

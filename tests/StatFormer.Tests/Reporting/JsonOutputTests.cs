@@ -1,7 +1,7 @@
 using System.Text.Json;
-using StatFormer.Evaluation;
+using StatFormer.Language.Evaluation;
+using StatFormer.Language.Robustness;
 using StatFormer.Reporting;
-using StatFormer.Robustness;
 
 namespace StatFormer.Tests.Reporting;
 

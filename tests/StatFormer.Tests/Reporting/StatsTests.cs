@@ -1,3 +1,4 @@
+using StatFormer.Language.Experiments;
 using StatFormer.Reporting;
 
 namespace StatFormer.Tests.Reporting;

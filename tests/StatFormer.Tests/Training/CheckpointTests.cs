@@ -1,6 +1,5 @@
 using StatFormer.Training;
 using TorchSharp;
-
 using static StatFormer.Tests.Training.TensorAssert;
 
 namespace StatFormer.Tests.Training;

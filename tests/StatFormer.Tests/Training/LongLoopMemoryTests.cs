@@ -1,7 +1,8 @@
 using StatFormer.Contrastive;
-using StatFormer.Data;
-using StatFormer.Fairness;
-using StatFormer.Models;
+using StatFormer.Fairness.Data;
+using StatFormer.Fairness.Models;
+using StatFormer.Language.Data;
+using StatFormer.Language.Models;
 using StatFormer.Moe;
 using StatFormer.Training;
 using TorchSharp;
@@ -47,7 +48,7 @@ public sealed class LongLoopMemoryTests(ITestOutputHelper output)
         using var model = new TransformerLm(new LmConfig { VocabSize = 40, Layers = 3, DModel = 16, Heads = 2, SeqLen = 16, Moe = MoeKind.AcXmoe, Experts = 4 });
         // Fresh batch tensors every step (the trainer disposes them), as LmBatchSampler makes them.
         var tokens = Enumerable.Range(0, 400).Select(i => (long)(i * 7 % 40)).ToArray();
-        AssertFlat((options, dir) => new Trainer(model, options, step => StatFormer.Data.LmBatchSampler.Sample(tokens, 4, 16, 0, step), null, dir, "{}"));
+        AssertFlat((options, dir) => new Trainer(model, options, step => StatFormer.Language.Data.LmBatchSampler.Sample(tokens, 4, 16, 0, step), null, dir, "{}"));
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class LongLoopMemoryTests(ITestOutputHelper output)
         AssertFlat((options, dir) => new Trainer(model, options, step =>
         {
             var x = data.Train.Inputs(indices);
-            var (v1, v2) = StatFormer.Augmentation.TabularAugmentation.TwoViews(x);
+            var (v1, v2) = StatFormer.Fairness.Data.TabularAugmentation.TwoViews(x);
             var loss = model.Loss(v1, v2, new SensitiveBatch(data.Train.SensitiveStandardized[..64], data.Train.Groups[..64]));
             return new StepLoss(loss, null, 64);
         }, null, dir, "{}"));

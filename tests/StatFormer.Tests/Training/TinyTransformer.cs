@@ -1,5 +1,5 @@
 using StatFormer.Attention;
-using StatFormer.Models;
+using StatFormer.Language.Models;
 using TorchSharp;
 
 namespace StatFormer.Tests.Training;

@@ -1,11 +1,10 @@
 using StatFormer.Attention;
-using StatFormer.Models;
+using StatFormer.Language.Models;
 using StatFormer.Training;
-using Xunit.Abstractions;
 using TorchSharp;
-using static TorchSharp.torch;
-
+using Xunit.Abstractions;
 using static StatFormer.Tests.Training.TensorAssert;
+using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Training;
 

@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using StatFormer.Contrastive;
+using StatFormer.Data;
+using StatFormer.Fairness.Data;
+using StatFormer.Fairness.Evaluation;
+using StatFormer.Fairness.Models;
+using StatFormer.IO;
+using StatFormer.Reporting;
+using StatFormer.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StatFormer.Fairness.Experiments;
+
+/// <summary>
+/// One fair contrastive run end to end (spec §4): build encoder, projection head and loss; train them with the
+/// project's <see cref="Trainer"/> (resumable bit-exactly); freeze the encoder and read its representation (before the
+/// projection head) of un-augmented train and test samples; fit linear probes for the target and for z; write
+/// summary.json, a loss curve and a 2-D PCA of the test representations into the run folder, next to the trainer's
+/// metrics.jsonl and checkpoint.bin.
+/// <para>
+/// There is no validation split in this protocol, so the run is reported at its final epoch (spec §7 Q10) and the
+/// per-epoch training loss is logged (metrics.jsonl has one record per log window, <see cref="FairRunSummary.EpochTrainLoss"/>
+/// the epoch means).
+/// </para>
+/// </summary>
+public static class FairExperiment
+{
+    public const string SummaryFileName = "summary.json";
+    public const string LossCurveFileName = "loss_curve.png";
+    public const string EmbeddingPlotFileName = "embedding.png";
+
+    /// <summary>Images: the encoder's input size (RandomResizedCrop to it for training, Resize to it for evaluation).</summary>
+    public const int ImageSize = LeNetEncoder.InputSize;
+
+    /// <summary>Loads the dataset <paramref name="options"/> names, checking first that its files exist under --data-dir.</summary>
+    public static FairDataset LoadData(FairRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        switch (options.Data)
+        {
+            case FairRunOptions.Synthetic:
+                return SyntheticFairData.Create(options.DataSeed);
+            case FairRunOptions.ColorMnist:
+            {
+                var dir = RequireFiles(options, "mnist", "ColorMNIST", ColorMnist.MnistFiles);
+                return ColorMnist.Load(dir, options.DataSeed);
+            }
+            case FairRunOptions.Adult:
+            {
+                var dir = RequireFiles(options, "adult", "Adult", ["adult.data", "adult.test"]);
+                return TabularFairData.LoadAdult(dir, FairRunOptions.ParseSensitive(options.Sensitive));
+            }
+            case FairRunOptions.Compas:
+            {
+                var dir = RequireFiles(options, "compas", "COMPAS", ["compas-scores-two-years.csv"]);
+                return TabularFairData.LoadCompas(dir, FairRunOptions.ParseSensitive(options.Sensitive), options.DataSeed);
+            }
+            default:
+                throw new UserInputException($"--data '{options.Data}' is not one of: {string.Join(", ", FairRunOptions.DataNames)}");
+        }
+    }
+
+    private static string RequireFiles(FairRunOptions options, string subfolder, string dataset, IReadOnlyList<string> files)
+    {
+        var dir = Path.Combine(options.DataDir, subfolder);
+        foreach (var file in files)
+        {
+            var path = Path.Combine(dir, file);
+            if (!File.Exists(path))
+                throw new UserInputException(
+                    $"--data-dir {options.DataDir}: {dataset} needs {path}, which does not exist (expected {string.Join(", ", files)} in {dir})");
+        }
+        return dir;
+    }
+
+    /// <summary>What z is called in summaries.</summary>
+    public static string SensitiveLabel(FairRunOptions options) => options.Data switch
+    {
+        FairRunOptions.ColorMnist => "background_rgb",
+        FairRunOptions.Synthetic => "z_disc",
+        _ => string.Join(",", new[] { "sex", "race" }.Where(a =>
+            FairRunOptions.ParseSensitive(options.Sensitive).HasFlag(a == "sex" ? SensitiveAttribute.Sex : SensitiveAttribute.Race))),
+    };
+
+    /// <summary>
+    /// The train samples a run uses: all, or a subset of <see cref="FairRunOptions.TrainLimit"/> drawn by the data seed
+    /// (the same subset for every method and seed of a comparison). Sorted.
+    /// </summary>
+    public static long[] TrainIndices(FairRunOptions options, int trainCount) => Subsample(trainCount, options.TrainLimit, options.DataSeed, 1);
+
+    /// <summary>The test samples a run evaluates on (see <see cref="TrainIndices"/>).</summary>
+    public static long[] TestIndices(FairRunOptions options, int testCount) => Subsample(testCount, options.TestLimit, options.DataSeed, 2);
+
+    public static int StepsPerEpoch(FairRunOptions options, int trainSamples)
+    {
+        var steps = trainSamples / options.BatchSize;
+        if (steps < 1)
+            throw new UserInputException($"--batch-size {options.BatchSize} is larger than the training set ({trainSamples} samples; see --train-limit)");
+        return steps;
+    }
+
+    /// <summary>The trainer's settings for a run of <paramref name="stepsPerEpoch"/> updates per epoch (see <see cref="FairRunOptions"/> for the recipe).</summary>
+    public static TrainOptions TrainOptions(FairRunOptions options, int stepsPerEpoch)
+    {
+        var steps = options.Epochs * stepsPerEpoch;
+        return new TrainOptions
+        {
+            Steps = steps, BatchSize = options.BatchSize, SeqLen = 1,
+            LearningRate = options.LearningRate, MinLearningRate = 0,
+            WarmupSteps = Math.Min(options.WarmupEpochs * stepsPerEpoch, steps / 10),
+            WeightDecay = options.WeightDecay, Beta1 = 0.9, Beta2 = 0.999, GradClip = options.GradClip,
+            EvalEvery = 0, CheckpointEvery = stepsPerEpoch, Seed = options.Seed, LogEvery = LogInterval(stepsPerEpoch),
+        };
+    }
+
+    /// <summary>
+    /// Steps per log record: the smallest divisor of the epoch length giving at most 10 records per epoch, so that
+    /// records never straddle epochs and an epoch's mean loss is the mean of its records.
+    /// </summary>
+    internal static int LogInterval(int stepsPerEpoch)
+    {
+        for (var d = 1; d <= stepsPerEpoch; d++)
+            if (stepsPerEpoch % d == 0 && stepsPerEpoch / d <= 10) return d;
+        return stepsPerEpoch;
+    }
+
+    /// <summary>Builds encoder (LeNet for images, MLP for tabular), projection head and loss, initialised from the torch generator.</summary>
+    public static FairContrastiveModel BuildModel(FairRunOptions options, FairDataset data)
+    {
+        nn.Module<Tensor, Tensor> encoder;
+        int representationDim;
+        if (data.Kind == FairInputKind.Image)
+        {
+            var lenet = new LeNetEncoder();
+            (encoder, representationDim) = (lenet, lenet.OutputDim);
+        }
+        else
+        {
+            var mlp = new MlpEncoder(data.Train.InputDim, options.MlpHidden, options.MlpOutput);
+            (encoder, representationDim) = (mlp, mlp.OutputDim);
+        }
+        ContrastiveLoss loss;
+        try
+        {
+            loss = ContrastiveLossFactory.Create(options.Method, options.Loss, data.SensitiveDim);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserInputException(e.Message);
+        }
+        return new FairContrastiveModel(encoder, representationDim, new ProjectionHead(representationDim, options.ProjectionDim), loss);
+    }
+
+    public static FairRunMetadata Metadata(FairRunOptions options, FairDataset data) => new(
+        data.Name, SensitiveLabel(options), options.DataSeed, options.TrainLimit, ContrastiveMethodNames.Name(options.Method),
+        data.Kind == FairInputKind.Image ? "lenet" : $"mlp {data.Train.InputDim}-{options.MlpHidden}-{options.MlpHidden}-{options.MlpOutput}",
+        options.ProjectionDim, options.BatchSize, options.Seed, options.Loss);
+
+    /// <param name="data">The dataset when the caller already loaded it (a comparison loads it once); it must be the one
+    /// <paramref name="options"/> names, and the caller keeps ownership.</param>
+    public static FairRunSummary Run(FairRunOptions options, IProgress<TrainingProgress>? progress = null, FairDataset? data = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        // Before any loading: a second process on the same folder fails at once.
+        using var folder = RunFolder.Claim(options.OutDir, RunFolderKind.Run, options.Resume, options.Overwrite);
+        var clock = Stopwatch.StartNew();
+        var ownsData = data is null;
+        data ??= LoadData(options);
+        try
+        {
+            if (data.Name != options.Data)
+                throw new ArgumentException($"the dataset passed is {data.Name}, the options name {options.Data}", nameof(data));
+            return RunOn(options, data, progress, clock, cancellationToken);
+        }
+        finally
+        {
+            if (ownsData) data.Dispose();
+        }
+    }
+
+    private static FairRunSummary RunOn(FairRunOptions options, FairDataset data, IProgress<TrainingProgress>? progress, Stopwatch clock,
+        CancellationToken cancellationToken)
+    {
+        var trainIndices = TrainIndices(options, data.Train.Count);
+        var stepsPerEpoch = StepsPerEpoch(options, trainIndices.Length);
+        var trainOptions = TrainOptions(options, stepsPerEpoch);
+
+        torch.manual_seed(options.Seed);
+        using var model = BuildModel(options, data);
+        var metadata = Metadata(options, data);
+        if (options.Resume) FairRunMetadata.EnsureSameRun(options.OutDir, metadata);
+
+        var batches = new EpochBatches(trainIndices, options.BatchSize, stepsPerEpoch, options.Seed);
+        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step)), null, options.OutDir, metadata.ToJson());
+        var trainClock = Stopwatch.StartNew();
+        var training = trainer.Run(progress, options.Resume, cancellationToken);
+        var trainSeconds = trainClock.Elapsed.TotalSeconds;
+        var epochLoss = EpochLosses(training.History, stepsPerEpoch, options.Epochs);
+
+        var evalClock = Stopwatch.StartNew();
+        var evaluation = FairEvaluation.Evaluate(model, data, options, trainIndices, TestIndices(options, data.Test.Count));
+        var evalSeconds = evalClock.Elapsed.TotalSeconds;
+        evaluation.Projection.Plot(Path.Combine(options.OutDir, EmbeddingPlotFileName),
+            $"{ContrastiveMethodNames.Name(options.Method)} on {data.Name}: test representations (PCA), coloured by z");
+        JsonOutput.WriteFile(Path.Combine(options.OutDir, FairEmbeddingProjection.FileName), evaluation.Projection);
+
+        var summary = new FairRunSummary
+        {
+            Method = ContrastiveMethodNames.Name(options.Method), Data = data.Name, Sensitive = SensitiveLabel(options),
+            Seed = options.Seed, DataSeed = options.DataSeed, Epochs = options.Epochs, Steps = training.StepsCompleted,
+            Params = model.ParameterCount, TrainCount = trainIndices.Length, TestCount = evaluation.TestCount,
+            ProbeTrainCount = evaluation.ProbeTrainCount, RepresentationDim = model.RepresentationDim,
+            FinalTrainLoss = epochLoss.Count > 0 ? epochLoss[^1] : training.FinalTrainLoss, EpochTrainLoss = epochLoss,
+            TargetAccuracy = evaluation.TargetAccuracy, ZMse = evaluation.ZMse, ZMseOfMean = evaluation.ZMseOfMean,
+            ZProbeAccuracy = evaluation.ZProbeAccuracy, ZMajorityRate = evaluation.ZMajorityRate,
+            EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
+            TargetProbeFit = evaluation.TargetProbeFit, ZProbeFit = evaluation.ZProbeFit,
+            Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = SamplesPerSecond(training),
+            Options = options with { Resume = false, Overwrite = false },
+        };
+        JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
+        PlotLossCurve(Path.Combine(options.OutDir, LossCurveFileName), summary.Method, training.History, stepsPerEpoch);
+        return summary;
+    }
+
+    /// <summary>One update: two augmented views of the step's batch and their contrastive loss.</summary>
+    private static StepLoss TrainStep(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] batch)
+    {
+        var index = torch.tensor(batch, dtype: ScalarType.Int64);
+        var inputs = data.Train.Inputs(index);
+        var (view1, view2) = data.Kind == FairInputKind.Image
+            ? ImageAugmentation.TwoViews(inputs, ImageSize)
+            : TabularAugmentation.TwoViews(inputs, options.CorruptionRate);
+        var sensitive = new SensitiveBatch(data.Train.SensitiveStandardized.index_select(0, index), data.Train.Groups.index_select(0, index));
+        return new StepLoss(model.Loss(view1, view2, sensitive), null, batch.Length);
+    }
+
+    /// <summary>
+    /// Batches of one epoch: consecutive slices of a permutation of the train indices drawn from (seed, epoch), the last
+    /// incomplete batch dropped. Deterministic in the step, so a resumed run sees the same batches.
+    /// </summary>
+    private sealed class EpochBatches(long[] indices, int batchSize, int stepsPerEpoch, int seed)
+    {
+        private long _epoch = -1;
+        private long[] _order = [];
+
+        public long[] At(long step)
+        {
+            var epoch = step / stepsPerEpoch;
+            if (epoch != _epoch)
+            {
+                _order = (long[])indices.Clone();
+                new Random(HashCode32(seed, epoch)).Shuffle(_order);
+                _epoch = epoch;
+            }
+            var offset = (int)(step % stepsPerEpoch) * batchSize;
+            return _order.AsSpan(offset, batchSize).ToArray();
+        }
+    }
+
+    /// <summary>A stable (platform- and process-independent) mix of two numbers into a seed.</summary>
+    internal static int HashCode32(long a, long b)
+    {
+        unchecked
+        {
+            var h = (ulong)a * 0x9E3779B97F4A7C15UL ^ ((ulong)b + 0x632BE59BD9B4E019UL) * 0xBF58476D1CE4E5B9UL;
+            h ^= h >> 31;
+            h *= 0x94D049BB133111EBUL;
+            h ^= h >> 29;
+            return (int)(h & 0x7FFFFFFF);
+        }
+    }
+
+    private static long[] Subsample(int count, int? limit, int seed, int stream)
+    {
+        if (limit is not { } n || n >= count) return Enumerable.Range(0, count).Select(i => (long)i).ToArray();
+        var order = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
+        new Random(HashCode32(seed, stream)).Shuffle(order);
+        var chosen = order[..n];
+        Array.Sort(chosen);
+        return chosen;
+    }
+
+    /// <summary>Mean training loss per epoch from the trainer's log records (which never straddle epochs).</summary>
+    private static List<double> EpochLosses(IReadOnlyList<MetricRecord> history, int stepsPerEpoch, int epochs)
+    {
+        var records = history.Where(r => r.Split == MetricRecord.TrainSplit).ToList();
+        var losses = new List<double>();
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            var inEpoch = records.Where(r => (r.Step - 1) / stepsPerEpoch == epoch).Select(r => r.Loss).ToList();
+            if (inEpoch.Count == 0) break;
+            losses.Add(inEpoch.Average());
+        }
+        return losses;
+    }
+
+    /// <summary>The session's throughput, or the logged mean when the session trained nothing (a finished run re-evaluated).</summary>
+    private static double SamplesPerSecond(TrainingResult training)
+    {
+        if (training.TokensPerSecond > 0) return training.TokensPerSecond;
+        var recorded = training.History.Where(r => r.Split == MetricRecord.TrainSplit && r.TokensPerSecond > 0).Select(r => r.TokensPerSecond).ToList();
+        return recorded.Count > 0 ? recorded.Average() : 0;
+    }
+
+    private static void PlotLossCurve(string path, string label, IReadOnlyList<MetricRecord> history, int stepsPerEpoch)
+    {
+        var points = history.Where(r => r.Split == MetricRecord.TrainSplit).ToList();
+        if (points.Count == 0) return;
+        Plots.LineChart(path, $"Training loss ({label})", "epoch", "contrastive loss (mean over log window)",
+            [new Series(label, points.Select(p => (double)p.Step / stepsPerEpoch).ToList(), points.Select(p => p.Loss).ToList())]);
+    }
+}

@@ -1,0 +1,66 @@
+using static TorchSharp.torch;
+
+namespace StatFormer.Language.Data;
+
+/// <summary>
+/// Draws next-token-prediction batches of random windows from a token stream. The draw is a pure
+/// function of (seed, step), so a run resumed at step k sees exactly the batches it would have seen.
+/// </summary>
+public static class LmBatchSampler
+{
+    /// <summary>
+    /// Returns int64 tensors of shape [batchSize, seqLen]: each row of <c>Inputs</c> is
+    /// <c>tokenIds[s..s+seqLen]</c> for a start <c>s</c> uniform in [0, len-seqLen-1], and the same
+    /// row of <c>Targets</c> is <c>tokenIds[s+1..s+seqLen+1]</c>. The caller owns (disposes) both.
+    /// </summary>
+    public static (Tensor Inputs, Tensor Targets) Sample(long[] tokenIds, int batchSize, int seqLen, int seed, long step)
+    {
+        ArgumentNullException.ThrowIfNull(tokenIds);
+        if (batchSize < 1) throw new UserInputException($"--batch-size must be at least 1 (got {batchSize})");
+        if (seqLen < 1) throw new UserInputException($"--seq-len must be at least 1 (got {seqLen})");
+        if (tokenIds.Length <= seqLen)
+            throw new UserInputException(
+                $"--seq-len: sequence length {seqLen} is longer than the data ({tokenIds.Length} tokens); it must be below the token count");
+
+        var random = new Random(MixSeed(seed, step));
+        var inputs = new long[(long)batchSize * seqLen];
+        var targets = new long[inputs.Length];
+        var startCount = tokenIds.Length - seqLen; // starts 0..len-seqLen-1 leave room for the shifted target
+        for (var b = 0; b < batchSize; b++)
+        {
+            var start = random.Next(startCount);
+            Array.Copy(tokenIds, start, inputs, (long)b * seqLen, seqLen);
+            Array.Copy(tokenIds, start + 1, targets, (long)b * seqLen, seqLen);
+        }
+        long[] shape = [batchSize, seqLen];
+        return (tensor(inputs, shape, dtype: ScalarType.Int64), tensor(targets, shape, dtype: ScalarType.Int64));
+    }
+
+    public static long[] ToIds(int[] ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return Array.ConvertAll(ids, id => (long)id);
+    }
+
+    /// <summary>
+    /// A fixed, process-independent mix of seed and step (SplitMix64 finaliser) so that nearby
+    /// (seed, step) pairs give unrelated generator seeds. string/HashCode hashing is randomised per
+    /// process and must not be used here.
+    /// </summary>
+    internal static int MixSeed(int seed, long step)
+    {
+        var z = SplitMix64(SplitMix64((uint)seed) ^ (ulong)step);
+        return unchecked((int)(z ^ (z >> 32)));
+    }
+
+    private static ulong SplitMix64(ulong x)
+    {
+        unchecked
+        {
+            var z = x + 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Serialization;
+using System.Text.Json;
+using StatFormer.Language.Data;
+using StatFormer.Language.Models;
+using StatFormer.Language.Robustness;
+
+namespace StatFormer.Language.Experiments;
+
+/// <summary>
+/// What a checkpoint must carry besides weights so that `lm eval` can rebuild the exact model,
+/// tokenizer, data and evaluation (windows and attack draw): stored verbatim as the trainer's
+/// checkpoint metadata. <paramref name="Evaluation"/> is null in checkpoints written before it existed.
+/// </summary>
+public sealed record RunMetadata(string ModelConfig, string TokenizerJson, string Data, int DataSeed, RunEvaluationSettings? Evaluation = null)
+{
+    private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    public LmConfig Config => LmConfig.FromJson(ModelConfig);
+
+    [JsonIgnore]
+    public ITokenizer Tokenizer => TokenizerFactory.FromJson(TokenizerJson);
+
+    /// <summary>Parses metadata read from <paramref name="source"/> (named in the error).</summary>
+    public static RunMetadata Parse(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunMetadata>(json, Options)
+                ?? throw new UserInputException($"{source}: checkpoint metadata is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{source}: checkpoint metadata is not a StatFormer run description ({e.Message})");
+        }
+    }
+}
+
+/// <summary>
+/// The final-evaluation settings of a run, so that `lm eval --run` scores the same windows under the
+/// same attack draw as the run's summary unless told otherwise.
+/// </summary>
+public sealed record RunEvaluationSettings(int BatchSize, int EvalTokens, int? Stride, IReadOnlyList<double> AttackRates, WordSwapMode AttackMode, int AttackSeed,
+    WordSwapUnit AttackUnit = WordSwapUnit.Line)
+{
+    public static RunEvaluationSettings From(LmRunOptions o) => new(o.BatchSize, o.EvalTokens, o.Stride, o.AttackRates, o.AttackMode, o.AttackSeed, o.AttackUnit);
+
+    /// <summary><paramref name="options"/> with these settings applied.</summary>
+    public LmRunOptions ApplyTo(LmRunOptions options) => options with
+    {
+        BatchSize = BatchSize, EvalTokens = EvalTokens, Stride = Stride, AttackRates = AttackRates, AttackMode = AttackMode, AttackSeed = AttackSeed, AttackUnit = AttackUnit,
+    };
+}
