@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.CommandLine;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
@@ -98,8 +99,8 @@ public sealed class FairOptionSet
     public static IReadOnlyList<ContrastiveMethod> ParseMethods(string text, string optionName = "--methods")
     {
         var methods = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(name => ContrastiveMethodNames.Parse(name, optionName)).ToList();
-        if (methods.Count == 0) throw new UserInputException($"{optionName} must name at least one of: {string.Join(", ", ContrastiveMethodNames.All)}");
+            .Select(name => EnumNames.Parse<ContrastiveMethod>(name, optionName)).ToList();
+        if (methods.Count == 0) throw new UserInputException($"{optionName} must name at least one of: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}");
         if (methods.Distinct().Count() != methods.Count) throw new UserInputException($"{optionName} names a method twice");
         return methods;
     }

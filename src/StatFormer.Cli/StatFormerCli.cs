@@ -9,7 +9,11 @@ public static class StatFormerCli
     public static Command Build()
     {
         // A plain command named like the tool (RootCommand would take the assembly's name, StatFormer.Cli).
-        var root = new Command("statformer", "StatFormer: Elliptical Attention language models — train, evaluate, attack, compare and benchmark.");
+        var root = new Command("statformer",
+            "StatFormer: Elliptical Attention, Adaptive Clustering MoE routers and fair contrastive learning (FARE, SparseFARE) — " +
+            "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` (one language model), " +
+            "`compare` (language-model variants across seeds), `fair train` / `fair compare` (fair contrastive methods), " +
+            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair` (speed).");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
         var lm = new Command("lm", "Train or evaluate one language model.");
@@ -33,7 +37,14 @@ public static class StatFormerCli
 
     public static int Run(string[] args)
     {
-        var result = Build().Parse(args);
+        var root = Build();
+        // Checked before parsing: with --help the parser would drop the error and print the root help.
+        if (UnknownCommand(root, args) is { } unknown)
+        {
+            Console.Error.WriteLine($"error: {unknown}");
+            return 1;
+        }
+        var result = root.Parse(args);
         if (result.Errors.Count == 0) return result.Invoke();
         // One line per problem, naming the option or value, instead of the whole help text.
         foreach (var error in result.Errors)
@@ -43,6 +54,29 @@ public static class StatFormerCli
             Console.Error.WriteLine(option is null ? $"error: {message} (see --help)" : $"error: {option.Name}: {message} (see --help)");
         }
         return 1;
+    }
+
+    /// <summary>
+    /// Why the leading words of <paramref name="args"/> name no command (e.g. "unknown command 'vision' …"),
+    /// or null when they do: each word before the first option must be a subcommand of the one before it.
+    /// </summary>
+    internal static string? UnknownCommand(Command root, IReadOnlyList<string> args)
+    {
+        var current = root;
+        var path = new List<string>();
+        foreach (var word in args)
+        {
+            if (word.StartsWith('-') || current.Subcommands.Count == 0) return null;
+            var next = current.Subcommands.FirstOrDefault(c => c.Name == word || c.Aliases.Contains(word));
+            path.Add(word);
+            if (next is null)
+            {
+                var scope = current == root ? "" : $"{string.Join(' ', path.SkipLast(1))} ";
+                return $"unknown command '{string.Join(' ', path)}' ({scope}commands: {string.Join(", ", current.Subcommands.Select(c => c.Name))}; see {root.Name} {scope}--help)";
+            }
+            current = next;
+        }
+        return null;
     }
 
     private static Option? OptionOf(System.CommandLine.Parsing.SymbolResult? symbol)

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.CommandLine;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
@@ -18,7 +19,7 @@ public static class FairCompareCommand
         var command = new Command(name, description);
         var shared = new FairOptionSet();
         shared.AddTo(command);
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods to compare: {string.Join(", ", ContrastiveMethodNames.All)}.", DefaultValueFactory = _ => string.Join(",", ContrastiveMethodNames.All) };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods to compare: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}.", DefaultValueFactory = _ => string.Join(",", EnumNames.CliNames<ContrastiveMethod>()) };
         var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …, N−1).", DefaultValueFactory = _ => defaultSeeds };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => defaultOut };
         command.Options.Add(methods);

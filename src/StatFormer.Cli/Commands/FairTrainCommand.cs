@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.CommandLine;
 using System.Globalization;
 using StatFormer.Analysis;
@@ -16,7 +17,7 @@ public static class FairTrainCommand
             "Writes summary.json, metrics.jsonl, checkpoint.bin, a loss curve and a PCA of the test representations to --out.");
         var shared = new FairOptionSet();
         shared.AddTo(command);
-        var method = new Option<string>("--method") { Description = $"Contrastive method: {string.Join(", ", ContrastiveMethodNames.All)}.", DefaultValueFactory = _ => "fare" };
+        var method = new Option<string>("--method") { Description = $"Contrastive method: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}.", DefaultValueFactory = _ => "fare" };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batch order, augmentations and LSH.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => Path.Combine("runs", "fair") };
         command.Options.Add(method);
@@ -26,13 +27,13 @@ public static class FairTrainCommand
         {
             var options = shared.Read(result) with
             {
-                Method = ContrastiveMethodNames.Parse(result.GetValue(method)!, "--method"),
+                Method = EnumNames.Parse<ContrastiveMethod>(result.GetValue(method)!, "--method"),
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir)!,
             };
             var json = result.GetValue(shared.Json);
             var view = new TrainingProgressView();
-            var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{ContrastiveMethodNames.Name(options.Method)} seed {options.Seed}"),
+            var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{EnumNames.Cli(options.Method)} seed {options.Seed}"),
                 cancellationToken: cancellationToken));
             if (json)
             {

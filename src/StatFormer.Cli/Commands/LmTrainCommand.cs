@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.CommandLine;
 using System.Globalization;
 using StatFormer.Language.Experiments;
@@ -15,7 +16,7 @@ public static class LmTrainCommand
         shared.AddTo(command);
         var attention = RunOptionSet.Choice("--attention", "Self-attention.", "softmax", "softmax", "elliptical");
         var moe = RunOptionSet.Choice("--moe", "Feed-forward layers: dense (none) or Mixture of Experts with a linear (smoe), cosine (xmoe) or Adaptive Clustering router over either (ac-smoe, ac-xmoe).",
-            "none", StatFormer.Moe.MoeKindNames.All.ToArray());
+            "none", EnumNames.CliNames<MoeKind>().ToArray());
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batches and dropout.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "runs/lm" };
         command.Options.Add(attention);
@@ -27,7 +28,7 @@ public static class LmTrainCommand
             var options = shared.Read(result) with
             {
                 Attention = RunOptionSet.ParseAttention(result.GetValue(attention)!),
-                Moe = StatFormer.Moe.MoeKindNames.Parse(result.GetValue(moe)!),
+                Moe = EnumNames.Parse<MoeKind>(result.GetValue(moe)!),
                 Seed = result.GetValue(seed),
                 OutDir = result.GetValue(outDir)!,
             };

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Diagnostics;
 using StatFormer.Language.Models;
 using TorchSharp;
@@ -61,7 +62,7 @@ public static class LmThroughputBenchmark
         var tokensPerSecond = batchSize * (double)config.SeqLen / (stepMs / 1000.0);
         var flops = ModelFlopsPerToken(config, model.ParameterCount) * tokensPerSecond / 1e9;
         gemm = Math.Max(gemm, MeasureGemmGflops());
-        return new LmThroughputResult(config.Attention.ToString().ToLowerInvariant(), config.DModel, config.Layers, config.Heads, config.SeqLen, batchSize,
+        return new LmThroughputResult(EnumNames.Cli(config.Attention), config.DModel, config.Layers, config.Heads, config.SeqLen, batchSize,
             config.VocabSize, model.ParameterCount, stepMs, tokensPerSecond, flops, gemm);
     }
 }

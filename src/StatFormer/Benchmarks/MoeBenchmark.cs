@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using StatFormer.Moe;
 using StatFormer.Transformer;
 using TorchSharp;
@@ -156,7 +157,7 @@ public static class MoeBenchmark
             var baseKind = MoeKindNames.BaseOf(kind);
             var a = new MoeFeedForward(dModel, baseKind, options, causal: true, "moe1");
             var b = new MoeFeedForward(dModel, kind, options, causal: true, "moe2");
-            return new Stack(MoeKindNames.ToCli(kind), $"{MoeKindNames.ToCli(baseKind)}+{MoeKindNames.ToCli(kind)}", a, b, x =>
+            return new Stack(EnumNames.Cli(kind), $"{EnumNames.Cli(baseKind)}+{EnumNames.Cli(kind)}", a, b, x =>
             {
                 var one = a.forward(x, null);
                 var h = x + one.Output;

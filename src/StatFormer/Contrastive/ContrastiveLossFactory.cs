@@ -1,3 +1,4 @@
+using StatFormer.Options;
 namespace StatFormer.Contrastive;
 
 /// <summary>Builds the loss module of a <see cref="ContrastiveMethod"/> from the shared options.</summary>
@@ -17,7 +18,7 @@ public static class ContrastiveLossFactory
             ContrastiveMethod.Cclk => new CclkLoss(options),
             ContrastiveMethod.Fare => new FareLoss(sensitiveDim, options),
             ContrastiveMethod.SparseFare => new SparseFareLoss(sensitiveDim, options),
-            _ => throw new ArgumentException($"--method: unknown contrastive method {method} (valid: {string.Join(", ", ContrastiveMethodNames.All)})", nameof(method)),
+            _ => throw new ArgumentException($"--method: unknown contrastive method {method} (valid: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())})", nameof(method)),
         };
     }
 }

@@ -1,11 +1,15 @@
+using StatFormer.Options;
+
 namespace StatFormer.Contrastive;
 
 /// <summary>The contrastive objectives compared in the FARE paper (spec §2); CLI names in <see cref="ContrastiveMethodNames"/>.</summary>
 public enum ContrastiveMethod
 {
     /// <summary>SimCLR NT-Xent over 2B views (spec §2.1): no use of z.</summary>
+    [CliName("infonce")]
     InfoNce,
     /// <summary>NT-Xent with negatives restricted to the anchor's group (spec §2.2).</summary>
+    [CliName("fair-infonce")]
     FairInfoNce,
     /// <summary>Conditional contrastive learning with kernels, the reference code's weac-infonce form (spec §2.3).</summary>
     Cclk,

@@ -1,3 +1,5 @@
+using StatFormer.Options;
+
 namespace StatFormer.Contrastive;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace StatFormer.Contrastive;
 public enum FareNegativeScale
 {
     /// <summary>c_neg = B − 1: as many negatives as InfoNCE sees, consistent with CCLK's (n−1) factor. The default.</summary>
+    [CliName("batch")]
     BatchMinusOne,
     /// <summary>c_neg = 1: the literal paper form of Eq. 13.</summary>
     One,

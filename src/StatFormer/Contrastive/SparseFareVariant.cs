@@ -1,3 +1,5 @@
+using StatFormer.Options;
+
 namespace StatFormer.Contrastive;
 
 /// <summary>
@@ -9,8 +11,10 @@ public enum SparseFareVariant
     /// <summary>Same bucket only. With <see cref="SparseFareImplementation.DenseMasked"/> this is the whole bucket;
     /// with <see cref="SparseFareImplementation.SortAndChunk"/> it is the bucket ∩ own and previous chunk (exactly
     /// the whole bucket when the chunk size is at least the batch).</summary>
+    [CliName("within")]
     WithinBucket,
     /// <summary>Own and previous chunk of the bucket-sorted batch, whatever their buckets: the Reformer reading of
     /// "within bucket and across adjacent buckets", the Table 1 setting per Reviewer 1. The default.</summary>
+    [CliName("adjacent")]
     AdjacentChunk,
 }

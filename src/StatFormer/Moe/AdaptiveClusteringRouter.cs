@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ public sealed class AdaptiveClusteringRouter : Router
         {
             MoeKind.Smoe => new LinearRouter(dModel, options.Experts),
             MoeKind.Xmoe => new CosineRouter(dModel, options.Experts, options.XmoeDim, options.XmoeTemperature, options.XmoeLearnableTemperature),
-            _ => throw new ArgumentException($"the AC router wraps smoe or xmoe, not {MoeKindNames.ToCli(baseKind)}"),
+            _ => throw new ArgumentException($"the AC router wraps smoe or xmoe, not {EnumNames.Cli(baseKind)}"),
         };
         BaseKind = baseKind;
         Estimator = options.AcEstimator;

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using StatFormer.Contrastive;
 using TorchSharp;
 using static StatFormer.Tests.Contrastive.ContrastiveTestData;
@@ -19,7 +20,7 @@ public class ContrastiveEdgeCaseTests
         "sparse-fare-within" => ContrastiveLossFactory.Create(ContrastiveMethod.SparseFare, options with { Variant = SparseFareVariant.WithinBucket, ChunkSize = 2 }, dz),
         "sparse-fare-within-dense" => ContrastiveLossFactory.Create(ContrastiveMethod.SparseFare,
             options with { Variant = SparseFareVariant.WithinBucket, Implementation = SparseFareImplementation.DenseMasked }, dz),
-        _ => ContrastiveLossFactory.Create(ContrastiveMethodNames.Parse(name), options, dz),
+        _ => ContrastiveLossFactory.Create(EnumNames.Parse<ContrastiveMethod>(name), options, dz),
     };
 
     private static double CheckFinite(ContrastiveLoss loss, Tensor v1, Tensor v2, SensitiveBatch sensitive)

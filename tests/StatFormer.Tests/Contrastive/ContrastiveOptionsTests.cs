@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using StatFormer.Contrastive;
 
 namespace StatFormer.Tests.Contrastive;
@@ -7,19 +8,19 @@ public class ContrastiveOptionsTests
     [Fact]
     public void MethodNamesRoundTrip()
     {
-        Assert.Equal(new[] { "infonce", "fair-infonce", "cclk", "fare", "sparse-fare" }, ContrastiveMethodNames.All);
+        Assert.Equal(new[] { "infonce", "fair-infonce", "cclk", "fare", "sparse-fare" }, EnumNames.CliNames<ContrastiveMethod>());
         foreach (var method in Enum.GetValues<ContrastiveMethod>())
-            Assert.Equal(method, ContrastiveMethodNames.Parse(ContrastiveMethodNames.Name(method)));
-        Assert.Equal(ContrastiveMethod.SparseFare, ContrastiveMethodNames.Parse(" Sparse-FARE "));
+            Assert.Equal(method, EnumNames.Parse<ContrastiveMethod>(EnumNames.Cli(method)));
+        Assert.Equal(ContrastiveMethod.SparseFare, EnumNames.Parse<ContrastiveMethod>(" Sparse-FARE "));
     }
 
     [Fact]
     public void UnknownMethodListsTheValidNames()
     {
-        var error = Assert.Throws<ArgumentException>(() => ContrastiveMethodNames.Parse("hsic"));
+        var error = Assert.Throws<ArgumentException>(() => EnumNames.Parse<ContrastiveMethod>("hsic", "Method"));
         Assert.Contains("'hsic'", error.Message);
-        Assert.Contains("--method", error.Message);
-        foreach (var name in ContrastiveMethodNames.All) Assert.Contains(name, error.Message);
+        Assert.Equal("Method", error.ParamName);
+        foreach (var name in EnumNames.CliNames<ContrastiveMethod>()) Assert.Contains(name, error.Message);
     }
 
     [Fact]

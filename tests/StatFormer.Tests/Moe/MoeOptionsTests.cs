@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using StatFormer.Moe;
 
 namespace StatFormer.Tests.Moe;
@@ -40,14 +41,14 @@ public class MoeOptionsTests
     [InlineData("AC-XMOE", MoeKind.AcXmoe)]
     public void KindNamesRoundTrip(string name, MoeKind kind)
     {
-        Assert.Equal(kind, MoeKindNames.Parse(name));
-        Assert.Equal(name.ToLowerInvariant(), MoeKindNames.ToCli(kind));
+        Assert.Equal(kind, EnumNames.Parse<MoeKind>(name));
+        Assert.Equal(name.ToLowerInvariant(), EnumNames.Cli(kind));
     }
 
     [Fact]
     public void UnknownKindListsTheValidNames()
     {
-        var error = Assert.Throws<ArgumentException>(() => MoeKindNames.Parse("acmoe"));
+        var error = Assert.Throws<ArgumentException>(() => EnumNames.Parse<MoeKind>("acmoe"));
         Assert.Contains("'acmoe'", error.Message);
         Assert.Contains("none, smoe, xmoe, ac-smoe, ac-xmoe", error.Message);
     }

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Globalization;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Data;
@@ -74,7 +75,7 @@ public static class FairComparison
         {
             foreach (var method in options.Methods)
             {
-                var name = ContrastiveMethodNames.Name(method);
+                var name = EnumNames.Cli(method);
                 var label = $"{name} seed {seed}";
                 var runOptions = shared with { Method = method, Seed = seed, OutDir = Path.Combine(options.OutDir, RunFolder(name, seed)) };
                 var summaryPath = Path.Combine(runOptions.OutDir, FairExperiment.SummaryFileName);
@@ -98,7 +99,7 @@ public static class FairComparison
         }
 
         var biasMetric = BiasMetric(data);
-        var methods = options.Methods.Select(m => Aggregate(ContrastiveMethodNames.Name(m), runs.Where(r => r.Method == ContrastiveMethodNames.Name(m)).ToList())).ToList();
+        var methods = options.Methods.Select(m => Aggregate(EnumNames.Cli(m), runs.Where(r => r.Method == EnumNames.Cli(m)).ToList())).ToList();
         var plots = WritePlots(options, data, methods, runs, biasMetric);
         var summary = new FairComparisonSummary(data.Name, runs[0].Sensitive, data.Description, options.Seeds, biasMetric, methods, runs,
             Path.Combine(options.OutDir, ReportFileName), plots);

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Diagnostics;
 using StatFormer.Contrastive;
 using StatFormer.Data;
@@ -154,7 +155,7 @@ public static class FairExperiment
     }
 
     public static FairRunMetadata Metadata(FairRunOptions options, FairDataset data) => new(
-        data.Name, SensitiveLabel(options), options.DataSeed, options.TrainLimit, ContrastiveMethodNames.Name(options.Method),
+        data.Name, SensitiveLabel(options), options.DataSeed, options.TrainLimit, EnumNames.Cli(options.Method),
         data.Kind == FairInputKind.Image ? "lenet" : $"mlp {data.Train.InputDim}-{options.MlpHidden}-{options.MlpHidden}-{options.MlpOutput}",
         options.ProjectionDim, options.BatchSize, options.Seed, options.Loss);
 
@@ -205,12 +206,12 @@ public static class FairExperiment
         var evaluation = FairEvaluation.Evaluate(model, data, options, trainIndices, TestIndices(options, data.Test.Count));
         var evalSeconds = evalClock.Elapsed.TotalSeconds;
         evaluation.Projection.Plot(Path.Combine(options.OutDir, EmbeddingPlotFileName),
-            $"{ContrastiveMethodNames.Name(options.Method)} on {data.Name}: test representations (PCA), coloured by z");
+            $"{EnumNames.Cli(options.Method)} on {data.Name}: test representations (PCA), coloured by z");
         JsonOutput.WriteFile(Path.Combine(options.OutDir, FairEmbeddingProjection.FileName), evaluation.Projection);
 
         var summary = new FairRunSummary
         {
-            Method = ContrastiveMethodNames.Name(options.Method), Data = data.Name, Sensitive = SensitiveLabel(options),
+            Method = EnumNames.Cli(options.Method), Data = data.Name, Sensitive = SensitiveLabel(options),
             Seed = options.Seed, DataSeed = options.DataSeed, Epochs = options.Epochs, Steps = training.StepsCompleted,
             Params = model.ParameterCount, TrainCount = trainIndices.Length, TestCount = evaluation.TestCount,
             ProbeTrainCount = evaluation.ProbeTrainCount, RepresentationDim = model.RepresentationDim,

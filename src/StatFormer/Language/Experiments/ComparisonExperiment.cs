@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Globalization;
 using StatFormer.Analysis;
 using StatFormer.Attention;
@@ -69,7 +70,7 @@ public static class ComparisonExperiment
         var summaryOut = new ComparisonSummary(
             data.Corpus.Name, data.Tokenizer.Kind, data.Tokenizer.VocabSize, options.Seeds,
             sets.Attacked.Select(a => a.Rate).ToList(), sets.Attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
-            LmExperiment.Name(shared.AttackMode), runs[0].Summary.EvalTokens, targetPpl, variants, runs.Select(r => r.Summary).ToList(),
+            EnumNames.Json(shared.AttackMode), runs[0].Summary.EvalTokens, targetPpl, variants, runs.Select(r => r.Summary).ToList(),
             Path.Combine(options.OutDir, ReportFileName), plots);
         WriteReport(options, summaryOut, data);
         JsonOutput.WriteFile(Path.Combine(options.OutDir, LmExperiment.SummaryFileName), summaryOut);
@@ -288,7 +289,7 @@ public static class ComparisonExperiment
             $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Layers} layers, d_model {run.DModel}, {run.Heads} heads, " +
             $"context {run.SeqLen}, batch {run.BatchSize}, {run.Steps} steps, lr {run.LearningRate}, dropout {run.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
             $"Every variant uses the same data, optimiser, step budget, evaluation windows ({summary.EvalTokens} test tokens) and the same word-swap draw " +
-            $"({summary.AttackMode}, per {LmExperiment.Name(run.AttackUnit)}, attack seed {run.AttackSeed}). Elliptical estimator: {LmExperiment.Name(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
+            $"({summary.AttackMode}, per {EnumNames.Json(run.AttackUnit)}, attack seed {run.AttackSeed}). Elliptical estimator: {EnumNames.Json(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
         if (options.Variants.Any(v => v.Moe != MoeKind.None))
             report.Paragraph(string.Create(CultureInfo.InvariantCulture,
                 $"Mixture of Experts: {run.Experts} experts, top-{run.TopK}, MoE layers {(run.MoeEvery == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +

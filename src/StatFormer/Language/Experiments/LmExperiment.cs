@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Diagnostics;
 using StatFormer.Analysis;
 using StatFormer.Attention;
@@ -87,13 +88,13 @@ public static class LmExperiment
 
         var summary = new LmRunSummary
         {
-            Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = MoeKindNames.ToCli(config.Moe),
-            Attention = Name(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? Name(config.Estimator) : "none",
+            Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = EnumNames.Cli(config.Moe),
+            Attention = EnumNames.Json(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? EnumNames.Json(config.Estimator) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate, ContextAttack = evaluation.ContextAttack,
-            AttackMode = Name(options.AttackMode), AttackUnit = Name(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
+            AttackMode = EnumNames.Json(options.AttackMode), AttackUnit = EnumNames.Json(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric, Routing = evaluation.Routing,
@@ -143,9 +144,6 @@ public static class LmExperiment
             .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
             .ToList();
     }
-
-    internal static string Name<T>(T value) where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
     private static void PlotLearningCurve(string path, string label, IReadOnlyList<MetricRecord> history)
     {

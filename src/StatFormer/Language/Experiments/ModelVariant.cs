@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using StatFormer.Attention;
 using StatFormer.Moe;
 
@@ -13,9 +14,9 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
     public static readonly ModelVariant Softmax = new(AttentionKind.Softmax, MoeKind.None);
     public static readonly ModelVariant Elliptical = new(AttentionKind.Elliptical, MoeKind.None);
 
-    public string Name => Moe == MoeKind.None ? AttentionName(Attention)
-        : Attention == AttentionKind.Softmax ? MoeKindNames.ToCli(Moe)
-        : $"{AttentionName(Attention)}+{MoeKindNames.ToCli(Moe)}";
+    public string Name => Moe == MoeKind.None ? EnumNames.Cli(Attention)
+        : Attention == AttentionKind.Softmax ? EnumNames.Cli(Moe)
+        : $"{EnumNames.Cli(Attention)}+{EnumNames.Cli(Moe)}";
 
     public override string ToString() => Name;
 
@@ -27,8 +28,8 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
         MoeKind? moe = null;
         foreach (var part in parts)
         {
-            if (part is "softmax" or "elliptical" && attention is null) attention = part == "softmax" ? AttentionKind.Softmax : AttentionKind.Elliptical;
-            else if (moe is null && TryParseMoe(part, out var kind)) moe = kind;
+            if (attention is null && EnumNames.TryParse(typeof(AttentionKind), part) is AttentionKind a) attention = a;
+            else if (moe is null && EnumNames.TryParse(typeof(MoeKind), part) is MoeKind m) moe = m;
             else throw new UserInputException(
                 $"{option}: '{text}' is not a model variant; use an attention (softmax, elliptical), an MoE router (none, smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+', e.g. elliptical+ac-smoe");
         }
@@ -42,20 +43,4 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
         if (variants.Count == 0) throw new UserInputException($"{option} must name at least one model variant");
         return variants;
     }
-
-    private static bool TryParseMoe(string text, out MoeKind kind)
-    {
-        try
-        {
-            kind = MoeKindNames.Parse(text);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            kind = MoeKind.None;
-            return false;
-        }
-    }
-
-    private static string AttentionName(AttentionKind attention) => attention == AttentionKind.Softmax ? "softmax" : "elliptical";
 }

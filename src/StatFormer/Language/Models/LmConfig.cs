@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Text.Json.Serialization;
 using System.Text.Json;
 using StatFormer.Attention;
@@ -110,7 +111,7 @@ public sealed record LmConfig
             if (AcBaseLayers < 1)
                 throw new ArgumentException($"--ac-base-layers must be at least 1 (got {AcBaseLayers}): the first MoE layer has no previous MoE layer whose routing the AC router could cluster on");
             if (AcBaseLayers >= moeLayers)
-                throw new ArgumentException($"--moe {MoeKindNames.ToCli(Moe)}: the model has {moeLayers} MoE layer(s) and the first {AcBaseLayers} use the base router (--ac-base-layers), so no layer would use the AC router; add layers or lower --ac-base-layers");
+                throw new ArgumentException($"--moe {EnumNames.Cli(Moe)}: the model has {moeLayers} MoE layer(s) and the first {AcBaseLayers} use the base router (--ac-base-layers), so no layer would use the AC router; add layers or lower --ac-base-layers");
         }
     }
 

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Text.Json;
 using StatFormer.Analysis;
 using StatFormer.Contrastive;
@@ -28,10 +29,10 @@ public sealed class FairExperimentTests : IDisposable
     [InlineData(ContrastiveMethod.SparseFare)]
     public void EachMethodTrainsAndIsProbed(ContrastiveMethod method)
     {
-        var outDir = _dir.File(ContrastiveMethodNames.Name(method));
+        var outDir = _dir.File(EnumNames.Cli(method));
         var summary = FairExperiment.Run(Tiny(outDir, method));
 
-        Assert.Equal(ContrastiveMethodNames.Name(method), summary.Method);
+        Assert.Equal(EnumNames.Cli(method), summary.Method);
         Assert.Equal(3 * (512 / 64), summary.Steps);
         Assert.Equal(3, summary.EpochTrainLoss.Count);
         Assert.Equal(summary.EpochTrainLoss[^1], summary.FinalTrainLoss);
@@ -67,7 +68,7 @@ public sealed class FairExperimentTests : IDisposable
 
         using var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         Assert.Equal(summary.TargetAccuracy, written.RootElement.GetProperty("target_accuracy").GetDouble());
-        Assert.Equal(ContrastiveMethodNames.Name(method), written.RootElement.GetProperty("method").GetString());
+        Assert.Equal(EnumNames.Cli(method), written.RootElement.GetProperty("method").GetString());
         var targetFit = written.RootElement.GetProperty("target_probe_fit");
         Assert.True(targetFit.GetProperty("converged").GetBoolean());
         Assert.Equal("gradient_tolerance", targetFit.GetProperty("stop_reason").GetString());

@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using System.Text.Json;
 using StatFormer.Analysis;
 using StatFormer.Attention;
@@ -48,7 +49,7 @@ public sealed class MoeLanguageModelTests : IDisposable
     [InlineData(MoeKind.AcXmoe)]
     public void SmallMoeLanguageModelTrainsWithEveryRouter(MoeKind moe)
     {
-        var dir = _dir.File(MoeKindNames.ToCli(moe));
+        var dir = _dir.File(EnumNames.Cli(moe));
         var (summary, _) = LmExperiment.Run(Tiny(moe, dir));
         var records = TrainRecords(dir);
         var first = records.Take(3).Average(r => r.Loss);
@@ -57,8 +58,8 @@ public sealed class MoeLanguageModelTests : IDisposable
         // The balance loss is part of the objective and logged: weight 0.01 × 3 MoE layers × E·Σ f_e·p_e,
         // which lies in (0, E] per layer (Σ f_e = Σ p_e = 1, and every chosen expert has p_e > 0).
         Assert.All(records, r => Assert.True(r.Aux is > 0 and <= 0.03 * 4 + 1e-6, $"aux_loss {r.Aux}"));
-        Assert.Equal(MoeKindNames.ToCli(moe), summary.Moe);
-        Assert.Equal(MoeKindNames.ToCli(moe), summary.Variant);
+        Assert.Equal(EnumNames.Cli(moe), summary.Moe);
+        Assert.Equal(EnumNames.Cli(moe), summary.Variant);
         var routing = Assert.IsType<StatFormer.Analysis.MoeDiagnostics>(summary.Routing);
         Assert.Equal(3, routing.Layers.Count);
         Assert.All(routing.Layers, l => Assert.Equal(1.0, l.Load.Sum(), 6));

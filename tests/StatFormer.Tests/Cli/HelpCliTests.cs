@@ -1,0 +1,43 @@
+using static StatFormer.Tests.Cli.CliHarness;
+
+namespace StatFormer.Tests.Cli;
+
+/// <summary>The root help describes every command; an unknown command is an error, with or without --help.</summary>
+[Collection(CliCollection.Name)]
+public sealed class HelpCliTests
+{
+    [Fact]
+    public void RootHelpDescribesEveryCommand()
+    {
+        var result = Run("--help");
+        Assert.Equal(0, result.ExitCode);
+        foreach (var word in new[] { "lm", "compare", "fair", "demo", "bench", "Elliptical Attention", "MoE", "FARE" })
+            Assert.Contains(word, result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("vision", "train", "--help")]
+    [InlineData("vision", "train")]
+    [InlineData("vision")]
+    public void UnknownCommandIsAnErrorEvenWithHelp(params string[] args)
+    {
+        var result = Run(args);
+        AssertOneLineError(result, "unknown command 'vision'", "lm", "fair");
+        Assert.Equal("", result.Stdout);
+    }
+
+    [Fact]
+    public void UnknownSubcommandNamesItsParent()
+    {
+        var result = Run("lm", "foo", "--help");
+        AssertOneLineError(result, "unknown command 'lm foo'", "train", "eval");
+    }
+
+    [Fact]
+    public void KnownCommandHelpStillWorks()
+    {
+        var result = Run("fair", "train", "--help");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("--method", result.Stdout);
+    }
+}
