@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StatFormer.IO;
+using StatFormer.Options;
 
 namespace StatFormer.Cli;
 
@@ -7,7 +8,7 @@ namespace StatFormer.Cli;
 /// Runs a command body and turns user errors into one line on stderr and exit code 1 (never a stack
 /// trace): bad files, bad option values, corrupt checkpoints. Unexpected exceptions still surface.
 /// </summary>
-public static class CommandRunner
+public static partial class CommandRunner
 {
     /// <summary>
     /// <see cref="Guard(Func{int})"/> for long commands: the first Ctrl+C cancels the token (training
@@ -40,19 +41,21 @@ public static class CommandRunner
         {
             return body();
         }
-        catch (UserInputException e)
-        {
-            return Fail(e.Message);
-        }
         catch (RunFolderInUseException e)
         {
             return Fail($"{e.Message}; wait for it to finish or use another --out");
         }
-        catch (ArgumentException e) when (e.Message.Contains("--", StringComparison.Ordinal))
+        catch (RunFolderConflictException e)
         {
-            return Fail(e.Message);
+            return Fail(e.Conflict == RunFolderConflict.HoldsARun
+                ? $"{e.Message}; pass --resume to continue it or --overwrite to replace it"
+                : $"--resume: {e.Message}; use another --out, or pass --overwrite instead of --resume to replace it");
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or JsonException)
+        catch (ArgumentException e) when (e.ParamName is { } path && FlagOf(path) is { } flag)
+        {
+            return Fail($"{flag}: {InFlags(OptionCheck.ReasonOf(e), path)}");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or JsonException or NotFiniteNumberException)
         {
             return Fail(e.Message);
         }
@@ -62,6 +65,23 @@ public static class CommandRunner
             return 130;
         }
     }
+
+    /// <summary>The flag of an option-property path; a command's own checks name their flag directly ("--repeats").</summary>
+    private static string? FlagOf(string path) => path.StartsWith("--", StringComparison.Ordinal) ? path : OptionFlags.FlagFor(path);
+
+    /// <summary>
+    /// <paramref name="reason"/> with the property names it mentions turned into their flags: a name is looked up beside
+    /// the culprit (<c>Heads</c> next to <c>Model.DModel</c> is <c>Model.Heads</c>), then as a whole path (<c>Model.SeqLen</c>).
+    /// </summary>
+    internal static string InFlags(string reason, string path)
+    {
+        var parent = path.Contains('.') ? path[..(path.LastIndexOf('.') + 1)] : "";
+        return PropertyName().Replace(reason, m =>
+            OptionFlags.FlagFor(parent + m.Value) ?? OptionFlags.FlagFor(m.Value) ?? m.Value);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)*\b")]
+    private static partial System.Text.RegularExpressions.Regex PropertyName();
 
     private static int Fail(string message)
     {

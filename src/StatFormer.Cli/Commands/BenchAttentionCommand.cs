@@ -20,7 +20,7 @@ public static class BenchAttentionCommand
         {
             var list = ParseSizes(result.GetValue(sizes));
             var repeatCount = result.GetValue(repeats);
-            if (repeatCount < 1) throw new UserInputException($"--repeats must be at least 1 (got {repeatCount})");
+            if (repeatCount < 1) throw new ArgumentException($"must be at least 1 (got {repeatCount})", "--repeats");
             var results = list.Select(s => AttentionBenchmark.Measure(s, repeats: repeatCount)).ToList();
             if (result.GetValue(json))
             {
@@ -49,7 +49,7 @@ public static class BenchAttentionCommand
         {
             var numbers = part.Split(',', StringSplitOptions.TrimEntries);
             if (numbers.Length != 4 || !numbers.All(n => int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
-                throw new UserInputException($"--sizes: '{part}' is not four positive integers B,H,N,D");
+                throw new ArgumentException($"'{part}' is not four positive integers B,H,N,D", "--sizes");
             var v = numbers.Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray();
             sizes.Add(new AttentionBenchmarkSize(v[0], v[1], v[2], v[3]));
         }

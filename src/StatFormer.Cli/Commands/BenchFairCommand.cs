@@ -20,7 +20,7 @@ public static class BenchFairCommand
         {
             var list = ParseBatches(result.GetValue(batches));
             var repeatCount = result.GetValue(repeats);
-            if (repeatCount < 1) throw new UserInputException($"--repeats must be at least 1 (got {repeatCount})");
+            if (repeatCount < 1) throw new ArgumentException($"must be at least 1 (got {repeatCount})", "--repeats");
             var measured = FairLossBenchmark.Measure(list, repeats: repeatCount);
             if (result.GetValue(json))
             {
@@ -48,10 +48,10 @@ public static class BenchFairCommand
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b < 1)
-                throw new UserInputException($"--batches: '{part}' is not a positive integer");
+                throw new ArgumentException($"'{part}' is not a positive integer", "--batches");
             batches.Add(b);
         }
-        if (batches.Count == 0) throw new UserInputException($"--batches: no batch sizes in '{text}'");
+        if (batches.Count == 0) throw new ArgumentException($"no batch sizes in '{text}'", "--batches");
         return batches;
     }
 }

@@ -30,7 +30,7 @@ public static class BenchLmCommand
                     VocabSize = result.GetValue(vocab), Layers = result.GetValue(layers), DModel = result.GetValue(dModel), Heads = result.GetValue(heads),
                     SeqLen = result.GetValue(seqLen), Dropout = 0.0, Attention = attention,
                 };
-                try { config.Validate(); } catch (ArgumentException e) { throw new UserInputException(e.Message); }
+                StatFormer.Options.OptionCheck.Nested("Model", config.Validate);
                 return LmThroughputBenchmark.Measure(config, result.GetValue(batch), steps: Math.Max(1, result.GetValue(steps)));
             }).ToList();
             if (result.GetValue(json))

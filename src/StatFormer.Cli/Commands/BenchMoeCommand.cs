@@ -11,23 +11,13 @@ public static class BenchMoeCommand
     {
         var command = new Command("moe", "Training-step milliseconds (forward, backward, AdamW) of two-layer stacks: dense FFN (hidden = expert hidden × top-k), smoe+smoe, smoe+ac-smoe, xmoe+xmoe, xmoe+ac-xmoe; ratios AC/base and SMoE/dense.");
         var defaults = new MoeBenchmarkOptions();
-        var batch = new Option<int>("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => defaults.Batch };
-        var seq = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => defaults.Seq };
-        var dModel = new Option<int>("--d-model") { DefaultValueFactory = _ => defaults.DModel };
-        var experts = new Option<int>("--experts") { DefaultValueFactory = _ => defaults.Experts };
-        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => defaults.TopK };
-        var expertHidden = new Option<int>("--expert-hidden") { Description = "Hidden width of each expert.", DefaultValueFactory = _ => defaults.ExpertHidden };
-        var repeats = new Option<int>("--repeats") { Description = "Timed steps per measurement (median; best of 3 interleaved rounds).", DefaultValueFactory = _ => defaults.Repeats };
-        var json = new Option<bool>("--json") { Description = "Print JSON on stdout." };
-        foreach (var option in new Option[] { batch, seq, dModel, experts, topK, expertHidden, repeats, json }) command.Options.Add(option);
+        var tree = new OptionTree<MoeBenchmarkOptions>(OptionFlags.BenchMoe, defaults);
+        tree.AddTo(command, withConfig: false);
+        var json = JsonFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
-            var options = new MoeBenchmarkOptions
-            {
-                Batch = result.GetValue(batch), Seq = result.GetValue(seq), DModel = result.GetValue(dModel), Experts = result.GetValue(experts),
-                TopK = result.GetValue(topK), ExpertHidden = result.GetValue(expertHidden), Repeats = result.GetValue(repeats),
-            };
-            try { options.Validate(); } catch (ArgumentException e) { throw new UserInputException(e.Message); }
+            var options = tree.Read(result, defaults);
+            options.Validate();
             var measured = MoeBenchmark.Measure(options);
             if (result.GetValue(json))
             {

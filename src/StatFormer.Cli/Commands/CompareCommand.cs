@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using StatFormer.Language.Experiments;
+using StatFormer.Options;
 using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;
@@ -27,41 +28,40 @@ public static class CompareCommand
         return command;
     }
 
+    /// <summary>The run flags a comparison takes: all but those it sets per run (the variant's attention and router, the seed).</summary>
+    internal static IEnumerable<OptionFlag> RunFlags => OptionFlags.Lm.Where(f => f.Path is not ("Model.Attention" or "Model.Moe" or "Train.Seed"));
+
     /// <summary>Adds the comparison options to <paramref name="command"/> and returns how to read them (the demo reuses both).</summary>
     internal static Func<ParseResult, ComparisonOptions> AddOptions(Command command, int defaultSeeds, string defaultOut, string defaultVariants, LmRunOptions? baseline, out Option<bool> json)
     {
-        var shared = new RunOptionSet();
-        shared.AddTo(command);
-        json = shared.Json;
-        var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …, N−1).", DefaultValueFactory = _ => defaultSeeds };
-        var variants = new Option<string>("--variants", "--attention")
-        {
-            Description = "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe).",
-            DefaultValueFactory = _ => defaultVariants,
-        };
-        var targetPpl = new Option<double?>("--target-ppl") { Description = "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)." };
-        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => defaultOut };
+        var runBaseline = (baseline ?? new LmRunOptions()) with { Output = new RunOutputOptions { OutDir = defaultOut } };
+        var tree = new OptionTree<LmRunOptions>(RunFlags, runBaseline);
+        tree.AddTo(command);
+        json = JsonFlag.Add(command);
+        var seeds = new Option<int>("--seeds") { Description = Describe("Seeds"), DefaultValueFactory = _ => defaultSeeds };
+        var variantFlag = OptionFlags.Comparison.First(f => f.Path == "Variants");
+        var variants = new Option<string>(variantFlag.Name, variantFlag.Names[1..]) { Description = variantFlag.Description, DefaultValueFactory = _ => defaultVariants };
+        var targetPpl = new Option<double?>("--target-ppl") { Description = Describe("TargetValidPpl") };
         command.Options.Add(seeds);
         command.Options.Add(variants);
         command.Options.Add(targetPpl);
-        command.Options.Add(outDir);
         return result =>
         {
             var seedCount = result.GetValue(seeds);
-            if (seedCount < 1) throw new UserInputException($"--seeds must be at least 1 (got {seedCount})");
-            var run = shared.Read(result, baseline);
-            return new ComparisonOptions
+            OptionCheck.Require(seedCount >= 1, nameof(ComparisonOptions.Seeds), $"must be at least 1 (got {seedCount})");
+            var options = new ComparisonOptions
             {
-                Run = run,
+                Run = tree.Read(result, runBaseline),
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
                 Variants = ModelVariant.ParseList(result.GetValue(variants)!),
                 TargetValidPpl = result.GetValue(targetPpl),
-                OutDir = result.GetValue(outDir)!,
-                Resume = run.Resume,
-                Overwrite = run.Overwrite,
             };
+            options.Validate();
+            return options;
         };
     }
+
+    private static string Describe(string path) => OptionFlags.Comparison.First(f => f.Path == path).Description;
 
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its tables and where the report is.</summary>
     internal static ComparisonSummary RunAndPrint(ComparisonOptions options, bool json, CancellationToken cancellationToken = default)
@@ -74,7 +74,7 @@ public static class CompareCommand
         if (ComparisonExperiment.RoutingTable(summary) is { } routing)
             Output.Table("routing diagnostics (mean over MoE layers, mean ± std over seeds)", routing.Header, routing.Rows);
         Output.Line(string.Create(CultureInfo.InvariantCulture, $"report: {Path.GetFullPath(summary.Report)}"));
-        Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.OutDir, p))))}");
+        Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.Run.Output.OutDir, p))))}");
         return summary;
     }
 }

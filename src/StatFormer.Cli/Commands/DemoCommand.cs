@@ -15,11 +15,15 @@ namespace StatFormer.Cli.Commands;
 public static class DemoCommand
 {
     /// <summary>The language-model settings: small enough for minutes on 2 cores, large enough for the curves to mean something.</summary>
-    public static LmRunOptions DemoRun { get; } = new()
+    public static LmRunOptions DemoRun { get; } = SmallRun(new LmRunOptions());
+
+    private static LmRunOptions SmallRun(LmRunOptions defaults) => defaults with
     {
-        Data = LmDataset.Synthetic, Tokenizer = "word", Layers = 3, DModel = 64, Heads = 4, SeqLen = 64, Dropout = 0.1,
-        BatchSize = 16, Steps = 400, LearningRate = 3e-3, WarmupSteps = 40, EvalEvery = 25, ValidTokens = 8192,
-        AttackRates = new[] { 0.015, 0.05, 0.1, 0.2 },
+        Data = defaults.Data with { Source = LmDataset.Synthetic, Tokenizer = "word", BatchSize = 16 },
+        Model = defaults.Model with { Layers = 3, DModel = 64, Heads = 4, SeqLen = 64, Dropout = 0.1 },
+        Train = defaults.Train with { Steps = 400, LearningRate = 3e-3, WarmupSteps = 40, EvalEvery = 25 },
+        Eval = defaults.Eval with { ValidTokens = 8192 },
+        Attack = defaults.Attack with { Rates = [0.015, 0.05, 0.1, 0.2] },
     };
 
     public const string DefaultVariants = "softmax,elliptical,smoe,ac-smoe";
@@ -29,27 +33,27 @@ public static class DemoCommand
         var command = new Command("demo",
             "Run the two short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE) and fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) — and show where the reports are.");
         var read = CompareCommand.AddOptions(command, defaultSeeds: 2, defaultOut: Path.Combine("runs", "demo"), DefaultVariants, DemoRun, out var json);
-        var fairEpochs = new Option<int>("--fair-epochs") { Description = "Epochs of the fair contrastive part (0 skips it).", DefaultValueFactory = _ => FairComparison.DemoRun.Epochs };
+        var fairEpochs = new Option<int>("--fair-epochs") { Description = OptionFlags.Comparison.First(f => f.Path == "FairEpochs").Description, DefaultValueFactory = _ => FairComparison.DemoRun.Epochs };
         command.Options.Add(fairEpochs);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var lm = read(result);
             var epochs = result.GetValue(fairEpochs);
-            if (epochs < 0) throw new UserInputException($"--fair-epochs must be 0 (skip) or positive (got {epochs})");
+            if (epochs < 0) throw new ArgumentException($"must be 0 (skip) or positive (got {epochs})", "FairEpochs");
             var isJson = result.GetValue(json);
-            var root = lm.OutDir;
-            var lmSummary = CompareCommand.RunAndPrint(lm with { OutDir = Path.Combine(root, "lm") }, isJson, cancellationToken);
+            var output = lm.Run.Output;
+            var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, cancellationToken);
             FairComparisonSummary? fairSummary = null;
             if (epochs > 0)
             {
                 var fair = new FairComparisonOptions
                 {
-                    Run = FairComparison.DemoRun with { Epochs = epochs, Resume = lm.Resume, Overwrite = lm.Overwrite },
+                    Run = FairComparison.DemoRun with { Epochs = epochs, Resume = output.Resume, Overwrite = output.Overwrite },
                     Methods = Enum.GetValues<ContrastiveMethod>(),
                     Seeds = lm.Seeds,
-                    OutDir = Path.Combine(root, "fair"),
-                    Resume = lm.Resume,
-                    Overwrite = lm.Overwrite,
+                    OutDir = Path.Combine(output.OutDir, "fair"),
+                    Resume = output.Resume,
+                    Overwrite = output.Overwrite,
                 };
                 fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken);
             }

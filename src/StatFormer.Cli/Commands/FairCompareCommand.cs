@@ -17,34 +17,53 @@ public static class FairCompareCommand
     public static Command Create(string name, string description, int defaultSeeds, string defaultOut, FairRunOptions? baseline)
     {
         var command = new Command(name, description);
-        var shared = new FairOptionSet();
-        shared.AddTo(command);
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods to compare: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}.", DefaultValueFactory = _ => string.Join(",", EnumNames.CliNames<ContrastiveMethod>()) };
-        var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …, N−1).", DefaultValueFactory = _ => defaultSeeds };
-        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => defaultOut };
+        var runBaseline = (baseline ?? new FairRunOptions()) with { OutDir = defaultOut };
+        // The method and seed are set per run.
+        var tree = new OptionTree<FairRunOptions>(OptionFlags.Fair.Where(f => f.Path is not ("Method" or "Seed")), runBaseline);
+        tree.AddTo(command);
+        var jsonFlag = JsonFlag.Add(command);
+        var methods = new Option<string>("--methods")
+        {
+            Description = $"{Describe("Methods")} One or more of: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}.",
+            DefaultValueFactory = _ => string.Join(",", EnumNames.CliNames<ContrastiveMethod>()),
+        };
+        var seeds = new Option<int>("--seeds") { Description = Describe("Seeds"), DefaultValueFactory = _ => defaultSeeds };
         command.Options.Add(methods);
         command.Options.Add(seeds);
-        command.Options.Add(outDir);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var seedCount = result.GetValue(seeds);
-            if (seedCount < 1) throw new UserInputException($"--seeds must be at least 1 (got {seedCount})");
-            var run = shared.Read(result, baseline);
+            OptionCheck.Require(seedCount >= 1, nameof(FairComparisonOptions.Seeds), $"must be at least 1 (got {seedCount})");
+            var run = tree.Read(result, runBaseline);
+            run.Validate();
             var options = new FairComparisonOptions
             {
                 Run = run,
-                Methods = FairOptionSet.ParseMethods(result.GetValue(methods)!),
+                Methods = ParseMethods(result.GetValue(methods)!),
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
-                OutDir = result.GetValue(outDir)!,
+                OutDir = run.OutDir,
                 Resume = run.Resume,
                 Overwrite = run.Overwrite,
             };
-            var json = result.GetValue(shared.Json);
+            var json = result.GetValue(jsonFlag);
             var summary = RunAndPrint(options, json, cancellationToken);
             if (json) Output.Json(summary);
             return 0;
         }));
         return command;
+    }
+
+    private static string Describe(string path) => OptionFlags.FairComparison.First(f => f.Path == path).Description;
+
+    /// <summary>Comma-separated method names (infonce, fair-infonce, cclk, fare, sparse-fare), each once.</summary>
+    private static IReadOnlyList<ContrastiveMethod> ParseMethods(string text)
+    {
+        const string property = nameof(FairComparisonOptions.Methods);
+        var methods = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(name => EnumNames.Parse<ContrastiveMethod>(name, property)).ToList();
+        OptionCheck.Require(methods.Count > 0, property, $"must name at least one of: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}");
+        OptionCheck.Require(methods.Distinct().Count() == methods.Count, property, "names a method twice");
+        return methods;
     }
 
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its table and where the report is.</summary>

@@ -15,23 +15,14 @@ public static class FairTrainCommand
         var command = new Command("train",
             "Train one encoder with a (fair) contrastive loss, then probe its frozen representation for the target and for z. " +
             "Writes summary.json, metrics.jsonl, checkpoint.bin, a loss curve and a PCA of the test representations to --out.");
-        var shared = new FairOptionSet();
-        shared.AddTo(command);
-        var method = new Option<string>("--method") { Description = $"Contrastive method: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())}.", DefaultValueFactory = _ => "fare" };
-        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, batch order, augmentations and LSH.", DefaultValueFactory = _ => 0 };
-        var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => Path.Combine("runs", "fair") };
-        command.Options.Add(method);
-        command.Options.Add(seed);
-        command.Options.Add(outDir);
+        var baseline = new FairRunOptions();
+        var tree = new OptionTree<FairRunOptions>(OptionFlags.Fair, baseline);
+        tree.AddTo(command);
+        var jsonFlag = JsonFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
-            var options = shared.Read(result) with
-            {
-                Method = EnumNames.Parse<ContrastiveMethod>(result.GetValue(method)!, "--method"),
-                Seed = result.GetValue(seed),
-                OutDir = result.GetValue(outDir)!,
-            };
-            var json = result.GetValue(shared.Json);
+            var options = tree.Read(result, baseline);
+            var json = result.GetValue(jsonFlag);
             var view = new TrainingProgressView();
             var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{EnumNames.Cli(options.Method)} seed {options.Seed}"),
                 cancellationToken: cancellationToken));

@@ -17,22 +17,25 @@ public static class LmEvalCommand
         var command = new Command("eval", "Evaluate a trained run (its best weights) on clean and word-swap-attacked test text.");
         var run = new Option<string>("--run") { Description = "The run folder written by `lm train` (holds checkpoint.bin and best_model.bin).", Required = true };
         var data = new Option<string?>("--data") { Description = "Evaluate on this data instead of the run's own (same tokenizer)." };
-        var shared = new RunOptionSet();
-        var batch = new Option<int?>("--batch-size") { Description = "Windows per forward pass (default: the run's batch size)." };
-        foreach (var option in new Option[] { run, data, batch, shared.EvalTokens, shared.Stride, shared.AttackRates, shared.AttackMode, shared.AttackUnit, shared.AttackSeed, shared.Json })
-            command.Options.Add(option);
+        // The evaluation and attack flags of the run tree; unless given, the run's own settings apply.
+        var tree = new OptionTree<LmRunOptions>(OptionFlags.Lm.Where(f => f.Path.StartsWith("Eval.", StringComparison.Ordinal) && f.Path != "Eval.ValidTokens"
+            || f.Path.StartsWith("Attack.", StringComparison.Ordinal) || f.Path == "Data.BatchSize"), new LmRunOptions());
+        command.Options.Add(run);
+        command.Options.Add(data);
+        tree.AddTo(command, withConfig: false);
+        var json = JsonFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var folder = result.GetValue(run)!;
             var checkpoint = Path.Combine(folder, Trainer.CheckpointFileName);
-            if (!File.Exists(checkpoint)) throw new UserInputException($"--run {folder}: no {Trainer.CheckpointFileName} there (is it a `lm train` output folder?)");
+            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"--run {folder}: no such folder");
+            if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--run {folder}: no {Trainer.CheckpointFileName} there (is it a `lm train` output folder?)", checkpoint);
             var metadata = RunMetadata.Parse(Checkpoint.ReadMetadata(checkpoint), checkpoint);
             var config = metadata.Config;
             // Unless told otherwise, score the windows and attack draw the run's own summary was computed on.
-            var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions { BatchSize = 16 };
-            var batchSize = result.GetValue(batch) ?? baseline.BatchSize;
-            if (batchSize < 1) throw new UserInputException($"--batch-size must be at least 1 (got {batchSize})");
-            var options = shared.Read(result, baseline with { SeqLen = config.SeqLen }) with { SeqLen = config.SeqLen, BatchSize = batchSize };
+            var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions();
+            var options = tree.Read(result, baseline with { Model = config });
+            options.Validate();
             var dataset = LmDataset.Load(result.GetValue(data) ?? metadata.Data, metadata.Tokenizer, metadata.DataSeed);
             using var model = new TransformerLm(config);
             var best = Path.Combine(folder, Trainer.BestModelFileName);
@@ -42,9 +45,9 @@ public static class LmEvalCommand
                 {
                     model.load(best);
                 }
-                catch (Exception e) when (e is not UserInputException)
+                catch (Exception e) when (e is not IOException)
                 {
-                    throw new UserInputException($"{best} is corrupt or does not fit the run's model: {e.Message}");
+                    throw new InvalidDataException($"{best} is corrupt or does not fit the run's model: {e.Message}", e);
                 }
             }
             else
@@ -52,8 +55,8 @@ public static class LmEvalCommand
                 Checkpoint.Load(checkpoint, model);
             }
             var sets = EvaluationSets.Build(dataset, options);
-            var evaluation = LmEvaluation.Evaluate(model, sets, options.BatchSize, options.Stride);
-            if (result.GetValue(shared.Json))
+            var evaluation = LmEvaluation.Evaluate(model, sets, options.Data.BatchSize, options.Eval.Stride);
+            if (result.GetValue(json))
             {
                 Output.Json(evaluation);
                 return 0;

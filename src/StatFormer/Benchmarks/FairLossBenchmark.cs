@@ -46,8 +46,8 @@ public static class FairLossBenchmark
     public static FairLossBenchmarkResult Measure(IReadOnlyList<int> batches, int repeats = 5, int warmup = 1, int rounds = 3,
         int projectionDim = 128, int sensitiveDim = 3, int seed = 0)
     {
-        if (batches.Count == 0 || batches.Any(b => b < 1)) throw new ArgumentException("--batches: need at least one batch size, all ≥ 1");
-        if (repeats < 1) throw new ArgumentException($"--repeats must be at least 1 (got {repeats})");
+        if (batches.Count == 0 || batches.Any(b => b < 1)) throw new ArgumentException("need at least one batch size, all ≥ 1", nameof(batches));
+        if (repeats < 1) throw new ArgumentException($"must be at least 1 (got {repeats})", nameof(repeats));
         torch.manual_seed(seed);
         var options = new ContrastiveLossOptions();
         using var cclk = ContrastiveLossFactory.Create(ContrastiveMethod.Cclk, options, sensitiveDim);

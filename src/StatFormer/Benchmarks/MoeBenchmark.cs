@@ -9,28 +9,40 @@ namespace StatFormer.Benchmarks;
 /// <summary>The problem size and repeats of the MoE benchmark.</summary>
 public sealed record MoeBenchmarkOptions
 {
+    /// <summary>Sequences per batch.</summary>
     public int Batch { get; init; } = 16;
+    /// <summary>Tokens per sequence.</summary>
     public int Seq { get; init; } = 128;
+    /// <summary>Model width.</summary>
     public int DModel { get; init; } = 128;
+    /// <summary>Experts per MoE layer.</summary>
     public int Experts { get; init; } = 8;
+    /// <summary>Experts per token.</summary>
     public int TopK { get; init; } = 2;
+    /// <summary>Hidden width of each expert.</summary>
     public int ExpertHidden { get; init; } = 256;
+    /// <summary>Untimed steps before measuring.</summary>
     public int Warmup { get; init; } = 3;
+    /// <summary>Timed steps per measurement (median).</summary>
     public int Repeats { get; init; } = 10;
+    /// <summary>Interleaved rounds (the best is kept).</summary>
     public int Rounds { get; init; } = 3;
+    /// <summary>Seeds the weights and inputs.</summary>
     public int Seed { get; init; } = 0;
 
     /// <summary>The MoE options of the timed layers (no dropout, no capacity limit, defaults otherwise).</summary>
     public MoeOptions ToMoeOptions() => new() { Experts = Experts, TopK = TopK, ExpertHidden = ExpertHidden };
 
+    /// <exception cref="ArgumentException">ParamName is the offending property.</exception>
     public void Validate()
     {
-        if (Batch < 1) throw new ArgumentException($"--batch must be at least 1 (got {Batch})");
-        if (Seq < 1) throw new ArgumentException($"--seq must be at least 1 (got {Seq})");
-        if (DModel < 1) throw new ArgumentException($"--d-model must be at least 1 (got {DModel})");
-        if (Repeats < 1) throw new ArgumentException($"--repeats must be at least 1 (got {Repeats})");
-        if (Warmup < 0) throw new ArgumentException($"warmup must not be negative (got {Warmup})");
-        if (Rounds < 1) throw new ArgumentException($"rounds must be at least 1 (got {Rounds})");
+        OptionCheck.Require(Batch >= 1, nameof(Batch), $"must be at least 1 (got {Batch})");
+        OptionCheck.Require(Seq >= 1, nameof(Seq), $"must be at least 1 (got {Seq})");
+        OptionCheck.Require(DModel >= 1, nameof(DModel), $"must be at least 1 (got {DModel})");
+        OptionCheck.Require(Repeats >= 1, nameof(Repeats), $"must be at least 1 (got {Repeats})");
+        OptionCheck.Require(Warmup >= 0, nameof(Warmup), $"must not be negative (got {Warmup})");
+        OptionCheck.Require(Rounds >= 1, nameof(Rounds), $"must be at least 1 (got {Rounds})");
+        // The layer options use the same property names (Experts, TopK, ExpertHidden).
         ToMoeOptions().Validate();
     }
 }

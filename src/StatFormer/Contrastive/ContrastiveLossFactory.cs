@@ -18,7 +18,7 @@ public static class ContrastiveLossFactory
             ContrastiveMethod.Cclk => new CclkLoss(options),
             ContrastiveMethod.Fare => new FareLoss(sensitiveDim, options),
             ContrastiveMethod.SparseFare => new SparseFareLoss(sensitiveDim, options),
-            _ => throw new ArgumentException($"--method: unknown contrastive method {method} (valid: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())})", nameof(method)),
+            _ => throw new ArgumentException($"unknown contrastive method {method} (valid: {string.Join(", ", EnumNames.CliNames<ContrastiveMethod>())})", nameof(method)),
         };
     }
 }

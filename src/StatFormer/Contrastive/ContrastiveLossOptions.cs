@@ -1,8 +1,10 @@
+using StatFormer.Options;
+
 namespace StatFormer.Contrastive;
 
 /// <summary>
 /// Every hyperparameter of the contrastive losses, with the spec's best readings (fare.md §7) as defaults. Each
-/// method reads only its own group; <see cref="Validate"/> names the CLI option of a bad value.
+/// method reads only its own group; <see cref="Validate"/> names the property of a bad value.
 /// </summary>
 public sealed record ContrastiveLossOptions
 {
@@ -59,28 +61,19 @@ public sealed record ContrastiveLossOptions
     /// <summary>Sort-and-chunk (fast) or the dense masked reference (--sparse-implementation).</summary>
     public SparseFareImplementation Implementation { get; init; } = SparseFareImplementation.SortAndChunk;
 
-    /// <exception cref="ArgumentException">A value out of range; the message names its CLI option.</exception>
+    /// <exception cref="ArgumentException">A value out of range; ParamName is its property.</exception>
     public void Validate()
     {
-        RequirePositive(Temperature, "--temperature");
-        if (!Enum.IsDefined(Kernel)) throw new ArgumentException($"--cclk-kernel: unknown kernel {Kernel}", nameof(Kernel));
-        RequirePositive(Lambda, "--cclk-lambda");
-        RequirePositive(KernelTemperature, "--cclk-kernel-temperature");
-        if (AttentionDim < 0)
-            throw new ArgumentException($"--attention-dim must be ≥ 0 (0 = the sensitive dimension), got {AttentionDim}", nameof(AttentionDim));
-        if (!double.IsFinite(AttentionTemperature) || AttentionTemperature < 0)
-            throw new ArgumentException($"--attention-temperature must be ≥ 0 (0 = √d_k), got {AttentionTemperature}", nameof(AttentionTemperature));
-        if (!Enum.IsDefined(NegativeScale)) throw new ArgumentException($"--negative-scale: unknown value {NegativeScale}", nameof(NegativeScale));
-        if (Buckets < 2 || Buckets % 2 != 0)
-            throw new ArgumentException($"--buckets must be an even number ≥ 2, got {Buckets}", nameof(Buckets));
-        if (!Enum.IsDefined(Variant)) throw new ArgumentException($"--sparse-variant: unknown value {Variant}", nameof(Variant));
-        if (ChunkSize < 1) throw new ArgumentException($"--chunk-size must be ≥ 1, got {ChunkSize}", nameof(ChunkSize));
-        if (!Enum.IsDefined(Implementation))
-            throw new ArgumentException($"--sparse-implementation: unknown value {Implementation}", nameof(Implementation));
-    }
-
-    private static void RequirePositive(double value, string option)
-    {
-        if (!double.IsFinite(value) || value <= 0) throw new ArgumentException($"{option} must be a positive number, got {value}", option);
+        OptionCheck.Require(double.IsFinite(Temperature) && Temperature > 0, nameof(Temperature), $"must be a positive number, got {Temperature}");
+        OptionCheck.Require(Enum.IsDefined(Kernel), nameof(Kernel), $"unknown kernel {Kernel}");
+        OptionCheck.Require(double.IsFinite(Lambda) && Lambda > 0, nameof(Lambda), $"must be a positive number, got {Lambda}");
+        OptionCheck.Require(double.IsFinite(KernelTemperature) && KernelTemperature > 0, nameof(KernelTemperature), $"must be a positive number, got {KernelTemperature}");
+        OptionCheck.Require(AttentionDim >= 0, nameof(AttentionDim), $"must be ≥ 0 (0 = the sensitive dimension), got {AttentionDim}");
+        OptionCheck.Require(double.IsFinite(AttentionTemperature) && AttentionTemperature >= 0, nameof(AttentionTemperature), $"must be ≥ 0 (0 = √d_k), got {AttentionTemperature}");
+        OptionCheck.Require(Enum.IsDefined(NegativeScale), nameof(NegativeScale), $"unknown value {NegativeScale}");
+        OptionCheck.Require(Buckets >= 2 && Buckets % 2 == 0, nameof(Buckets), $"must be an even number ≥ 2, got {Buckets}");
+        OptionCheck.Require(Enum.IsDefined(Variant), nameof(Variant), $"unknown value {Variant}");
+        OptionCheck.Require(ChunkSize >= 1, nameof(ChunkSize), $"must be ≥ 1, got {ChunkSize}");
+        OptionCheck.Require(Enum.IsDefined(Implementation), nameof(Implementation), $"unknown value {Implementation}");
     }
 }

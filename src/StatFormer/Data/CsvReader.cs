@@ -75,7 +75,7 @@ internal static class CsvReader
             }
         }
         if (inQuotes)
-            throw new UserInputException($"{path}, line {recordLine}: a quoted field is not closed before the end of the file.");
+            throw new InvalidDataException($"{path}, line {recordLine}: a quoted field is not closed before the end of the file.");
         if (fieldStarted || field.Length > 0 || fields.Count > 0)
         {
             fields.Add(field.ToString());

@@ -26,21 +26,21 @@ public static partial class RunFolder
     /// <summary>
     /// Locks <paramref name="folder"/> (see <see cref="RunFolderLock"/>) and checks what it holds. A missing or empty
     /// folder is always fine. One that holds a run is continued with <paramref name="resume"/> (nothing is deleted), or
-    /// emptied of that run's files first with <paramref name="overwrite"/>; with neither, <see cref="UserInputException"/>
-    /// says which to pass. Dispose the result when done with the folder.
+    /// emptied of that run's files first with <paramref name="overwrite"/>; with neither, a
+    /// <see cref="RunFolderConflictException"/> says what is there. Dispose the result when done with the folder.
     /// </summary>
     /// <exception cref="RunFolderInUseException">Another process (or claim) holds the folder or, when overwriting a comparison, one of its run folders.</exception>
     public static RunFolderLock Claim(string folder, RunFolderKind kind, bool resume, bool overwrite)
     {
         if (resume && overwrite)
-            throw new UserInputException("--resume and --overwrite exclude each other: --resume continues the run in --out, --overwrite replaces it");
+            throw new ArgumentException("excludes resume: resume continues the run in the folder, overwrite replaces it", nameof(overwrite));
         var held = RunFolderLock.Acquire(folder);
         try
         {
             if (!resume && FindRunFile(folder, kind) is { } found)
             {
                 if (!overwrite)
-                    throw new UserInputException($"{folder} already holds a run ({found}); pass --resume to continue it or --overwrite to replace it");
+                    throw new RunFolderConflictException(RunFolderConflict.HoldsARun, $"{folder} already holds a run ({found})");
                 DeleteRun(folder, kind);
             }
             return held;

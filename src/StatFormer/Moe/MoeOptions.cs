@@ -1,8 +1,10 @@
+using StatFormer.Options;
+
 namespace StatFormer.Moe;
 
 /// <summary>
-/// Hyperparameters of a mixture-of-experts feed-forward layer. <see cref="Validate"/> names the CLI option of
-/// any bad value so the command line can show it as is.
+/// Hyperparameters of a mixture-of-experts feed-forward layer. <see cref="Validate"/> names the property of
+/// a bad value (<see cref="ArgumentException.ParamName"/>).
 /// </summary>
 public sealed record MoeOptions
 {
@@ -51,24 +53,20 @@ public sealed record MoeOptions
     /// <summary>Weight of the newest batch in the running AC statistics (BatchNorm's momentum; ≈ 1/momentum batches remembered).</summary>
     public double AcMomentum { get; init; } = 0.1;
 
+    /// <exception cref="ArgumentException">ParamName is the offending property.</exception>
     public void Validate()
     {
-        if (Experts < 1) throw new ArgumentException($"--experts must be at least 1 (got {Experts})");
-        if (TopK < 1) throw new ArgumentException($"--top-k must be at least 1 (got {TopK})");
-        if (TopK > Experts) throw new ArgumentException($"--top-k: top-k ({TopK}) exceeds --experts ({Experts})");
-        if (ExpertHidden < 1) throw new ArgumentException($"--expert-hidden must be at least 1 (got {ExpertHidden})");
-        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1) (got {Dropout})");
-        if (!(CapacityFactor >= 0) || double.IsInfinity(CapacityFactor))
-            throw new ArgumentException($"--capacity-factor must be 0 (no limit) or a positive finite number (got {CapacityFactor})");
-        if (XmoeDim < 1) throw new ArgumentException($"--xmoe-dim must be at least 1 (got {XmoeDim})");
-        if (!(XmoeTemperature > 0) || double.IsInfinity(XmoeTemperature))
-            throw new ArgumentException($"--xmoe-temperature must be a positive finite number (got {XmoeTemperature})");
-        if (!(AcEpsilon > 0) || double.IsInfinity(AcEpsilon))
-            throw new ArgumentException($"--ac-epsilon must be a positive finite number (got {AcEpsilon})");
+        OptionCheck.Require(Experts >= 1, nameof(Experts), $"must be at least 1 (got {Experts})");
+        OptionCheck.Require(TopK >= 1 && TopK <= Experts, nameof(TopK), $"must be between 1 and Experts ({Experts}) (got {TopK})");
+        OptionCheck.Require(ExpertHidden >= 1, nameof(ExpertHidden), $"must be at least 1 (got {ExpertHidden})");
+        OptionCheck.Require(Dropout is >= 0 and < 1, nameof(Dropout), $"must be in [0, 1) (got {Dropout})");
+        OptionCheck.Require(CapacityFactor >= 0 && double.IsFinite(CapacityFactor), nameof(CapacityFactor), $"must be 0 (no limit) or a positive finite number (got {CapacityFactor})");
+        OptionCheck.Require(XmoeDim >= 1, nameof(XmoeDim), $"must be at least 1 (got {XmoeDim})");
+        OptionCheck.Require(XmoeTemperature > 0 && double.IsFinite(XmoeTemperature), nameof(XmoeTemperature), $"must be a positive finite number (got {XmoeTemperature})");
+        OptionCheck.Require(AcEpsilon > 0 && double.IsFinite(AcEpsilon), nameof(AcEpsilon), $"must be a positive finite number (got {AcEpsilon})");
         // Below 1 the clip would cut even the mean weight and flatten every cluster's profile.
-        if (!(AcClipMultiple >= 1) || double.IsInfinity(AcClipMultiple))
-            throw new ArgumentException($"--ac-clip-multiple must be a finite number >= 1 (got {AcClipMultiple})");
-        if (!(AcMomentum > 0 && AcMomentum <= 1))
-            throw new ArgumentException($"the AC running-statistics momentum must be in (0, 1] (got {AcMomentum})");
+        OptionCheck.Require(AcClipMultiple >= 1 && double.IsFinite(AcClipMultiple), nameof(AcClipMultiple), $"must be a finite number >= 1 (got {AcClipMultiple})");
+        OptionCheck.Require(AcMomentum is > 0 and <= 1, nameof(AcMomentum), $"must be in (0, 1] (got {AcMomentum})");
+        OptionCheck.Require(Enum.IsDefined(AcEstimator), nameof(AcEstimator), $"unknown estimator {AcEstimator}");
     }
 }

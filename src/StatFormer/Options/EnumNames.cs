@@ -30,6 +30,12 @@ public static class EnumNames
     /// <summary>The JSON (snake_case) name of <paramref name="value"/>, as result files spell it.</summary>
     public static string Json<T>(T value) where T : struct, Enum => Entry(value).Json;
 
+    /// <inheritdoc cref="Cli{T}"/>
+    public static string Cli(Enum value) => Table(value.GetType()).First(e => e.Value.Equals(value)).Cli;
+
+    /// <inheritdoc cref="Json{T}"/>
+    public static string Json(Enum value) => Table(value.GetType()).First(e => e.Value.Equals(value)).Json;
+
     /// <summary>Every command-line name of <typeparamref name="T"/>, in declaration order.</summary>
     public static IReadOnlyList<string> CliNames<T>() where T : struct, Enum => CliNames(typeof(T));
 

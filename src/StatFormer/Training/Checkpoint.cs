@@ -73,7 +73,7 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or InvalidOperationException or ExternalException)
         {
-            throw new UserInputException($"checkpoint {path} does not fit this model: {OneLine(e.Message)}", e);
+            throw new InvalidDataException($"checkpoint {path} does not fit this model: {OneLine(e.Message)}", e);
         }
         return contents;
     }
@@ -95,11 +95,11 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new UserInputException($"checkpoint {path} does not exist", e);
+            throw new FileNotFoundException($"checkpoint {path} does not exist", path, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"checkpoint {path} cannot be read: {OneLine(e.Message)}", e);
+            throw new IOException($"checkpoint {path} cannot be read: {OneLine(e.Message)}", e);
         }
         try
         {
@@ -109,7 +109,7 @@ public static class Checkpoint
             if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic)) throw Corrupt(path, "missing header");
             var version = BitConverter.ToInt32(header, Magic.Length);
             if (version < OldestReadableVersion || version > FormatVersion)
-                throw new UserInputException($"checkpoint {path} has format version {version}; this build reads versions {OldestReadableVersion}..{FormatVersion}");
+                throw new InvalidDataException($"checkpoint {path} has format version {version}; this build reads versions {OldestReadableVersion}..{FormatVersion}");
             VerifyChecksum(stream, path);
             stream.Position = header.Length;
             return (new BinaryReader(stream, Encoding.UTF8, leaveOpen: false), version);
@@ -169,7 +169,7 @@ public static class Checkpoint
         }
     }
 
-    private static UserInputException Corrupt(string path, string reason) =>
+    private static InvalidDataException Corrupt(string path, string reason) =>
         new($"checkpoint {path} is corrupt or not a StatFormer checkpoint: {reason}");
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");

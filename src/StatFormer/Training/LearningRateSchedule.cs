@@ -14,6 +14,6 @@ public static class LearningRateSchedule
             return o.LearningRate * (step + 1) / o.WarmupSteps;
         var decaySteps = Math.Max(1, o.Steps - o.WarmupSteps);
         var progress = Math.Clamp((double)(step - o.WarmupSteps) / decaySteps, 0.0, 1.0);
-        return o.MinLearningRate + 0.5 * (o.LearningRate - o.MinLearningRate) * (1 + Math.Cos(Math.PI * progress));
+        return o.EffectiveMinLearningRate + 0.5 * (o.LearningRate - o.EffectiveMinLearningRate) * (1 + Math.Cos(Math.PI * progress));
     }
 }

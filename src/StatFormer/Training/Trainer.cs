@@ -128,7 +128,7 @@ public sealed class Trainer
             var stepSeconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
             state.Step++;
             if (!double.IsFinite(loss) || (auxLoss is { } a && !double.IsFinite(a)))
-                throw new UserInputException($"training diverged at step {state.Step} (loss {loss}); lower the learning rate or raise the warm-up");
+                throw new NotFiniteNumberException($"training diverged at step {state.Step} (loss {loss}); lower the learning rate or raise the warm-up", loss);
 
             state.LastTrainLoss = loss;
             state.WindowLossSum += loss;

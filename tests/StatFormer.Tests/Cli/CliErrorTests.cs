@@ -79,7 +79,7 @@ public sealed class CliErrorTests : IDisposable
         try
         {
             Console.SetError(stderr);
-            Assert.Equal(1, StatFormer.Cli.CommandRunner.Guard(() => throw new UserInputException("bad\nthing")));
+            Assert.Equal(1, StatFormer.Cli.CommandRunner.Guard(() => throw new InvalidDataException("bad\nthing")));
             Assert.Equal(130, StatFormer.Cli.CommandRunner.Guard(token => throw new OperationCanceledException(token)));
             Assert.Equal(7, StatFormer.Cli.CommandRunner.Guard(token => token.IsCancellationRequested ? 0 : 7));
             Assert.Throws<InvalidOperationException>(() => StatFormer.Cli.CommandRunner.Guard(() => throw new InvalidOperationException("a bug")));

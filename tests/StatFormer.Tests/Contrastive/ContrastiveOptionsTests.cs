@@ -46,29 +46,29 @@ public class ContrastiveOptionsTests
 
     public static TheoryData<ContrastiveLossOptions, string> BadOptions() => new()
     {
-        { new ContrastiveLossOptions { Temperature = 0 }, "--temperature" },
-        { new ContrastiveLossOptions { Temperature = double.NaN }, "--temperature" },
-        { new ContrastiveLossOptions { Lambda = -1 }, "--cclk-lambda" },
-        { new ContrastiveLossOptions { KernelTemperature = 0 }, "--cclk-kernel-temperature" },
-        { new ContrastiveLossOptions { Kernel = (CclkKernel)9 }, "--cclk-kernel" },
-        { new ContrastiveLossOptions { AttentionDim = -1 }, "--attention-dim" },
-        { new ContrastiveLossOptions { AttentionTemperature = -0.5 }, "--attention-temperature" },
-        { new ContrastiveLossOptions { NegativeScale = (FareNegativeScale)5 }, "--negative-scale" },
-        { new ContrastiveLossOptions { Buckets = 0 }, "--buckets" },
-        { new ContrastiveLossOptions { Buckets = 5 }, "--buckets" },
-        { new ContrastiveLossOptions { ChunkSize = 0 }, "--chunk-size" },
-        { new ContrastiveLossOptions { Variant = (SparseFareVariant)7 }, "--sparse-variant" },
-        { new ContrastiveLossOptions { Implementation = (SparseFareImplementation)7 }, "--sparse-implementation" },
+        { new ContrastiveLossOptions { Temperature = 0 }, "Temperature" },
+        { new ContrastiveLossOptions { Temperature = double.NaN }, "Temperature" },
+        { new ContrastiveLossOptions { Lambda = -1 }, "Lambda" },
+        { new ContrastiveLossOptions { KernelTemperature = 0 }, "KernelTemperature" },
+        { new ContrastiveLossOptions { Kernel = (CclkKernel)9 }, "Kernel" },
+        { new ContrastiveLossOptions { AttentionDim = -1 }, "AttentionDim" },
+        { new ContrastiveLossOptions { AttentionTemperature = -0.5 }, "AttentionTemperature" },
+        { new ContrastiveLossOptions { NegativeScale = (FareNegativeScale)5 }, "NegativeScale" },
+        { new ContrastiveLossOptions { Buckets = 0 }, "Buckets" },
+        { new ContrastiveLossOptions { Buckets = 5 }, "Buckets" },
+        { new ContrastiveLossOptions { ChunkSize = 0 }, "ChunkSize" },
+        { new ContrastiveLossOptions { Variant = (SparseFareVariant)7 }, "Variant" },
+        { new ContrastiveLossOptions { Implementation = (SparseFareImplementation)7 }, "Implementation" },
     };
 
     [Theory]
     [MemberData(nameof(BadOptions))]
-    public void ValidateNamesTheCliOption(ContrastiveLossOptions options, string option)
+    public void ValidateNamesTheProperty(ContrastiveLossOptions options, string option)
     {
         var error = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Contains(option, error.Message);
+        Assert.Equal(option, error.ParamName);
         error = Assert.Throws<ArgumentException>(() => ContrastiveLossFactory.Create(ContrastiveMethod.InfoNce, options, 3));
-        Assert.Contains(option, error.Message);
+        Assert.Equal(option, error.ParamName);
     }
 
     [Fact]

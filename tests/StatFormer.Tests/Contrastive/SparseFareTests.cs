@@ -145,6 +145,6 @@ public class SparseFareTests
     public void BucketCountMustBeEvenAndAtLeastTwo()
     {
         var error = Assert.Throws<ArgumentException>(() => new SparseFareLoss(3, new ContrastiveLossOptions { Buckets = 3 }));
-        Assert.Contains("--buckets", error.Message);
+        Assert.Equal("Buckets", error.ParamName);
     }
 }

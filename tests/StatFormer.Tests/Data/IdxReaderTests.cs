@@ -57,7 +57,7 @@ public sealed class IdxReaderTests : IDisposable
     public void TruncatedImages_NameFileAndExpectedLength(bool gzip)
     {
         var path = Write("short.idx", ImageFile()[..^1], gzip);
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("truncated", e.Message);
         Assert.Contains("expected 40 bytes", e.Message);
@@ -68,7 +68,7 @@ public sealed class IdxReaderTests : IDisposable
     public void TrailingBytes_AreAnError()
     {
         var path = Write("long.idx", [.. LabelFile(), 1, 2]);
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadLabels(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("2 trailing bytes", e.Message);
         Assert.Contains("expected 11 bytes", e.Message);
@@ -78,7 +78,7 @@ public sealed class IdxReaderTests : IDisposable
     public void TruncatedHeader_IsAnError()
     {
         var path = Write("header.idx", Header(0x803, 3, 2));
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("truncated", e.Message);
     }
@@ -87,7 +87,7 @@ public sealed class IdxReaderTests : IDisposable
     public void WrongMagic_NamesFileAndBothMagics()
     {
         var labels = Write("labels.idx", LabelFile());
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadImages(labels));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(labels));
         Assert.Contains(labels, e.Message);
         Assert.Contains("0x00000803", e.Message);
         Assert.Contains("0x00000801", e.Message);
@@ -97,7 +97,7 @@ public sealed class IdxReaderTests : IDisposable
     public void NonPositiveDimension_IsAnError()
     {
         var path = Write("zero.idx", Header(0x803, 1, 0, 4));
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("rows must be positive", e.Message);
     }
@@ -107,7 +107,7 @@ public sealed class IdxReaderTests : IDisposable
     {
         var images = Write("images.idx", ImageFile());
         var labels = Write("labels.idx", [.. Header(0x801, 2), 1, 2]);
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadPair(images, labels));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadPair(images, labels));
         Assert.Contains(images, e.Message);
         Assert.Contains(labels, e.Message);
         Assert.Contains("3 images", e.Message);
@@ -118,7 +118,7 @@ public sealed class IdxReaderTests : IDisposable
     public void MissingFile_IsNamed()
     {
         var path = _temp.File("absent.idx");
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadLabels(path));
+        var e = Assert.Throws<FileNotFoundException>(() => IdxReader.ReadLabels(path));
         Assert.Contains(path, e.Message);
     }
 
@@ -126,7 +126,7 @@ public sealed class IdxReaderTests : IDisposable
     public void CorruptGzip_IsAUserError()
     {
         var path = Write("bad.gz", [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
-        var e = Assert.Throws<UserInputException>(() => IdxReader.ReadLabels(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path));
         Assert.Contains(path, e.Message);
     }
 

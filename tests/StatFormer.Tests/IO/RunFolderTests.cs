@@ -75,17 +75,16 @@ public sealed class RunFolderTests : IDisposable
     {
         var folder = WriteRun(_dir.File("done"));
         var before = Snapshot(folder);
-        var e = Assert.Throws<UserInputException>(() => RunFolder.Claim(folder, RunFolderKind.Run, resume: false, overwrite: false));
+        var e = Assert.Throws<RunFolderConflictException>(() => RunFolder.Claim(folder, RunFolderKind.Run, resume: false, overwrite: false));
         Assert.Contains(folder, e.Message);
-        Assert.Contains("--resume", e.Message);
-        Assert.Contains("--overwrite", e.Message);
+        Assert.Equal(RunFolderConflict.HoldsARun, e.Conflict);
         Assert.Equal(before, Snapshot(folder));
         // The refusal released the lock.
         using (RunFolderLock.Acquire(folder)) { }
 
         using (RunFolder.Claim(folder, RunFolderKind.Run, resume: true, overwrite: false)) { }
         Assert.Equal(before, Snapshot(folder));
-        Assert.Throws<UserInputException>(() => RunFolder.Claim(folder, RunFolderKind.Run, resume: true, overwrite: true));
+        Assert.Throws<ArgumentException>(() => RunFolder.Claim(folder, RunFolderKind.Run, resume: true, overwrite: true));
     }
 
     [Fact]
@@ -105,7 +104,7 @@ public sealed class RunFolderTests : IDisposable
     {
         var cmp = _dir.File("cmp");
         var interrupted = WriteRun(Path.Combine(cmp, RunFolder.PerRunFolderName("softmax", 0)), finished: false);
-        var e = Assert.Throws<UserInputException>(() => RunFolder.Claim(cmp, RunFolderKind.Comparison, resume: false, overwrite: false));
+        var e = Assert.Throws<RunFolderConflictException>(() => RunFolder.Claim(cmp, RunFolderKind.Comparison, resume: false, overwrite: false));
         Assert.Contains(Path.Combine(interrupted, "metrics.jsonl"), e.Message);
         // A single run in the comparison's parent is not a run of its own.
         using (RunFolder.Claim(cmp, RunFolderKind.Run, resume: false, overwrite: false)) { }

@@ -81,7 +81,7 @@ public class CheckpointTests
         var path = TrainedCheckpoint(dir);
         using var wider = TinyLm.Create(5, 16);
 
-        var e = Assert.Throws<UserInputException>(() => Checkpoint.Load(path, wider));
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, wider));
         Assert.Contains(path, e.Message);
     }
 
@@ -89,7 +89,7 @@ public class CheckpointTests
     public void MissingFileIsAUserInputError()
     {
         using var dir = new TempDir();
-        var e = Assert.Throws<UserInputException>(() => Checkpoint.ReadMetadata(dir.File("nope.bin")));
+        var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.ReadMetadata(dir.File("nope.bin")));
         Assert.Contains(dir.File("nope.bin"), e.Message);
     }
 
@@ -98,7 +98,7 @@ public class CheckpointTests
         using var model = TinyLm.Create(5, 8);
         foreach (var action in new Action[] { () => Checkpoint.Load(path, model), () => Checkpoint.ReadMetadata(path) })
         {
-            var e = Assert.Throws<UserInputException>(action);
+            var e = Assert.Throws<InvalidDataException>(action);
             Assert.StartsWith($"checkpoint {path} is corrupt or not a StatFormer checkpoint: ", e.Message);
             Assert.DoesNotContain('\n', e.Message);
         }

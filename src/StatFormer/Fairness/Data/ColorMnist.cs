@@ -81,11 +81,11 @@ public static class ColorMnist
         if (trainLimit is < 1) throw new ArgumentException($"trainLimit must be at least 1, got {trainLimit}", nameof(trainLimit));
         if (testLimit is < 1) throw new ArgumentException($"testLimit must be at least 1, got {testLimit}", nameof(testLimit));
         if (!Directory.Exists(mnistDir))
-            throw new UserInputException($"MNIST folder not found: {mnistDir} (it must hold {string.Join(", ", MnistFiles)}).");
+            throw new DirectoryNotFoundException($"MNIST folder not found: {mnistDir} (it must hold {string.Join(", ", MnistFiles)}).");
         var paths = MnistFiles.Select(f => Path.Combine(mnistDir, f)).ToArray();
         foreach (var path in paths)
             if (!File.Exists(path))
-                throw new UserInputException($"ColorMNIST needs the MNIST file {path}, which does not exist.");
+                throw new FileNotFoundException($"ColorMNIST needs the MNIST file {path}, which does not exist.", path);
 
         var (trainImages, trainLabels) = IdxReader.ReadPair(paths[0], paths[1]);
         var (testImages, testLabels) = IdxReader.ReadPair(paths[2], paths[3]);

@@ -20,8 +20,8 @@ internal static class TabularEncoding
         string name, string source, IReadOnlyList<TabularRow> train, IReadOnlyList<TabularRow> test,
         IReadOnlyList<string> numericColumns, IReadOnlyList<string> categoricalColumns, IReadOnlyList<string> sensitiveColumns)
     {
-        if (train.Count == 0) throw new UserInputException($"{source}: no training rows.");
-        if (test.Count == 0) throw new UserInputException($"{source}: no test rows.");
+        if (train.Count == 0) throw new InvalidDataException($"{source}: no training rows.");
+        if (test.Count == 0) throw new InvalidDataException($"{source}: no test rows.");
 
         var numericTrain = numericColumns.Select(c => ParseNumbers(train, c)).ToArray();
         var numericTest = numericColumns.Select(c => ParseNumbers(test, c)).ToArray();
@@ -121,7 +121,7 @@ internal static class TabularEncoding
         {
             var text = rows[i].Values[column];
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
-                throw new UserInputException($"{rows[i].File}, line {rows[i].Line}: column '{column}' must be a number, found '{text}'.");
+                throw new InvalidDataException($"{rows[i].File}, line {rows[i].Line}: column '{column}' must be a number, found '{text}'.");
         }
         return values;
     }

@@ -82,7 +82,7 @@ public static class TabularFairData
     {
         var path = Path.Combine(dir, file);
         if (!File.Exists(path))
-            throw new UserInputException($"{dataset} needs the file {path}, which does not exist.");
+            throw new FileNotFoundException($"{dataset} needs the file {path}, which does not exist.", path);
         return path;
     }
 
@@ -97,7 +97,7 @@ public static class TabularFairData
             if (string.IsNullOrWhiteSpace(line)) continue;
             var fields = line.Split(',').Select(f => f.Trim()).ToArray();
             if (fields.Length != AdultColumns.Count)
-                throw new UserInputException(
+                throw new InvalidDataException(
                     $"{path}, line {lineNumber}: expected {AdultColumns.Count} comma-separated fields, found {fields.Length}.");
             var values = new Dictionary<string, string>(AdultColumns.Count, StringComparer.Ordinal);
             for (var j = 0; j < fields.Length; j++) values[AdultColumns[j]] = fields[j];
@@ -106,7 +106,7 @@ public static class TabularFairData
             {
                 ">50K" => 1,
                 "<=50K" => 0,
-                _ => throw new UserInputException($"{path}, line {lineNumber}: income must be '>50K' or '<=50K', found '{fields[^1]}'."),
+                _ => throw new InvalidDataException($"{path}, line {lineNumber}: income must be '>50K' or '<=50K', found '{fields[^1]}'."),
             };
             rows.Add(new TabularRow(path, lineNumber, values, target));
         }
@@ -128,25 +128,25 @@ public static class TabularFairData
                 {
                     // The file repeats some column names (priors_count, decile_score); the first occurrence is used.
                     var at = Array.IndexOf(header, column);
-                    if (at < 0) throw new UserInputException($"{path}: the header has no column '{column}'.");
+                    if (at < 0) throw new InvalidDataException($"{path}: the header has no column '{column}'.");
                     index[column] = at;
                 }
                 continue;
             }
             if (record.Fields.Length != header.Length)
-                throw new UserInputException(
+                throw new InvalidDataException(
                     $"{path}, line {record.Line}: expected {header.Length} comma-separated fields, found {record.Fields.Length}.");
             var values = needed.ToDictionary(c => c, c => record.Fields[index[c]].Trim(), StringComparer.Ordinal);
             long target = values["two_year_recid"] switch
             {
                 "1" => 1,
                 "0" => 0,
-                var other => throw new UserInputException($"{path}, line {record.Line}: two_year_recid must be 0 or 1, found '{other}'."),
+                var other => throw new InvalidDataException($"{path}, line {record.Line}: two_year_recid must be 0 or 1, found '{other}'."),
             };
             rows.Add(new TabularRow(path, record.Line, values, target));
         }
-        if (header is null) throw new UserInputException($"{path}: the file is empty.");
-        if (rows.Count < 2) throw new UserInputException($"{path}: need at least 2 data rows for a train/test split, found {rows.Count}.");
+        if (header is null) throw new InvalidDataException($"{path}: the file is empty.");
+        if (rows.Count < 2) throw new InvalidDataException($"{path}: need at least 2 data rows for a train/test split, found {rows.Count}.");
         return rows;
     }
 }

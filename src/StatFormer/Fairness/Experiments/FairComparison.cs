@@ -61,9 +61,9 @@ public static class FairComparison
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Seeds.Count == 0) throw new UserInputException("--seeds must be at least 1");
-        if (options.Methods.Count == 0) throw new UserInputException("--methods must name at least one method");
-        if (options.Methods.Distinct().Count() != options.Methods.Count) throw new UserInputException("--methods names a method twice");
+        OptionCheck.Require(options.Seeds.Count > 0, nameof(options.Seeds), "must name at least one seed");
+        OptionCheck.Require(options.Methods.Count > 0, nameof(options.Methods), "must name at least one method");
+        OptionCheck.Require(options.Methods.Distinct().Count() == options.Methods.Count, nameof(options.Methods), "names a method twice");
         var shared = options.Run with { Resume = options.Resume, Overwrite = options.Overwrite };
         shared.Validate();
         // The comparison holds its folder throughout; each run also locks its own subfolder (a different lock file).

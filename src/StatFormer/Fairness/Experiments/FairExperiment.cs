@@ -59,7 +59,7 @@ public static class FairExperiment
                 return TabularFairData.LoadCompas(dir, FairRunOptions.ParseSensitive(options.Sensitive), options.DataSeed);
             }
             default:
-                throw new UserInputException($"--data '{options.Data}' is not one of: {string.Join(", ", FairRunOptions.DataNames)}");
+                throw new ArgumentException($"'{options.Data}' is not one of: {string.Join(", ", FairRunOptions.DataNames)}", nameof(FairRunOptions.Data));
         }
     }
 
@@ -70,8 +70,8 @@ public static class FairExperiment
         {
             var path = Path.Combine(dir, file);
             if (!File.Exists(path))
-                throw new UserInputException(
-                    $"--data-dir {options.DataDir}: {dataset} needs {path}, which does not exist (expected {string.Join(", ", files)} in {dir})");
+                throw new ArgumentException(
+                    $"{options.DataDir}: {dataset} needs {path}, which does not exist (expected {string.Join(", ", files)} in {dir})", nameof(FairRunOptions.DataDir));
         }
         return dir;
     }
@@ -98,7 +98,7 @@ public static class FairExperiment
     {
         var steps = trainSamples / options.BatchSize;
         if (steps < 1)
-            throw new UserInputException($"--batch-size {options.BatchSize} is larger than the training set ({trainSamples} samples; see --train-limit)");
+            throw new ArgumentException($"{options.BatchSize} is larger than the training set ({trainSamples} samples; see TrainLimit)", nameof(FairRunOptions.BatchSize));
         return steps;
     }
 
@@ -108,7 +108,7 @@ public static class FairExperiment
         var steps = options.Epochs * stepsPerEpoch;
         return new TrainOptions
         {
-            Steps = steps, BatchSize = options.BatchSize, SeqLen = 1,
+            Steps = steps,
             LearningRate = options.LearningRate, MinLearningRate = 0,
             WarmupSteps = Math.Min(options.WarmupEpochs * stepsPerEpoch, steps / 10),
             WeightDecay = options.WeightDecay, Beta1 = 0.9, Beta2 = 0.999, GradClip = options.GradClip,
@@ -142,16 +142,9 @@ public static class FairExperiment
             var mlp = new MlpEncoder(data.Train.InputDim, options.MlpHidden, options.MlpOutput);
             (encoder, representationDim) = (mlp, mlp.OutputDim);
         }
-        ContrastiveLoss loss;
-        try
-        {
-            loss = ContrastiveLossFactory.Create(options.Method, options.Loss, data.SensitiveDim);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UserInputException(e.Message);
-        }
-        return new FairContrastiveModel(encoder, representationDim, new ProjectionHead(representationDim, options.ProjectionDim), loss);
+        ContrastiveLoss? loss = null;
+        OptionCheck.Nested(nameof(FairRunOptions.Loss), () => loss = ContrastiveLossFactory.Create(options.Method, options.Loss, data.SensitiveDim));
+        return new FairContrastiveModel(encoder, representationDim, new ProjectionHead(representationDim, options.ProjectionDim), loss!);
     }
 
     public static FairRunMetadata Metadata(FairRunOptions options, FairDataset data) => new(

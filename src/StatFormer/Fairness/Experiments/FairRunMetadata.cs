@@ -1,3 +1,4 @@
+using StatFormer.IO;
 using System.Text.Json;
 using StatFormer.Contrastive;
 using StatFormer.Reporting;
@@ -21,16 +22,16 @@ public sealed record FairRunMetadata(
         try
         {
             return JsonSerializer.Deserialize<FairRunMetadata>(json, JsonOutput.Options)
-                ?? throw new UserInputException($"{source}: checkpoint metadata is empty");
+                ?? throw new InvalidDataException($"{source}: checkpoint metadata is empty");
         }
         catch (JsonException e)
         {
-            throw new UserInputException($"{source}: checkpoint metadata is not a fair contrastive run description ({e.Message})");
+            throw new InvalidDataException($"{source}: checkpoint metadata is not a fair contrastive run description ({e.Message})", e);
         }
     }
 
     /// <summary>
-    /// Throws <see cref="UserInputException"/> when <paramref name="outDir"/> holds a checkpoint of a different run,
+    /// Throws <see cref="RunFolderConflictException"/> when <paramref name="outDir"/> holds a checkpoint of a different run,
     /// naming each field that differs. No checkpoint: nothing to check.
     /// </summary>
     public static void EnsureSameRun(string outDir, FairRunMetadata expected)
@@ -47,7 +48,6 @@ public sealed record FairRunMetadata(
             .Select(k => $"{k}: {old.GetValueOrDefault(k) ?? "-"} in the checkpoint, {now.GetValueOrDefault(k) ?? "-"} now")
             .ToList();
         if (differences.Count > 0)
-            throw new UserInputException(
-                $"--resume: {path} belongs to a different run ({string.Join("; ", differences)}); use another --out, or pass --overwrite instead of --resume to replace it");
+            throw new RunFolderConflictException(RunFolderConflict.DifferentRun, $"{path} belongs to a different run ({string.Join("; ", differences)})");
     }
 }

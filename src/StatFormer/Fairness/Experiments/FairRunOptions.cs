@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using SensitiveAttribute = StatFormer.Fairness.Data.SensitiveAttribute;
 using StatFormer.Analysis;
 using StatFormer.Contrastive;
@@ -99,49 +100,38 @@ public sealed record FairRunOptions
     /// <summary>Continue from the checkpoint in <see cref="OutDir"/>.</summary>
     public bool Resume { get; init; }
 
-    /// <summary>Replace the run in <see cref="OutDir"/>: its files are deleted before training starts. Not part of the recorded settings.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    /// <summary>Replace the run in <see cref="OutDir"/>: its files are deleted before training starts (recorded as false).</summary>
     public bool Overwrite { get; init; }
 
     /// <summary>Whether <see cref="Data"/> is a tabular benchmark whose z is chosen by <see cref="Sensitive"/>.</summary>
     public bool UsesSensitiveOption => Data is Adult or Compas;
 
-    /// <summary>Throws <see cref="UserInputException"/> naming the CLI option of the first value that cannot work.</summary>
+    /// <exception cref="ArgumentException">ParamName is the path of the first offending property (e.g. <c>Loss.Buckets</c>).</exception>
     public void Validate()
     {
-        static void Require(bool ok, string message)
-        {
-            if (!ok) throw new UserInputException(message);
-        }
-        Require(DataNames.Contains(Data), $"--data '{Data}' is not one of: {string.Join(", ", DataNames)}");
-        Require(!string.IsNullOrWhiteSpace(DataDir), "--data-dir must not be empty");
+        OptionCheck.Require(DataNames.Contains(Data), nameof(Data), $"'{Data}' is not one of: {string.Join(", ", DataNames)}");
+        OptionCheck.Require(!string.IsNullOrWhiteSpace(DataDir), nameof(DataDir), "must not be empty");
         if (UsesSensitiveOption) ParseSensitive(Sensitive);
-        Require(Enum.IsDefined(Method), $"--method: unknown method {Method}");
-        Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs})");
-        Require(BatchSize >= 2, $"--batch-size must be at least 2 (got {BatchSize}); a contrastive batch needs negatives");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be positive (got {LearningRate})");
-        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"--weight-decay must not be negative (got {WeightDecay})");
-        Require(WarmupEpochs >= 0, $"--warmup-epochs must not be negative (got {WarmupEpochs})");
-        Require(GradClip >= 0 && double.IsFinite(GradClip), $"--grad-clip must not be negative (got {GradClip})");
-        Require(TrainLimit is null or >= 2, $"--train-limit must be at least 2 (got {TrainLimit})");
-        Require(TestLimit is null or >= 1, $"--test-limit must be at least 1 (got {TestLimit})");
-        Require(ProbeMaxIterations >= 1, $"--probe-max-iterations must be at least 1 (got {ProbeMaxIterations})");
-        Require(ProbeTolerance > 0 && double.IsFinite(ProbeTolerance), $"--probe-tolerance must be positive (got {ProbeTolerance})");
-        Require(ProbeTrainLimit is null or >= 2, $"--probe-train-limit must be at least 2 (got {ProbeTrainLimit})");
-        Require(ProbeL2 >= 0 && double.IsFinite(ProbeL2), $"--probe-l2 must not be negative (got {ProbeL2})");
-        Require(CorruptionRate is >= 0 and <= 1, $"--corruption must be in [0, 1] (got {CorruptionRate})");
-        Require(MlpHidden >= 1, $"--mlp-hidden must be at least 1 (got {MlpHidden})");
-        Require(MlpOutput >= 1, $"--mlp-output must be at least 1 (got {MlpOutput})");
-        Require(ProjectionDim >= 1, $"--projection-dim must be at least 1 (got {ProjectionDim})");
-        Require(!string.IsNullOrWhiteSpace(OutDir), "--out must not be empty");
-        try
-        {
-            Loss.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UserInputException(e.Message);
-        }
+        OptionCheck.Require(Enum.IsDefined(Method), nameof(Method), $"unknown method {Method}");
+        OptionCheck.Require(Epochs >= 1, nameof(Epochs), $"must be at least 1 (got {Epochs})");
+        OptionCheck.Require(BatchSize >= 2, nameof(BatchSize), $"must be at least 2 (got {BatchSize}); a contrastive batch needs negatives");
+        OptionCheck.Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be positive (got {LearningRate})");
+        OptionCheck.Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must not be negative (got {WeightDecay})");
+        OptionCheck.Require(WarmupEpochs >= 0, nameof(WarmupEpochs), $"must not be negative (got {WarmupEpochs})");
+        OptionCheck.Require(GradClip >= 0 && double.IsFinite(GradClip), nameof(GradClip), $"must not be negative (got {GradClip})");
+        OptionCheck.Require(TrainLimit is null or >= 2, nameof(TrainLimit), $"must be at least 2 (got {TrainLimit})");
+        OptionCheck.Require(TestLimit is null or >= 1, nameof(TestLimit), $"must be at least 1 (got {TestLimit})");
+        OptionCheck.Require(ProbeMaxIterations >= 1, nameof(ProbeMaxIterations), $"must be at least 1 (got {ProbeMaxIterations})");
+        OptionCheck.Require(ProbeTolerance > 0 && double.IsFinite(ProbeTolerance), nameof(ProbeTolerance), $"must be positive (got {ProbeTolerance})");
+        OptionCheck.Require(ProbeTrainLimit is null or >= 2, nameof(ProbeTrainLimit), $"must be at least 2 (got {ProbeTrainLimit})");
+        OptionCheck.Require(ProbeL2 >= 0 && double.IsFinite(ProbeL2), nameof(ProbeL2), $"must not be negative (got {ProbeL2})");
+        OptionCheck.Require(CorruptionRate is >= 0 and <= 1, nameof(CorruptionRate), $"must be in [0, 1] (got {CorruptionRate})");
+        OptionCheck.Require(MlpHidden >= 1, nameof(MlpHidden), $"must be at least 1 (got {MlpHidden})");
+        OptionCheck.Require(MlpOutput >= 1, nameof(MlpOutput), $"must be at least 1 (got {MlpOutput})");
+        OptionCheck.Require(ProjectionDim >= 1, nameof(ProjectionDim), $"must be at least 1 (got {ProjectionDim})");
+        OptionCheck.Require(!string.IsNullOrWhiteSpace(OutDir), nameof(OutDir), "must not be empty");
+        OptionCheck.Require(!(Resume && Overwrite), nameof(Overwrite), "excludes Resume: Resume continues the run in OutDir, Overwrite replaces it");
+        OptionCheck.Nested(nameof(Loss), Loss.Validate);
     }
 
     /// <summary>"sex", "race" or "sex,race" (any order, case-insensitive) as flags.</summary>
@@ -154,10 +144,10 @@ public sealed record FairRunOptions
             {
                 "sex" => SensitiveAttribute.Sex,
                 "race" => SensitiveAttribute.Race,
-                _ => throw new UserInputException($"--sensitive: '{part}' is not one of: sex, race (or both: sex,race)"),
+                _ => throw new ArgumentException($"'{part}' is not one of: sex, race (or both: sex,race)", nameof(Sensitive)),
             };
         }
-        if (result == 0) throw new UserInputException("--sensitive must name sex, race or sex,race");
+        OptionCheck.Require(result != 0, nameof(Sensitive), "must name sex, race or sex,race");
         return result;
     }
 }

@@ -82,11 +82,11 @@ public sealed class CharTokenizer : ITokenizer
     internal static CharTokenizer FromJson(JsonObject json)
     {
         var units = json["codeUnits"]?.AsArray()
-                    ?? throw new UserInputException("char tokenizer JSON has no 'codeUnits' array");
-        var chars = units.Select(n => (char)(n ?? throw new UserInputException("char tokenizer JSON has a null code unit")).GetValue<int>()).ToArray();
+                    ?? throw new InvalidDataException("char tokenizer JSON has no 'codeUnits' array");
+        var chars = units.Select(n => (char)(n ?? throw new InvalidDataException("char tokenizer JSON has a null code unit")).GetValue<int>()).ToArray();
         var sorted = chars.Distinct().Order().ToArray();
         if (!sorted.SequenceEqual(chars))
-            throw new UserInputException("char tokenizer JSON 'codeUnits' must be distinct and in ascending order");
+            throw new InvalidDataException("char tokenizer JSON 'codeUnits' must be distinct and in ascending order");
         return new CharTokenizer(chars);
     }
 }

@@ -16,11 +16,10 @@ public static class LmBatchSampler
     public static (Tensor Inputs, Tensor Targets) Sample(long[] tokenIds, int batchSize, int seqLen, int seed, long step)
     {
         ArgumentNullException.ThrowIfNull(tokenIds);
-        if (batchSize < 1) throw new UserInputException($"--batch-size must be at least 1 (got {batchSize})");
-        if (seqLen < 1) throw new UserInputException($"--seq-len must be at least 1 (got {seqLen})");
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(seqLen, 1);
         if (tokenIds.Length <= seqLen)
-            throw new UserInputException(
-                $"--seq-len: sequence length {seqLen} is longer than the data ({tokenIds.Length} tokens); it must be below the token count");
+            throw new ArgumentException($"sequence length {seqLen} is longer than the data ({tokenIds.Length} tokens); it must be below the token count", nameof(seqLen));
 
         var random = new Random(MixSeed(seed, step));
         var inputs = new long[(long)batchSize * seqLen];

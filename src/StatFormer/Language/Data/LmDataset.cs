@@ -29,7 +29,11 @@ public sealed class LmDataset
     public long[] Valid { get; }
     public long[] Test { get; }
 
-    /// <param name="data">A text file, a WikiText folder, or "synthetic".</param>
+    /// <summary>A dataset from <paramref name="options"/> (source or split files, tokenizer, vocabulary, data seed).</summary>
+    public static LmDataset Load(LmDataOptions options) =>
+        Load(options.Description, options.Tokenizer, options.MinCount, options.MaxVocab, options.DataSeed);
+
+    /// <param name="data">A text file, a corpus folder, "synthetic", or three split files joined by '|' (<see cref="LmDataOptions.Description"/>).</param>
     /// <param name="tokenizer">char, word or gpt2.</param>
     /// <param name="dataSeed">Seeds the synthetic generator (ignored for files).</param>
     public static LmDataset Load(string data, string tokenizer, int minCount = 1, int? maxVocab = null, int dataSeed = 0)
@@ -43,7 +47,7 @@ public sealed class LmDataset
         }
         else
         {
-            corpus = CorpusLoader.Load(data);
+            corpus = LoadCorpus(data);
         }
         var trained = TokenizerFactory.Train(tokenizer, corpus.Train, minCount, maxVocab);
         return new LmDataset(data, corpus, trained, synthetic);
@@ -57,8 +61,11 @@ public sealed class LmDataset
             var synthetic = SyntheticCorpus.Generate(new SyntheticCorpusOptions(), dataSeed);
             return new LmDataset(data, synthetic.Corpus, tokenizer, synthetic);
         }
-        return new LmDataset(data, CorpusLoader.Load(data), tokenizer, null);
+        return new LmDataset(data, LoadCorpus(data), tokenizer, null);
     }
+
+    private static TextCorpus LoadCorpus(string data) =>
+        data.Split('|') is [var train, var valid, var test] ? CorpusLoader.LoadSplits(train, valid, test) : CorpusLoader.Load(data);
 
     public long[] Encode(string text) => LmBatchSampler.ToIds(Tokenizer.Encode(text));
 

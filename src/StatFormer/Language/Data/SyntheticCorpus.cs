@@ -108,9 +108,10 @@ public sealed class SyntheticCorpus
 
     private static void Validate(SyntheticCorpusOptions o)
     {
+        // The options' own names lead each message; the record is the parameter.
         static void Require(bool ok, string what)
         {
-            if (!ok) throw new UserInputException($"synthetic corpus option {what}");
+            if (!ok) throw new ArgumentException($"synthetic corpus option {what}", "options");
         }
 
         Require(o.Topics >= 1, $"Topics must be at least 1 (got {o.Topics})");

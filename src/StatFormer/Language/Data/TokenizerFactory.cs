@@ -19,8 +19,7 @@ public static class TokenizerFactory
             "char" => CharTokenizer.Train(trainingText),
             "word" => WordTokenizer.Train(trainingText, minCount, maxSize),
             "gpt2" => new Gpt2Tokenizer(),
-            _ => throw new UserInputException(
-                $"--tokenizer: unknown tokenizer '{kind}'; accepted values are {string.Join(", ", Kinds)}"),
+            _ => throw new ArgumentException($"unknown tokenizer '{kind}'; accepted values are {string.Join(", ", Kinds)}", nameof(kind)),
         };
     }
 
@@ -31,22 +30,22 @@ public static class TokenizerFactory
         try
         {
             var root = JsonNode.Parse(json) as JsonObject
-                       ?? throw new UserInputException("tokenizer JSON must be an object");
+                       ?? throw new InvalidDataException("tokenizer JSON must be an object");
             var kind = root["kind"]?.GetValue<string>()
-                       ?? throw new UserInputException("tokenizer JSON has no 'kind'");
+                       ?? throw new InvalidDataException("tokenizer JSON has no 'kind'");
             return kind switch
             {
                 "char" => CharTokenizer.FromJson(root),
                 "word" => WordTokenizer.FromJson(root),
                 "gpt2" => new Gpt2Tokenizer(),
-                _ => throw new UserInputException(
+                _ => throw new InvalidDataException(
                     $"tokenizer JSON has unknown kind '{kind}'; accepted values are {string.Join(", ", Kinds)}"),
             };
         }
         // Malformed text or values of the wrong JSON type.
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            throw new UserInputException($"tokenizer JSON is invalid: {e.Message}", e);
+            throw new InvalidDataException($"tokenizer JSON is invalid: {e.Message}", e);
         }
     }
 }

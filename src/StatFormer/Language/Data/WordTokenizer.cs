@@ -44,9 +44,9 @@ public sealed class WordTokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(trainingText);
         if (minCount < 1)
-            throw new UserInputException($"minimum word count must be at least 1 (got {minCount})");
+            throw new ArgumentOutOfRangeException(nameof(minCount), minCount, "must be at least 1");
         if (maxSize is < 2)
-            throw new UserInputException($"maximum vocabulary size must be at least 2, for <eos> and <unk> (got {maxSize})");
+            throw new ArgumentOutOfRangeException(nameof(maxSize), maxSize, "must be at least 2, for <eos> and <unk>");
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var countsBySpan = counts.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -130,12 +130,12 @@ public sealed class WordTokenizer : ITokenizer
     internal static WordTokenizer FromJson(JsonObject json)
     {
         var array = json["words"]?.AsArray()
-                    ?? throw new UserInputException("word tokenizer JSON has no 'words' array");
-        var words = array.Select(n => (n ?? throw new UserInputException("word tokenizer JSON has a null word")).GetValue<string>()).ToArray();
+                    ?? throw new InvalidDataException("word tokenizer JSON has no 'words' array");
+        var words = array.Select(n => (n ?? throw new InvalidDataException("word tokenizer JSON has a null word")).GetValue<string>()).ToArray();
         if (words.Distinct(StringComparer.Ordinal).Count() != words.Length)
-            throw new UserInputException("word tokenizer JSON 'words' contains duplicates");
+            throw new InvalidDataException("word tokenizer JSON 'words' contains duplicates");
         if (!words.Contains(EndOfSentence) || !words.Contains(Unknown))
-            throw new UserInputException($"word tokenizer JSON 'words' must contain {EndOfSentence} and {Unknown}");
+            throw new InvalidDataException($"word tokenizer JSON 'words' must contain {EndOfSentence} and {Unknown}");
         return new WordTokenizer(words);
     }
 

@@ -52,22 +52,22 @@ public sealed class EvaluationSets
     public static EvaluationSets Build(LmDataset data, LmRunOptions options)
     {
         long[] Cap(long[] ids, int max) => max > 0 && ids.Length > max ? ids[..max] : ids;
-        var test = Cap(data.Test, options.EvalTokens);
+        var test = Cap(data.Test, options.Eval.EvalTokens);
         var cleanText = data.Corpus.Test;
         EncodedText? clean = null;
-        var substitution = options.AttackMode == WordSwapMode.RandomSubstitution ? data.TrainingWords() : null;
-        var attacked = options.AttackRates.Distinct().OrderBy(r => r).Select(rate =>
+        var substitution = options.Attack.Mode == WordSwapMode.RandomSubstitution ? data.TrainingWords() : null;
+        var attacked = options.Attack.Rates.Distinct().OrderBy(r => r).Select(rate =>
         {
-            var result = WordSwapAttack.Apply(cleanText, new WordSwapOptions(rate, options.AttackMode, Seed: options.AttackSeed, Unit: options.AttackUnit), substitution);
+            var result = WordSwapAttack.Apply(cleanText, options.Attack.At(rate), substitution);
             var encoded = data.Tokenizer.EncodeWithSpans(result.Text);
             // Both streams are capped to the same number of tokens; only targets inside both caps are compared.
-            var tokens = Cap(LmBatchSampler.ToIds(encoded.Ids), options.EvalTokens);
+            var tokens = Cap(LmBatchSampler.ToIds(encoded.Ids), options.Eval.EvalTokens);
             clean ??= data.Tokenizer.EncodeWithSpans(cleanText);
             var pairs = UntouchedTargetAlignment.Match(clean, cleanText.Length, encoded, result.Text.Length, result.Replacements);
             return new AttackedSet(rate, result.EffectiveRate, result.WordsSwapped, tokens, pairs is null ? null : Flags(pairs, tokens.Length, test.Length));
         }).ToList();
         var topics = TokenTopics(data);
-        return new EvaluationSets(Cap(data.Valid, options.ValidTokens), Cap(data.Valid, options.EvalTokens), test, attacked,
+        return new EvaluationSets(Cap(data.Valid, options.Eval.ValidTokens), Cap(data.Valid, options.Eval.EvalTokens), test, attacked,
             topics?[..test.Length], topics is null ? 0 : data.SyntheticCorpus!.TopicWords.Count);
     }
 

@@ -26,13 +26,13 @@ public static class PerplexityEvaluator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenIds);
         if (tokenIds.Length < 2)
-            throw new UserInputException($"evaluation text: need at least 2 tokens to score a prediction, got {tokenIds.Length}.");
+            throw new ArgumentException($"evaluation text: need at least 2 tokens to score a prediction, got {tokenIds.Length}.", nameof(tokenIds));
         if (seqLen < 1)
-            throw new UserInputException($"--seq-len must be at least 1, got {seqLen}.");
+            throw new ArgumentOutOfRangeException(nameof(seqLen), seqLen, "must be at least 1");
         if (batchSize < 1)
-            throw new UserInputException($"--batch-size must be at least 1, got {batchSize}.");
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be at least 1");
         if (stride is { } s && (s < 1 || s > seqLen))
-            throw new UserInputException($"--stride must be between 1 and the sequence length {seqLen}, got {s}.");
+            throw new ArgumentOutOfRangeException(nameof(stride), s, $"must be between 1 and the sequence length {seqLen}");
         if (scoredTargets is not null && scoredTargets.Length != tokenIds.Length)
             throw new ArgumentException($"scoredTargets has {scoredTargets.Length} flags for {tokenIds.Length} tokens", nameof(scoredTargets));
 

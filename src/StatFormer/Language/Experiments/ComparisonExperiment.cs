@@ -26,13 +26,11 @@ public static class ComparisonExperiment
     public static ComparisonSummary Run(ComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
-        if (options.Seeds.Count == 0) throw new UserInputException("--seeds must name at least one seed");
-        if (options.Variants.Count == 0) throw new UserInputException("--variants must name at least one model variant");
-        if (options.TargetValidPpl is { } target && !(target > 1)) throw new UserInputException($"--target-ppl must be greater than 1 (got {target})");
+        options.Validate();
         // The comparison holds its folder throughout; each run also locks its own subfolder (a different lock file).
-        using var folder = IO.RunFolder.Claim(options.OutDir, RunFolderKind.Comparison, options.Resume, options.Overwrite);
+        using var folder = IO.RunFolder.Claim(options.Run.Output.OutDir, RunFolderKind.Comparison, options.Run.Output.Resume, options.Run.Output.Overwrite);
         var shared = options.Run;
-        var data = LmDataset.Load(shared.Data, shared.Tokenizer, shared.MinCount, shared.MaxVocab, shared.DataSeed);
+        var data = LmDataset.Load(shared.Data);
         var sets = EvaluationSets.Build(data, shared);
 
         var runs = new List<(LmRunSummary Summary, IReadOnlyList<MetricRecord> History)>();
@@ -43,22 +41,22 @@ public static class ComparisonExperiment
                 var label = $"{variant.Name} seed {seed}";
                 var runOptions = shared with
                 {
-                    Attention = variant.Attention, Moe = variant.Moe, Seed = seed, Resume = options.Resume, Overwrite = options.Overwrite,
-                    OutDir = Path.Combine(options.OutDir, RunFolder(variant.Name, seed)),
+                    Model = shared.Model with { Attention = variant.Attention, Moe = variant.Moe }, Train = shared.Train with { Seed = seed },
+                    Output = shared.Output with { OutDir = Path.Combine(options.Run.Output.OutDir, RunFolder(variant.Name, seed)) },
                 };
-                var summaryPath = Path.Combine(runOptions.OutDir, LmExperiment.SummaryFileName);
-                if (options.Resume && File.Exists(summaryPath))
+                var summaryPath = Path.Combine(runOptions.Output.OutDir, LmExperiment.SummaryFileName);
+                if (options.Run.Output.Resume && File.Exists(summaryPath))
                 {
                     // Reading a finished run locks it too, so a process still writing it is not read half-way.
-                    using var reading = IO.RunFolder.Claim(runOptions.OutDir, RunFolderKind.Run, resume: true, overwrite: false);
+                    using var reading = IO.RunFolder.Claim(runOptions.Output.OutDir, RunFolderKind.Run, resume: true, overwrite: false);
                     if (IsFinished(runOptions, data, summaryPath))
                     {
                         log?.Invoke($"{label}: finished earlier, reusing {summaryPath}");
-                        runs.Add((ReadSummary(summaryPath), MetricsLog.Read(Path.Combine(runOptions.OutDir, Trainer.MetricsFileName))));
+                        runs.Add((ReadSummary(summaryPath), MetricsLog.Read(Path.Combine(runOptions.Output.OutDir, Trainer.MetricsFileName))));
                         continue;
                     }
                 }
-                log?.Invoke($"{label}: training → {runOptions.OutDir}");
+                log?.Invoke($"{label}: training → {runOptions.Output.OutDir}");
                 var (summary, training) = LmExperiment.Run(runOptions, progressFor?.Invoke(label), data, sets, cancellationToken);
                 runs.Add((summary, training.History));
             }
@@ -70,10 +68,10 @@ public static class ComparisonExperiment
         var summaryOut = new ComparisonSummary(
             data.Corpus.Name, data.Tokenizer.Kind, data.Tokenizer.VocabSize, options.Seeds,
             sets.Attacked.Select(a => a.Rate).ToList(), sets.Attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
-            EnumNames.Json(shared.AttackMode), runs[0].Summary.EvalTokens, targetPpl, variants, runs.Select(r => r.Summary).ToList(),
-            Path.Combine(options.OutDir, ReportFileName), plots);
+            EnumNames.Json(shared.Attack.Mode), runs[0].Summary.EvalTokens, targetPpl, variants, runs.Select(r => r.Summary).ToList(),
+            Path.Combine(options.Run.Output.OutDir, ReportFileName), plots);
         WriteReport(options, summaryOut, data);
-        JsonOutput.WriteFile(Path.Combine(options.OutDir, LmExperiment.SummaryFileName), summaryOut);
+        JsonOutput.WriteFile(Path.Combine(options.Run.Output.OutDir, LmExperiment.SummaryFileName), summaryOut);
         return summaryOut;
     }
 
@@ -84,9 +82,9 @@ public static class ComparisonExperiment
     private static bool IsFinished(LmRunOptions runOptions, LmDataset data, string summaryPath)
     {
         var config = LmExperiment.ModelConfig(runOptions, data.Tokenizer.VocabSize);
-        LmExperiment.EnsureSameRun(runOptions.OutDir, new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), runOptions.Data, runOptions.DataSeed));
+        LmExperiment.EnsureSameRun(runOptions.Output.OutDir, new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), runOptions.Data.Description, runOptions.Data.DataSeed));
         var summary = ReadSummary(summaryPath);
-        return summary.Steps == runOptions.Steps || (summary.StoppedEarly && summary.Steps < runOptions.Steps);
+        return summary.Steps == runOptions.Train.Steps || (summary.StoppedEarly && summary.Steps < runOptions.Train.Steps);
     }
 
     private static LmRunSummary ReadSummary(string path)
@@ -94,11 +92,11 @@ public static class ComparisonExperiment
         try
         {
             return System.Text.Json.JsonSerializer.Deserialize<LmRunSummary>(File.ReadAllText(path), JsonOutput.Options)
-                ?? throw new UserInputException($"{path}: empty run summary");
+                ?? throw new InvalidDataException($"{path}: empty run summary");
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new UserInputException($"{path}: not a readable run summary ({e.Message}); delete it to rerun that run");
+            throw new InvalidDataException($"{path}: not a readable run summary ({e.Message}); delete it to rerun that run", e);
         }
     }
 
@@ -227,7 +225,7 @@ public static class ComparisonExperiment
 
         string Plot(string fileName, Action<string> draw)
         {
-            draw(Path.Combine(options.OutDir, fileName));
+            draw(Path.Combine(options.Run.Output.OutDir, fileName));
             return fileName;
         }
     }
@@ -286,23 +284,23 @@ public static class ComparisonExperiment
         var run = options.Run;
         var report = new MarkdownReport($"StatFormer comparison: {string.Join(" vs ", summary.Variants.Select(v => v.Variant))} on {summary.Data}");
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-            $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Layers} layers, d_model {run.DModel}, {run.Heads} heads, " +
-            $"context {run.SeqLen}, batch {run.BatchSize}, {run.Steps} steps, lr {run.LearningRate}, dropout {run.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
+            $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Model.Layers} layers, d_model {run.Model.DModel}, {run.Model.Heads} heads, " +
+            $"context {run.Model.SeqLen}, batch {run.Data.BatchSize}, {run.Train.Steps} steps, lr {run.Train.LearningRate}, dropout {run.Model.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
             $"Every variant uses the same data, optimiser, step budget, evaluation windows ({summary.EvalTokens} test tokens) and the same word-swap draw " +
-            $"({summary.AttackMode}, per {EnumNames.Json(run.AttackUnit)}, attack seed {run.AttackSeed}). Elliptical estimator: {EnumNames.Json(run.Estimator)}{(run.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
+            $"({summary.AttackMode}, per {EnumNames.Json(run.Attack.Unit)}, attack seed {run.Attack.Seed}). Elliptical estimator: {EnumNames.Json(run.Model.Estimator)}{(run.Model.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
         if (options.Variants.Any(v => v.Moe != MoeKind.None))
             report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-                $"Mixture of Experts: {run.Experts} experts, top-{run.TopK}, MoE layers {(run.MoeEvery == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +
-                $"each expert's hidden width chosen so a token's active FFN parameters equal the dense FFN's, load-balancing weight {run.BalanceWeight}, " +
-                $"{(run.CapacityFactor > 0 ? $"capacity factor {run.CapacityFactor} per sequence, first come first served" : "no capacity limit")}; AC variants use the base router on the first {run.AcBaseLayers} MoE layer(s) " +
-                $"and {(run.AcEstimator == AcEstimator.Running ? "running cluster statistics (causal)" : "the current batch's cluster statistics (the authors' rule, which leaks future tokens)")}."));
+                $"Mixture of Experts: {run.Model.Experts} experts, top-{run.Model.TopK}, MoE layers {(run.Model.MoeEvery == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +
+                $"each expert's hidden width chosen so a token's active FFN parameters equal the dense FFN's, load-balancing weight {run.Model.BalanceWeight}, " +
+                $"{(run.Model.CapacityFactor > 0 ? $"capacity factor {run.Model.CapacityFactor} per sequence, first come first served" : "no capacity limit")}; AC variants use the base router on the first {run.Model.AcBaseLayers} MoE layer(s) " +
+                $"and {(run.Model.AcEstimator == AcEstimator.Running ? "running cluster statistics (causal)" : "the current batch's cluster statistics (the authors' rule, which leaks future tokens)")}."));
         if (data.SyntheticCorpus is not null) report.Paragraph(data.SyntheticCorpus.Description);
         report.Heading("Results (mean ± std over seeds)");
         var (header, rows) = Table(summary);
         report.Table(header, rows);
         report.Paragraph(FormattableString.Invariant($"Convergence: steps until the validation perplexity first reached {summary.TargetValidPpl:F2} ") +
             (options.TargetValidPpl is null ? "(the worst run's best validation perplexity, so every run reaches it)" : "(--target-ppl)") +
-            FormattableString.Invariant($", at the validation points (every {run.EvalEvery} steps)."));
+            FormattableString.Invariant($", at the validation points (every {run.Train.EvalEvery} steps)."));
         if (RoutingTable(summary) is { } routingTable)
         {
             var (routingHeader, routingRows) = routingTable;
@@ -336,6 +334,6 @@ public static class ComparisonExperiment
                 r.TestPpl.ToString("F2", CultureInfo.InvariantCulture), r.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture),
                 RunFolder(r.VariantName, r.Seed) + "/",
             }));
-        report.Save(Path.Combine(options.OutDir, ReportFileName));
+        report.Save(Path.Combine(options.Run.Output.OutDir, ReportFileName));
     }
 }

@@ -6,15 +6,27 @@ namespace StatFormer.Language.Experiments;
 /// </summary>
 public sealed record ComparisonOptions
 {
-    /// <summary>The shared run settings; Attention, Moe, Seed and OutDir are set per run.</summary>
+    /// <summary>
+    /// The shared run settings; each run gets its variant's Model.Attention and Model.Moe, its Train.Seed and the
+    /// folder <c>NAME-seedN</c> inside Run.Output.OutDir, which is the comparison's own folder (resumed or overwritten as a whole).
+    /// </summary>
     public required LmRunOptions Run { get; init; }
+
+    /// <summary>The models compared.</summary>
     public IReadOnlyList<ModelVariant> Variants { get; init; } = new[] { ModelVariant.Softmax, ModelVariant.Elliptical };
+
     /// <summary>Convergence target: steps until the validation perplexity first reaches it. Null: the worst run's best validation perplexity, which every run reaches.</summary>
     public double? TargetValidPpl { get; init; }
+
+    /// <summary>The seeds every variant is trained with.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = new[] { 0, 1, 2 };
-    public string OutDir { get; init; } = "runs/compare";
-    /// <summary>Skip runs whose summary.json already exists and resume interrupted ones from their checkpoint.</summary>
-    public bool Resume { get; init; }
-    /// <summary>Replace the comparison in <see cref="OutDir"/>: its files and its runs' files are deleted first.</summary>
-    public bool Overwrite { get; init; }
+
+    /// <exception cref="ArgumentException">ParamName is the path of the first offending property.</exception>
+    public void Validate()
+    {
+        Options.OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
+        Options.OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one model variant");
+        Options.OptionCheck.Require(TargetValidPpl is null or > 1, nameof(TargetValidPpl), $"must be greater than 1 (got {TargetValidPpl})");
+        Options.OptionCheck.Nested(nameof(Run), Run.Validate);
+    }
 }

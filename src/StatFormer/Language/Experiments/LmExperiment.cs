@@ -23,35 +23,23 @@ public static class LmExperiment
     public const string SummaryFileName = "summary.json";
     public const string LearningCurveFileName = "learning_curve.png";
 
+    /// <summary>The model of <paramref name="options"/> for a vocabulary of <paramref name="vocabSize"/>, validated.</summary>
+    /// <exception cref="ArgumentException">ParamName is the offending property's path (<c>Model.…</c>).</exception>
     public static LmConfig ModelConfig(LmRunOptions options, int vocabSize)
     {
-        var config = new LmConfig
-        {
-            VocabSize = vocabSize, Layers = options.Layers, DModel = options.DModel, Heads = options.Heads,
-            SeqLen = options.SeqLen, Dropout = options.Dropout, Attention = options.Attention,
-            Estimator = options.Estimator, EllipticalUnscaled = options.EllipticalUnscaled,
-            Moe = options.Moe, Experts = options.Experts, TopK = options.TopK, MoeEvery = options.MoeEvery,
-            BalanceWeight = options.BalanceWeight, CapacityFactor = options.CapacityFactor,
-            AcBaseLayers = options.AcBaseLayers, AcMixTopK = options.AcMixTopK, AcEstimator = options.AcEstimator,
-        };
-        try
-        {
-            config.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UserInputException(e.Message);
-        }
+        var config = options.Model with { VocabSize = vocabSize };
+        OptionCheck.Nested(nameof(LmRunOptions.Model), config.Validate);
         return config;
     }
 
-    public static TrainOptions TrainOptions(LmRunOptions options) => new()
+    /// <summary>
+    /// The trainer's options: <see cref="LmRunOptions.Train"/> with the warm-up capped at the run's length and a
+    /// log interval that gives about 20 train records in short runs (at most one per 10 steps).
+    /// </summary>
+    public static TrainOptions TrainOptions(LmRunOptions options) => options.Train with
     {
-        Steps = options.Steps, BatchSize = options.BatchSize, SeqLen = options.SeqLen,
-        LearningRate = options.LearningRate, MinLearningRate = options.LearningRate / 10,
-        WarmupSteps = Math.Min(options.WarmupSteps, options.Steps), WeightDecay = options.WeightDecay,
-        GradClip = options.GradClip, EvalEvery = options.EvalEvery, EarlyStoppingPatience = options.Patience,
-        Seed = options.Seed, LogEvery = Math.Max(1, Math.Min(10, options.Steps / 20)),
+        WarmupSteps = Math.Min(options.Train.WarmupSteps, options.Train.Steps),
+        LogEvery = Math.Max(1, Math.Min(10, options.Train.Steps / 20)),
     };
 
     /// <param name="data">The dataset, when the caller already loaded it (a comparison loads it once).</param>
@@ -60,48 +48,52 @@ public static class LmExperiment
         LmDataset? data = null, EvaluationSets? sets = null, CancellationToken cancellationToken = default)
     {
         // First, before any loading: a second process on the same folder fails at once.
-        using var folder = RunFolder.Claim(options.OutDir, RunFolderKind.Run, options.Resume, options.Overwrite);
+        options.Validate();
+        var output = options.Output;
+        using var folder = RunFolder.Claim(output.OutDir, RunFolderKind.Run, output.Resume, output.Overwrite);
         var clock = Stopwatch.StartNew();
-        data ??= LmDataset.Load(options.Data, options.Tokenizer, options.MinCount, options.MaxVocab, options.DataSeed);
+        data ??= LmDataset.Load(options.Data);
         sets ??= EvaluationSets.Build(data, options);
-        if (data.Train.Length <= options.SeqLen + 1)
-            throw new UserInputException($"--seq-len {options.SeqLen} is longer than the training data ({data.Train.Length} tokens)");
+        var seqLen = options.Model.SeqLen;
+        var batchSize = options.Data.BatchSize;
+        var seed = options.Train.Seed;
+        OptionCheck.Require(data.Train.Length > seqLen + 1, $"{nameof(LmRunOptions.Model)}.{nameof(LmConfig.SeqLen)}",
+            $"{seqLen} is longer than the training data ({data.Train.Length} tokens)");
         if (data.Valid.Length < 2 || data.Test.Length < 2)
-            throw new UserInputException($"{options.Data}: the validation or test split has fewer than 2 tokens");
+            throw new InvalidDataException($"{options.Data.Description}: the validation or test split has fewer than 2 tokens");
 
         var config = ModelConfig(options, data.Tokenizer.VocabSize);
-        torch.manual_seed(options.Seed);
+        torch.manual_seed(seed);
         using var model = new TransformerLm(config);
-        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data, options.DataSeed, RunEvaluationSettings.From(options));
-        if (options.Resume) EnsureSameRun(options.OutDir, metadata);
-        var trainOptions = TrainOptions(options);
-        var trainer = new Trainer(model, trainOptions,
-            step => LmBatchSampler.Sample(data.Train, options.BatchSize, options.SeqLen, options.Seed, step),
-            () => PerplexityEvaluator.Evaluate(model, sets.ValidForTraining, options.SeqLen, options.BatchSize).MeanNll,
-            options.OutDir, metadata.ToJson());
-        var training = trainer.Run(progress, options.Resume, cancellationToken);
+        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data.Description, options.Data.DataSeed, RunEvaluationSettings.From(options));
+        if (output.Resume) EnsureSameRun(output.OutDir, metadata);
+        var trainer = new Trainer(model, TrainOptions(options),
+            step => LmBatchSampler.Sample(data.Train, batchSize, seqLen, seed, step),
+            () => PerplexityEvaluator.Evaluate(model, sets.ValidForTraining, seqLen, batchSize).MeanNll,
+            output.OutDir, metadata.ToJson());
+        var training = trainer.Run(progress, output.Resume, cancellationToken);
 
         // Report the weights that did best on validation (what early stopping selects).
-        var best = Path.Combine(options.OutDir, Trainer.BestModelFileName);
+        var best = Path.Combine(output.OutDir, Trainer.BestModelFileName);
         if (File.Exists(best)) model.load(best);
-        var evaluation = LmEvaluation.Evaluate(model, sets, options.BatchSize, options.Stride);
+        var evaluation = LmEvaluation.Evaluate(model, sets, batchSize, options.Eval.Stride);
 
         var summary = new LmRunSummary
         {
             Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = EnumNames.Cli(config.Moe),
             Attention = EnumNames.Json(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? EnumNames.Json(config.Estimator) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
-            Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
+            Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate, ContextAttack = evaluation.ContextAttack,
-            AttackMode = EnumNames.Json(options.AttackMode), AttackUnit = EnumNames.Json(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
+            AttackMode = EnumNames.Json(options.Attack.Mode), AttackUnit = EnumNames.Json(options.Attack.Unit), TokensPerSecond = TokensPerSecond(training),
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric, Routing = evaluation.Routing,
-            WallSeconds = clock.Elapsed.TotalSeconds, Config = config,
+            WallSeconds = clock.Elapsed.TotalSeconds, Config = config, Options = options with { Model = config },
         };
-        JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
-        PlotLearningCurve(Path.Combine(options.OutDir, LearningCurveFileName), summary.VariantName, training.History);
+        JsonOutput.WriteFile(Path.Combine(output.OutDir, SummaryFileName), summary);
+        PlotLearningCurve(Path.Combine(output.OutDir, LearningCurveFileName), summary.VariantName, training.History);
         return (summary, training);
     }
 
@@ -126,11 +118,11 @@ public static class LmExperiment
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
         var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
-        var differences = JsonDifferences(saved.ModelConfig, expected.ModelConfig);
+        // Through LmConfig, so that a checkpoint of an older build (without fields added since) compares by value.
+        var differences = JsonDifferences(saved.Config.ToJson(), expected.Config.ToJson());
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)
-            throw new UserInputException(
-                $"--resume: {path} belongs to a different run ({string.Join(", ", differences)}); use another --out, or pass --overwrite instead of --resume to replace it");
+            throw new RunFolderConflictException(RunFolderConflict.DifferentRun, $"{path} belongs to a different run ({string.Join(", ", differences)})");
     }
 
     private static List<string> JsonDifferences(string savedJson, string expectedJson)

@@ -44,6 +44,8 @@ public sealed record LmRunSummary
     public MoeDiagnostics? Routing { get; init; }
     public required double WallSeconds { get; init; }
     public required LmConfig Config { get; init; }
+    /// <summary>The resolved options the run was started with (its model with the vocabulary size filled in); null in summaries of older builds.</summary>
+    public LmRunOptions? Options { get; init; }
 
     /// <summary>The variant name; summaries written before MoE existed have none and are named by their attention.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

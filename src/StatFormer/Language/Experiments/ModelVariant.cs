@@ -20,8 +20,10 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
 
     public override string ToString() => Name;
 
-    /// <summary>Parses a variant name; throws <see cref="UserInputException"/> naming <paramref name="option"/> and the valid names.</summary>
-    public static ModelVariant Parse(string text, string option = "--variants")
+    /// <summary>Parses a variant name.</summary>
+    /// <param name="property">The option property the name is for: the ParamName of the exception.</param>
+    /// <exception cref="ArgumentException">Not a variant name; the message lists the valid ones.</exception>
+    public static ModelVariant Parse(string text, string property = nameof(ComparisonOptions.Variants))
     {
         var parts = text.Trim().ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries);
         AttentionKind? attention = null;
@@ -30,17 +32,18 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
         {
             if (attention is null && EnumNames.TryParse(typeof(AttentionKind), part) is AttentionKind a) attention = a;
             else if (moe is null && EnumNames.TryParse(typeof(MoeKind), part) is MoeKind m) moe = m;
-            else throw new UserInputException(
-                $"{option}: '{text}' is not a model variant; use an attention (softmax, elliptical), an MoE router (none, smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+', e.g. elliptical+ac-smoe");
+            else throw new ArgumentException(
+                $"'{text}' is not a model variant; use an attention ({string.Join(", ", EnumNames.CliNames<AttentionKind>())}), " +
+                $"an MoE router ({string.Join(", ", EnumNames.CliNames<MoeKind>())}) or both joined by '+', e.g. elliptical+ac-smoe", property);
         }
         return new ModelVariant(attention ?? AttentionKind.Softmax, moe ?? MoeKind.None);
     }
 
     /// <summary>A comma-separated list of variants, duplicates removed, order kept.</summary>
-    public static IReadOnlyList<ModelVariant> ParseList(string text, string option = "--variants")
+    public static IReadOnlyList<ModelVariant> ParseList(string text, string property = nameof(ComparisonOptions.Variants))
     {
-        var variants = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Parse(v, option)).Distinct().ToList();
-        if (variants.Count == 0) throw new UserInputException($"{option} must name at least one model variant");
+        var variants = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Parse(v, property)).Distinct().ToList();
+        OptionCheck.Require(variants.Count > 0, property, "must name at least one model variant");
         return variants;
     }
 }

@@ -28,11 +28,11 @@ public sealed record RunMetadata(string ModelConfig, string TokenizerJson, strin
         try
         {
             return JsonSerializer.Deserialize<RunMetadata>(json, Options)
-                ?? throw new UserInputException($"{source}: checkpoint metadata is empty");
+                ?? throw new InvalidDataException($"{source}: checkpoint metadata is empty");
         }
         catch (JsonException e)
         {
-            throw new UserInputException($"{source}: checkpoint metadata is not a StatFormer run description ({e.Message})");
+            throw new InvalidDataException($"{source}: checkpoint metadata is not a StatFormer run description ({e.Message})", e);
         }
     }
 }
@@ -44,11 +44,14 @@ public sealed record RunMetadata(string ModelConfig, string TokenizerJson, strin
 public sealed record RunEvaluationSettings(int BatchSize, int EvalTokens, int? Stride, IReadOnlyList<double> AttackRates, WordSwapMode AttackMode, int AttackSeed,
     WordSwapUnit AttackUnit = WordSwapUnit.Line)
 {
-    public static RunEvaluationSettings From(LmRunOptions o) => new(o.BatchSize, o.EvalTokens, o.Stride, o.AttackRates, o.AttackMode, o.AttackSeed, o.AttackUnit);
+    public static RunEvaluationSettings From(LmRunOptions o) =>
+        new(o.Data.BatchSize, o.Eval.EvalTokens, o.Eval.Stride, o.Attack.Rates, o.Attack.Mode, o.Attack.Seed, o.Attack.Unit);
 
     /// <summary><paramref name="options"/> with these settings applied.</summary>
     public LmRunOptions ApplyTo(LmRunOptions options) => options with
     {
-        BatchSize = BatchSize, EvalTokens = EvalTokens, Stride = Stride, AttackRates = AttackRates, AttackMode = AttackMode, AttackSeed = AttackSeed, AttackUnit = AttackUnit,
+        Data = options.Data with { BatchSize = BatchSize },
+        Eval = options.Eval with { EvalTokens = EvalTokens, Stride = Stride },
+        Attack = new WordSwapAttackOptions { Rates = AttackRates, Mode = AttackMode, Seed = AttackSeed, Unit = AttackUnit },
     };
 }

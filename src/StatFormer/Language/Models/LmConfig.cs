@@ -45,6 +45,19 @@ public sealed record LmConfig
     public int XmoeDim { get; init; } = 8;
     /// <summary>Hidden width of each expert; null: FfnMultiplier·DModel / TopK, so a token's active FFN parameters match the dense model's.</summary>
     public int? ExpertHidden { get; init; }
+    /// <summary>XMoE: learn the temperature (as a log-temperature, from <see cref="XmoeTemperature"/>) or keep it fixed.</summary>
+    public bool XmoeLearnableTemperature { get; init; } = MoeDefaults.XmoeLearnableTemperature;
+    /// <summary>XMoE: initial (learnable) or fixed temperature dividing the cosine scores.</summary>
+    public double XmoeTemperature { get; init; } = MoeDefaults.XmoeTemperature;
+    /// <summary>AC: ε in the feature weights 1/(MAD + ε).</summary>
+    public double AcEpsilon { get; init; } = MoeDefaults.AcEpsilon;
+    /// <summary>AC: the feature weights are clipped at this multiple of their mean before the per-feature normalisation.</summary>
+    public double AcClipMultiple { get; init; } = MoeDefaults.AcClipMultiple;
+    /// <summary>AC: weight of the newest batch in the running cluster statistics (≈ 1/momentum batches remembered).</summary>
+    public double AcMomentum { get; init; } = MoeDefaults.AcMomentum;
+
+    // The MoE layer's own defaults, so that they are declared once (in MoeOptions).
+    private static readonly MoeOptions MoeDefaults = new() { ExpertHidden = 1 };
 
     /// <summary>The blocks whose feed-forward layer is an MoE layer under this configuration.</summary>
     [JsonIgnore]
@@ -68,8 +81,13 @@ public sealed record LmConfig
         Dropout = Dropout,
         CapacityFactor = CapacityFactor,
         XmoeDim = XmoeDim,
+        XmoeLearnableTemperature = XmoeLearnableTemperature,
+        XmoeTemperature = XmoeTemperature,
+        AcEpsilon = AcEpsilon,
+        AcClipMultiple = AcClipMultiple,
         AcMixTopK = AcMixTopK,
         AcEstimator = AcEstimator,
+        AcMomentum = AcMomentum,
     };
 
     /// <summary>The layers that actually use the elliptical metric under this configuration.</summary>
@@ -78,40 +96,42 @@ public sealed record LmConfig
         Attention != AttentionKind.Elliptical ? Array.Empty<int>()
         : EllipticalLayers ?? Enumerable.Range(1, Math.Max(0, Layers - 1)).ToArray();
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the offending field.</summary>
+    /// <exception cref="ArgumentException">ParamName is the offending property (e.g. <c>Heads</c>); the reason names properties too.</exception>
     public void Validate()
     {
-        if (VocabSize < 2) throw new ArgumentException($"vocabulary size must be at least 2 (got {VocabSize})");
-        if (Layers < 1) throw new ArgumentException($"--layers must be at least 1 (got {Layers})");
-        if (Heads < 1 || DModel < 1 || DModel % Heads != 0)
-            throw new ArgumentException($"--d-model ({DModel}) must be a positive multiple of --heads ({Heads})");
-        if (SeqLen < 1) throw new ArgumentException($"--seq-len must be at least 1 (got {SeqLen})");
-        if (Dropout is < 0 or >= 1) throw new ArgumentException($"--dropout must be in [0, 1) (got {Dropout})");
-        if (FfnMultiplier < 1) throw new ArgumentException($"FFN multiplier must be at least 1 (got {FfnMultiplier})");
+        OptionCheck.Require(VocabSize >= 2, nameof(VocabSize), $"must be at least 2 (got {VocabSize})");
+        OptionCheck.Require(Layers >= 1, nameof(Layers), $"must be at least 1 (got {Layers})");
+        OptionCheck.Require(Heads >= 1, nameof(Heads), $"must be at least 1 (got {Heads})");
+        OptionCheck.Require(DModel >= 1 && DModel % Heads == 0, nameof(DModel), $"must be a positive multiple of Heads ({Heads}) (got {DModel})");
+        OptionCheck.Require(SeqLen >= 1, nameof(SeqLen), $"must be at least 1 (got {SeqLen})");
+        OptionCheck.Require(Dropout is >= 0 and < 1, nameof(Dropout), $"must be in [0, 1) (got {Dropout})");
+        OptionCheck.Require(FfnMultiplier >= 1, nameof(FfnMultiplier), $"must be at least 1 (got {FfnMultiplier})");
+        OptionCheck.Require(Enum.IsDefined(Attention), nameof(Attention), $"unknown attention {Attention}");
+        OptionCheck.Require(Enum.IsDefined(Estimator), nameof(Estimator), $"unknown estimator {Estimator}");
         ValidateMoe();
         foreach (var layer in EllipticalLayers ?? Array.Empty<int>())
         {
-            if (layer < 0 || layer >= Layers)
-                throw new ArgumentException($"elliptical layer {layer} does not exist (the model has layers 0..{Layers - 1})");
-            if (layer == 0)
-                throw new ArgumentException("layer 0 cannot be elliptical: it has no previous layer's values to estimate the metric from");
+            OptionCheck.Require(layer >= 0 && layer < Layers, nameof(EllipticalLayers), $"layer {layer} does not exist (the model has layers 0..{Layers - 1})");
+            OptionCheck.Require(layer != 0, nameof(EllipticalLayers), "layer 0 cannot be elliptical: it has no previous layer's values to estimate the metric from");
         }
     }
 
     private void ValidateMoe()
     {
+        OptionCheck.Require(Enum.IsDefined(Moe), nameof(Moe), $"unknown MoE kind {Moe}");
         if (Moe == MoeKind.None) return;
-        if (MoeEvery is not (1 or 2)) throw new ArgumentException($"--moe-every must be 1 (Switch: every block) or 2 (GLaM: every other block) (got {MoeEvery})");
-        if (BalanceWeight < 0 || !double.IsFinite(BalanceWeight)) throw new ArgumentException($"--balance-weight must be a finite number ≥ 0 (got {BalanceWeight})");
-        if (ExpertHidden is < 1) throw new ArgumentException($"expert hidden width must be at least 1 (got {ExpertHidden})");
+        OptionCheck.Require(MoeEvery is 1 or 2, nameof(MoeEvery), $"must be 1 (Switch: every block) or 2 (GLaM: every other block) (got {MoeEvery})");
+        OptionCheck.Require(BalanceWeight >= 0 && double.IsFinite(BalanceWeight), nameof(BalanceWeight), $"must be a finite number ≥ 0 (got {BalanceWeight})");
+        OptionCheck.Require(ExpertHidden is null or >= 1, nameof(ExpertHidden), $"must be at least 1 (got {ExpertHidden})");
+        // The layer options carry the same property names as this record.
         ToMoeOptions().Validate();
         if (MoeKindNames.IsAdaptive(Moe))
         {
             var moeLayers = MoeLayers.Count;
-            if (AcBaseLayers < 1)
-                throw new ArgumentException($"--ac-base-layers must be at least 1 (got {AcBaseLayers}): the first MoE layer has no previous MoE layer whose routing the AC router could cluster on");
-            if (AcBaseLayers >= moeLayers)
-                throw new ArgumentException($"--moe {EnumNames.Cli(Moe)}: the model has {moeLayers} MoE layer(s) and the first {AcBaseLayers} use the base router (--ac-base-layers), so no layer would use the AC router; add layers or lower --ac-base-layers");
+            OptionCheck.Require(AcBaseLayers >= 1, nameof(AcBaseLayers),
+                $"must be at least 1 (got {AcBaseLayers}): the first MoE layer has no previous MoE layer whose routing the AC router could cluster on");
+            OptionCheck.Require(AcBaseLayers < moeLayers, nameof(AcBaseLayers),
+                $"with Moe {EnumNames.Cli(Moe)} the model has {moeLayers} MoE layer(s) and the first {AcBaseLayers} use the base router, so no layer would use the AC router; add Layers or lower AcBaseLayers");
         }
     }
 

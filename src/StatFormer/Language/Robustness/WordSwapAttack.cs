@@ -108,14 +108,14 @@ public static class WordSwapAttack
     private static void Validate(WordSwapOptions options, IReadOnlyList<string>? vocabulary)
     {
         if (!(options.Rate >= 0 && options.Rate <= 1))
-            throw new UserInputException(
-                $"--attack-rate must be between 0 and 1, got {options.Rate.ToString(CultureInfo.InvariantCulture)}.");
+            throw new ArgumentException(
+                $"Rate must be between 0 and 1, got {options.Rate.ToString(CultureInfo.InvariantCulture)}.", nameof(options));
 
         switch (options.Mode)
         {
             case WordSwapMode.OutOfVocabulary:
                 if (!IsSingleWord(options.OovToken))
-                    throw new UserInputException($"--oov-token must be one non-empty word without whitespace, got '{options.OovToken}'.");
+                    throw new ArgumentException($"OovToken must be one non-empty word without whitespace, got '{options.OovToken}'.", nameof(options));
                 break;
             case WordSwapMode.RandomSubstitution:
                 if (vocabulary is null)

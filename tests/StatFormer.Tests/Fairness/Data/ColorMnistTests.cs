@@ -162,11 +162,11 @@ public sealed class ColorMnistTests
         using var temp = new TempDir();
         var source = TestData.Path("mnist");
         foreach (var file in ColorMnist.MnistFiles.Take(3)) File.Copy(Path.Combine(source, file), temp.File(file));
-        var e = Assert.Throws<UserInputException>(() => ColorMnist.Load(temp.Path, seed: 0));
+        var e = Assert.Throws<FileNotFoundException>(() => ColorMnist.Load(temp.Path, seed: 0));
         Assert.Contains(temp.File("t10k-labels-idx1-ubyte.gz"), e.Message);
 
         var missingDir = temp.File("nope");
-        var e2 = Assert.Throws<UserInputException>(() => ColorMnist.Load(missingDir, seed: 0));
+        var e2 = Assert.Throws<DirectoryNotFoundException>(() => ColorMnist.Load(missingDir, seed: 0));
         Assert.Contains(missingDir, e2.Message);
     }
 

@@ -74,7 +74,7 @@ public sealed class TabularFairDataTests : IDisposable
     {
         var badTrain = AdultTrain.Replace("Black, Female, 0, 0, 40, ?, <=50K", "Black, Female, 0, 0, 40, <=50K");
         var dir = WriteAdult(train: badTrain);
-        var e = Assert.Throws<UserInputException>(() => TabularFairData.LoadAdult(dir, SensitiveAttribute.Sex));
+        var e = Assert.Throws<InvalidDataException>(() => TabularFairData.LoadAdult(dir, SensitiveAttribute.Sex));
         Assert.Contains(_temp.File("adult.data"), e.Message);
         Assert.Contains("line 3", e.Message);
         Assert.Contains("expected 15", e.Message);
@@ -85,12 +85,12 @@ public sealed class TabularFairDataTests : IDisposable
     public void Adult_BadLabelAndMissingFile_AreUserErrors()
     {
         var dir = WriteAdult(test: AdultTest.Replace(">50K.", "rich"));
-        var e = Assert.Throws<UserInputException>(() => TabularFairData.LoadAdult(dir, SensitiveAttribute.Race));
+        var e = Assert.Throws<InvalidDataException>(() => TabularFairData.LoadAdult(dir, SensitiveAttribute.Race));
         Assert.Contains(_temp.File("adult.test"), e.Message);
         Assert.Contains("line 3", e.Message);
 
         File.Delete(_temp.File("adult.test"));
-        var missing = Assert.Throws<UserInputException>(() => TabularFairData.LoadAdult(dir, SensitiveAttribute.Race));
+        var missing = Assert.Throws<FileNotFoundException>(() => TabularFairData.LoadAdult(dir, SensitiveAttribute.Race));
         Assert.Contains(_temp.File("adult.test"), missing.Message);
         Assert.Throws<ArgumentException>(() => TabularFairData.LoadAdult(dir, 0));
     }
@@ -152,7 +152,7 @@ public sealed class TabularFairDataTests : IDisposable
 
         // A row with a missing field is reported by its starting line (the quoted line break counts).
         File.AppendAllText(_temp.File("compas-scores-two-years.csv"), "6,Foe,Male,35,25 - 45,Caucasian,0,0,0,4,F,0\n");
-        var e = Assert.Throws<UserInputException>(() => TabularFairData.LoadCompas(_temp.Path, SensitiveAttribute.Sex, seed: 0));
+        var e = Assert.Throws<InvalidDataException>(() => TabularFairData.LoadCompas(_temp.Path, SensitiveAttribute.Sex, seed: 0));
         Assert.Contains("line 8", e.Message);
         Assert.Contains("expected 13", e.Message);
         Assert.DoesNotContain("Foe", e.Message);

@@ -1,3 +1,4 @@
+using StatFormer.IO;
 using StatFormer.Options;
 using System.Text.Json;
 using StatFormer.Analysis;
@@ -116,25 +117,25 @@ public sealed class FairExperimentTests : IDisposable
     {
         var outDir = _dir.File("run");
         FairExperiment.Run(Tiny(outDir, ContrastiveMethod.InfoNce) with { Epochs = 1 });
-        var error = Assert.Throws<UserInputException>(() => FairExperiment.Run(Tiny(outDir, ContrastiveMethod.Fare) with { Resume = true }));
-        Assert.Contains("--resume", error.Message);
+        var error = Assert.Throws<RunFolderConflictException>(() => FairExperiment.Run(Tiny(outDir, ContrastiveMethod.Fare) with { Resume = true }));
+        Assert.Equal(RunFolderConflict.DifferentRun, error.Conflict);
         Assert.Contains("method", error.Message);
     }
 
     [Fact]
     public void BadOptionsNameTheirOption()
     {
-        Assert.Contains("--epochs", Assert.Throws<UserInputException>(() => FairExperiment.Run(Tiny(_dir.File("a")) with { Epochs = 0 })).Message);
-        Assert.Contains("--buckets", Assert.Throws<UserInputException>(() =>
-            FairExperiment.Run(Tiny(_dir.File("b")) with { Loss = new ContrastiveLossOptions { Buckets = 3 } })).Message);
-        Assert.Contains("--batch-size", Assert.Throws<UserInputException>(() =>
-            FairExperiment.Run(Tiny(_dir.File("c")) with { TrainLimit = 32, BatchSize = 64 })).Message);
-        var missing = Assert.Throws<UserInputException>(() =>
+        Assert.Equal("Epochs", Assert.Throws<ArgumentException>(() => FairExperiment.Run(Tiny(_dir.File("a")) with { Epochs = 0 })).ParamName);
+        Assert.Equal("Loss.Buckets", Assert.Throws<ArgumentException>(() =>
+            FairExperiment.Run(Tiny(_dir.File("b")) with { Loss = new ContrastiveLossOptions { Buckets = 3 } })).ParamName);
+        Assert.Equal("BatchSize", Assert.Throws<ArgumentException>(() =>
+            FairExperiment.Run(Tiny(_dir.File("c")) with { TrainLimit = 32, BatchSize = 64 })).ParamName);
+        var missing = Assert.Throws<ArgumentException>(() =>
             FairExperiment.Run(Tiny(_dir.File("d")) with { Data = FairRunOptions.ColorMnist, DataDir = _dir.File("nowhere") }));
-        Assert.Contains("--data-dir", missing.Message);
+        Assert.Equal("DataDir", missing.ParamName);
         Assert.Contains("train-images-idx3-ubyte.gz", missing.Message);
-        Assert.Contains("--sensitive", Assert.Throws<UserInputException>(() =>
-            FairExperiment.Run(Tiny(_dir.File("e")) with { Data = FairRunOptions.Adult, Sensitive = "age" })).Message);
+        Assert.Equal("Sensitive", Assert.Throws<ArgumentException>(() =>
+            FairExperiment.Run(Tiny(_dir.File("e")) with { Data = FairRunOptions.Adult, Sensitive = "age" })).ParamName);
         Assert.False(Directory.Exists(_dir.File("a")), "nothing is written for a run that cannot start");
     }
 

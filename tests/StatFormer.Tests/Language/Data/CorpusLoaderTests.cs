@@ -63,7 +63,7 @@ public sealed class CorpusLoaderTests : IDisposable
     public void MissingPath_ThrowsNamingThePath()
     {
         var path = Path.Combine(_temp, "nope.txt");
-        var e = Assert.Throws<UserInputException>(() => CorpusLoader.Load(path));
+        var e = Assert.Throws<FileNotFoundException>(() => CorpusLoader.Load(path));
         Assert.Contains(path, e.Message);
     }
 
@@ -71,7 +71,7 @@ public sealed class CorpusLoaderTests : IDisposable
     public void EmptyFile_ThrowsNamingThePath()
     {
         var path = Write("empty.txt", "");
-        var e = Assert.Throws<UserInputException>(() => CorpusLoader.Load(path));
+        var e = Assert.Throws<InvalidDataException>(() => CorpusLoader.Load(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("empty", e.Message);
     }
@@ -82,28 +82,81 @@ public sealed class CorpusLoaderTests : IDisposable
         var path = Path.Combine(_temp, "bad.txt");
         var bytes = Encoding.UTF8.GetBytes("fine\nstill fine\nbad here: ").Concat(new byte[] { 0xC3, 0x28, (byte)'\n' }).ToArray();
         File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<UserInputException>(() => CorpusLoader.Load(path));
+        var e = Assert.Throws<InvalidDataException>(() => CorpusLoader.Load(path));
         Assert.Contains(path + ":3:", e.Message);
         Assert.Contains("UTF-8", e.Message);
     }
 
     [Fact]
-    public void DirectoryWithoutWikiValid_ThrowsNamingTheMissingFile()
+    public void DirectoryWithoutWikiValid_ThrowsNamingTheFolderAndWhatIsThere()
     {
-        var dir = Directory.CreateDirectory(Path.Combine(_temp, "wiki")).FullName;
-        File.WriteAllText(Path.Combine(dir, "wiki.train.tokens"), " a b \n");
-        File.WriteAllText(Path.Combine(dir, "wiki.test.tokens"), " a b \n");
-        var e = Assert.Throws<UserInputException>(() => CorpusLoader.Load(dir));
+        var dir = Folder("wiki", "wiki.train.tokens", "wiki.test.tokens");
+        var e = Assert.Throws<InvalidDataException>(() => CorpusLoader.Load(dir));
         Assert.Contains(dir, e.Message);
-        Assert.Contains("wiki.valid.tokens", e.Message);
-        Assert.DoesNotContain("wiki.test.tokens", e.Message);
+        Assert.Contains("valid: none", e.Message);
+        Assert.Contains("train: wiki.train.tokens", e.Message);
+        Assert.Contains("test: wiki.test.tokens", e.Message);
+    }
+
+    [Theory]
+    [InlineData("wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens")]
+    [InlineData("train.txt", "valid.txt", "test.txt")]
+    [InlineData("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt")]
+    [InlineData("corpus-train.txt", "corpus-val.txt", "corpus-test.txt")]
+    [InlineData("TRAIN.md", "dev.md", "Test.md")]
+    public void FolderLayoutsFindTheirThreeSplits(string train, string valid, string test)
+    {
+        var dir = Folder("layout", train, valid, test);
+        File.WriteAllText(Path.Combine(dir, "README"), "not a split\n");
+        var corpus = CorpusLoader.Load(dir);
+        Assert.Equal("layout", corpus.Name);
+        Assert.Equal($"text of {train}\n", corpus.Train);
+        Assert.Equal($"text of {valid}\n", corpus.Valid);
+        Assert.Equal($"text of {test}\n", corpus.Test);
+    }
+
+    [Fact]
+    public void WikiTextFilesWinOverOtherCandidates()
+    {
+        var dir = Folder("both", "wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens", "wiki.train.raw", "wiki.valid.raw", "wiki.test.raw");
+        Assert.Equal("text of wiki.train.tokens\n", CorpusLoader.Load(dir).Train);
+    }
+
+    [Fact]
+    public void AmbiguousFolderNamesTheCandidates()
+    {
+        var dir = Folder("ambiguous", "a.train.txt", "b.train.txt", "valid.txt", "test.txt");
+        var e = Assert.Throws<InvalidDataException>(() => CorpusLoader.Load(dir));
+        Assert.Contains(dir, e.Message);
+        Assert.Contains("more than one candidate", e.Message);
+        Assert.Contains("train: a.train.txt, b.train.txt", e.Message);
+    }
+
+    [Fact]
+    public void ExplicitSplitFilesAreUsedAsTheyAre()
+    {
+        var dir = Folder("explicit", "one.txt", "two.txt", "three.txt");
+        var corpus = CorpusLoader.LoadSplits(Path.Combine(dir, "one.txt"), Path.Combine(dir, "two.txt"), Path.Combine(dir, "three.txt"));
+        Assert.Equal(("text of one.txt\n", "text of two.txt\n", "text of three.txt\n"), (corpus.Train, corpus.Valid, corpus.Test));
+        var data = LmDataset.Load(new LmDataOptions
+        {
+            TrainFile = Path.Combine(dir, "one.txt"), ValidFile = Path.Combine(dir, "two.txt"), TestFile = Path.Combine(dir, "three.txt"), Tokenizer = "char",
+        });
+        Assert.Equal("text of two.txt\n".Length, data.Valid.Length);
+    }
+
+    private string Folder(string name, params string[] files)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_temp, name)).FullName;
+        foreach (var file in files) File.WriteAllText(Path.Combine(dir, file), $"text of {file}\n");
+        return dir;
     }
 
     [Fact]
     public void TooShortFile_ThrowsSayingHowManyLines()
     {
         var path = Write("short.txt", "one\ntwo\nthree\n");
-        var e = Assert.Throws<UserInputException>(() => CorpusLoader.Load(path));
+        var e = Assert.Throws<InvalidDataException>(() => CorpusLoader.Load(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("3 line(s)", e.Message);
     }
@@ -115,7 +168,7 @@ public sealed class CorpusLoaderTests : IDisposable
     public void BadFractions_Throw(double valid, double test)
     {
         var path = Write("ok.txt", string.Concat(Enumerable.Repeat("x\n", 100)));
-        Assert.Throws<UserInputException>(() => CorpusLoader.Load(path, valid, test));
+        Assert.ThrowsAny<ArgumentException>(() => CorpusLoader.Load(path, valid, test));
     }
 
     private string Write(string name, string text)

@@ -71,8 +71,8 @@ public class LmBatchSamplerTests
     [Fact]
     public void TooShortData_ThrowsNamingSeqLen()
     {
-        var e = Assert.Throws<UserInputException>(() => LmBatchSampler.Sample([1, 2, 3], 2, 3, seed: 0, step: 0));
-        Assert.Contains("--seq-len", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => LmBatchSampler.Sample([1, 2, 3], 2, 3, seed: 0, step: 0));
+        Assert.Equal("seqLen", e.ParamName);
         Assert.Contains("3 tokens", e.Message);
     }
 

@@ -92,12 +92,12 @@ public class SyntheticCorpusTests
     }
 
     [Fact]
-    public void InvalidOptions_ThrowUserInputExceptionNamingTheOption()
+    public void InvalidOptions_ThrowArgumentExceptionNamingTheOption()
     {
-        var e = Assert.Throws<UserInputException>(() =>
+        var e = Assert.Throws<ArgumentException>(() =>
             SyntheticCorpus.Generate(Defaults with { MinSentences = 6, MaxSentences = 5 }, seed: 1));
         Assert.Contains("MinSentences", e.Message);
-        Assert.Throws<UserInputException>(() => SyntheticCorpus.Generate(Defaults with { SharedWords = 1000 }, seed: 1));
+        Assert.Throws<ArgumentException>(() => SyntheticCorpus.Generate(Defaults with { SharedWords = 1000 }, seed: 1));
     }
 
     private static string[] Lines(string text) => text.TrimEnd('\n').Split('\n');

@@ -151,8 +151,8 @@ public class TokenizerTests
     [Fact]
     public void Train_UnknownKindNamesTheOptionAndAcceptedValues()
     {
-        var e = Assert.Throws<UserInputException>(() => TokenizerFactory.Train("bpe", "text"));
-        Assert.Contains("--tokenizer", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => TokenizerFactory.Train("bpe", "text"));
+        Assert.Equal("kind", e.ParamName);
         Assert.Contains("char, word, gpt2", e.Message);
     }
 
@@ -163,8 +163,8 @@ public class TokenizerTests
     [InlineData("{\"kind\":\"word\",\"words\":[\"a\"]}")]
     [InlineData("{\"kind\":\"char\",\"codeUnits\":[\"x\"]}")]
     [InlineData("{\"kind\":5}")]
-    public void FromJson_BadInputThrowsUserInputException(string json)
+    public void FromJson_BadInputThrowsInvalidDataException(string json)
     {
-        Assert.Throws<UserInputException>(() => TokenizerFactory.FromJson(json));
+        Assert.Throws<InvalidDataException>(() => TokenizerFactory.FromJson(json));
     }
 }

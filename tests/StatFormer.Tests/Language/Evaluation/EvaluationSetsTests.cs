@@ -23,7 +23,7 @@ public class EvaluationSetsTests
     public void WordStreamsFlagTheSamePositionsInBothStreamsExactlyWhereTheTokenWasNotSwapped()
     {
         var data = LmDataset.Load(LmDataset.Synthetic, "word");
-        var sets = EvaluationSets.Build(data, new LmRunOptions { AttackRates = new[] { 0.1 } });
+        var sets = EvaluationSets.Build(data, new LmRunOptions { Attack = new() { Rates = [0.1] } });
         var attacked = Assert.Single(sets.Attacked);
         var untouched = Assert.IsType<EvaluationSets.UntouchedTargets>(attacked.Untouched);
 
@@ -47,7 +47,7 @@ public class EvaluationSetsTests
     {
         const int evalTokens = 3000;
         var data = LmDataset.Load(LmDataset.Synthetic, "char");
-        var options = new LmRunOptions { AttackRates = new[] { 0.1 }, EvalTokens = evalTokens };
+        var options = new LmRunOptions { Attack = new() { Rates = [0.1] }, Eval = new() { EvalTokens = evalTokens } };
         var sets = EvaluationSets.Build(data, options);
         var attacked = Assert.Single(sets.Attacked);
         Assert.Equal(evalTokens, sets.Test.Length);
@@ -57,7 +57,7 @@ public class EvaluationSetsTests
         // Expected from the attack alone: the clean character p outside every replaced word sits at p + (length change of the
         // replacements before it) in the attacked text, since "AAA" is shorter or longer than the word it replaces.
         var replacements = WordSwapAttack.Apply(data.Corpus.Test,
-            new WordSwapOptions(0.1, options.AttackMode, Seed: options.AttackSeed, Unit: options.AttackUnit)).Replacements;
+            options.Attack.At(0.1)).Replacements;
         Assert.Contains(replacements, r => r.AttackedLength != r.CleanLength);
         var expected = new List<(int Clean, int Attacked)>();
         int next = 0, shift = 0;
@@ -86,7 +86,7 @@ public class EvaluationSetsTests
         // Each stream is scored at its own flags (positions differ after a length-changing swap); a model that ignores its
         // context must then get the very same perplexity with both, which fails if either stream is scored at the other's flags.
         var data = LmDataset.Load(LmDataset.Synthetic, "char");
-        var sets = EvaluationSets.Build(data, new LmRunOptions { AttackRates = new[] { 0.1 }, EvalTokens = 2048 });
+        var sets = EvaluationSets.Build(data, new LmRunOptions { Attack = new() { Rates = [0.1] }, Eval = new() { EvalTokens = 2048 } });
         var attacked = Assert.Single(sets.Attacked);
         var untouched = Assert.IsType<EvaluationSets.UntouchedTargets>(attacked.Untouched);
         using var model = new ContextFreeModel(data.Tokenizer.VocabSize);
@@ -104,7 +104,7 @@ public class EvaluationSetsTests
     {
         const int evalTokens = 4000;
         var data = LmDataset.Load(LmDataset.Synthetic, "gpt2");
-        var options = new LmRunOptions { AttackRates = new[] { 0.1 }, EvalTokens = evalTokens };
+        var options = new LmRunOptions { Attack = new() { Rates = [0.1] }, Eval = new() { EvalTokens = evalTokens } };
         var sets = EvaluationSets.Build(data, options);
         var attacked = Assert.Single(sets.Attacked);
         var untouched = Assert.IsType<EvaluationSets.UntouchedTargets>(attacked.Untouched);
@@ -119,7 +119,7 @@ public class EvaluationSetsTests
         // Each swapped word inside the capped clean text costs at least one target; most targets are kept.
         var coveredChars = data.Tokenizer.EncodeWithSpans(data.Corpus.Test).Spans[evalTokens - 1].End;
         var swapsInside = WordSwapAttack.Apply(data.Corpus.Test,
-                new WordSwapOptions(0.1, options.AttackMode, Seed: options.AttackSeed, Unit: options.AttackUnit))
+                options.Attack.At(0.1))
             .Replacements.Count(r => r.CleanEnd <= coveredChars);
         Assert.True(swapsInside > 10);
         Assert.InRange(clean.Count, evalTokens / 2, evalTokens - 1 - swapsInside);

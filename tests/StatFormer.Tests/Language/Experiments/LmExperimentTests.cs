@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StatFormer.Attention;
+using StatFormer.IO;
 using StatFormer.Language.Data;
 using StatFormer.Language.Experiments;
 using StatFormer.Tests.Cli;
@@ -16,13 +17,21 @@ public sealed class LmExperimentTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     // Dropout on, so that resuming must also restore the random generator to match.
-    private static LmRunOptions Tiny(string outDir) => new()
+    private static readonly LmRunOptions d = new();
+
+    private static LmRunOptions Tiny(string outDir) => d with
     {
-        Data = LmDataset.Synthetic, Tokenizer = "word", Attention = AttentionKind.Elliptical,
-        Layers = 2, DModel = 16, Heads = 2, SeqLen = 16, BatchSize = 4, Dropout = 0.1,
-        Steps = 30, WarmupSteps = 5, LearningRate = 3e-3, EvalEvery = 10, ValidTokens = 256, EvalTokens = 512,
-        AttackRates = new[] { 0.1 }, Seed = 7, OutDir = outDir,
+        Data = d.Data with { Source = LmDataset.Synthetic, Tokenizer = "word", BatchSize = 4 },
+        Model = d.Model with { Attention = AttentionKind.Elliptical, Layers = 2, DModel = 16, Heads = 2, SeqLen = 16, Dropout = 0.1 },
+        Train = d.Train with { Steps = 30, WarmupSteps = 5, LearningRate = 3e-3, EvalEvery = 10, Seed = 7 },
+        Eval = d.Eval with { ValidTokens = 256, EvalTokens = 512 },
+        Attack = d.Attack with { Rates = [0.1] },
+        Output = d.Output with { OutDir = outDir },
     };
+
+    private static LmRunOptions Resumed(LmRunOptions o, string? outDir = null) => o with { Output = o.Output with { Resume = true, OutDir = outDir ?? o.Output.OutDir } };
+
+    private static LmRunOptions Short(LmRunOptions o, int steps) => o with { Train = o.Train with { Steps = steps, EvalEvery = 2 } };
 
     private static List<(long Step, double Loss)> TrainLosses(string runDir) =>
         File.ReadAllLines(Path.Combine(runDir, Trainer.MetricsFileName)).Select(line =>
@@ -53,7 +62,7 @@ public sealed class LmExperimentTests : IDisposable
         Assert.False(File.Exists(Path.Combine(resumedDir, LmExperiment.SummaryFileName)), "an interrupted run has no summary");
         Assert.Equal(15, TrainLosses(resumedDir).Max(r => r.Step));
 
-        var (resumed, training) = LmExperiment.Run(Tiny(resumedDir) with { Resume = true });
+        var (resumed, training) = LmExperiment.Run(Resumed(Tiny(resumedDir)));
         Assert.Equal(30, resumed.Steps);
         Assert.Equal(30, training.StepsCompleted);
         Assert.Equal(straight.ValidPpl, resumed.ValidPpl);
@@ -69,9 +78,9 @@ public sealed class LmExperimentTests : IDisposable
     [Fact]
     public void ResumingAFinishedRunReportsTheSameNumbersAndARealThroughput()
     {
-        var options = Tiny(_dir.File("done")) with { Steps = 4, EvalEvery = 2 };
+        var options = Short(Tiny(_dir.File("done")), 4);
         var (first, _) = LmExperiment.Run(options);
-        var (again, training) = LmExperiment.Run(options with { Resume = true });
+        var (again, training) = LmExperiment.Run(Resumed(options));
         Assert.Equal(4, again.Steps);
         Assert.Equal(0, training.TokensPerSecond); // nothing was trained in that session ...
         Assert.True(again.TokensPerSecond > 0, "... but the summary still reports the run's throughput, not 0");
@@ -84,12 +93,13 @@ public sealed class LmExperimentTests : IDisposable
     [InlineData("d_model")]
     public void ResumingAnotherRunsFolderIsRefused(string change)
     {
-        var options = Tiny(_dir.File("other")) with { Steps = 2, EvalEvery = 2, Attention = AttentionKind.Softmax };
+        var shortRun = Short(Tiny(_dir.File("other")), 2);
+        var options = shortRun with { Model = shortRun.Model with { Attention = AttentionKind.Softmax } };
         LmExperiment.Run(options);
-        var checkpoint = Path.Combine(options.OutDir, Trainer.CheckpointFileName);
+        var checkpoint = Path.Combine(options.Output.OutDir, Trainer.CheckpointFileName);
         var written = File.GetLastWriteTimeUtc(checkpoint);
-        var changed = change == "attention" ? options with { Attention = AttentionKind.Elliptical } : options with { DModel = 32 };
-        var e = Assert.Throws<UserInputException>(() => LmExperiment.Run(changed with { Resume = true }));
+        var changed = options with { Model = change == "attention" ? options.Model with { Attention = AttentionKind.Elliptical } : options.Model with { DModel = 32 } };
+        var e = Assert.Throws<RunFolderConflictException>(() => LmExperiment.Run(Resumed(changed)));
         Assert.Contains(change, e.Message);
         Assert.Contains(checkpoint, e.Message);
         Assert.Equal(written, File.GetLastWriteTimeUtc(checkpoint));
@@ -98,9 +108,9 @@ public sealed class LmExperimentTests : IDisposable
     [Fact]
     public void ResumeWithoutCheckpointStartsFresh()
     {
-        var options = Tiny(_dir.File("fresh")) with { Steps = 4, EvalEvery = 2 };
+        var options = Short(Tiny(_dir.File("fresh")), 4);
         var (plain, _) = LmExperiment.Run(options);
-        var (resumed, _) = LmExperiment.Run(options with { OutDir = _dir.File("fresh-resume"), Resume = true });
+        var (resumed, _) = LmExperiment.Run(Resumed(options, _dir.File("fresh-resume")));
         Assert.Equal(plain.TestPpl, resumed.TestPpl);
         Assert.Equal(4, resumed.Steps);
     }

@@ -262,8 +262,8 @@ public class WordSwapAttackTests
     [InlineData(double.NaN)]
     public void RateOutsideTheUnitIntervalIsRejected(double rate)
     {
-        var ex = Assert.Throws<UserInputException>(() => WordSwapAttack.Apply("a b c", new WordSwapOptions(rate)));
-        Assert.Contains("--attack-rate", ex.Message);
+        var ex = Assert.Throws<ArgumentException>(() => WordSwapAttack.Apply("a b c", new WordSwapOptions(rate)));
+        Assert.Contains("Rate", ex.Message);
     }
 
     [Fact]

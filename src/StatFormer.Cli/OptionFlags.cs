@@ -1,0 +1,184 @@
+namespace StatFormer.Cli;
+
+/// <summary>
+/// One command-line flag and the options-tree property it sets. The flag's value type, default and
+/// accepted values come from the property (see <see cref="OptionTree{T}"/>); the description here is the
+/// help text and agrees with the property's doc comment.
+/// </summary>
+/// <param name="Path">The property's path in the run options tree, e.g. <c>Model.Heads</c>.</param>
+/// <param name="Names">The flag and its aliases, e.g. <c>--heads</c>.</param>
+/// <param name="Inverted">A switch that sets the (boolean) property to false, e.g. <c>--no-normalize-sensitive</c>.</param>
+/// <param name="ZeroMeansNull">For a nullable number: 0 on the command line stands for null ("all", "off").</param>
+/// <param name="Choices">For a string property: the accepted values (enums list their names themselves).</param>
+public sealed record OptionFlag(string Path, string[] Names, string Description, bool Inverted = false, bool ZeroMeansNull = false, string[]? Choices = null)
+{
+    public OptionFlag(string path, string name, string description) : this(path, [name], description) { }
+
+    public string Name => Names[0];
+}
+
+/// <summary>
+/// The one table of flag ↔ property path ↔ description for every run command. Commands build their
+/// options from it (<see cref="OptionTree{T}"/>), read values into the options tree through it, and turn
+/// an <see cref="ArgumentException"/>'s ParamName (a property path) back into the flag (<see cref="FlagFor"/>).
+/// </summary>
+public static class OptionFlags
+{
+    /// <summary>Properties of <see cref="Language.Experiments.LmRunOptions"/> (`lm train`, `compare`, `demo`, part of `lm eval`).</summary>
+    public static IReadOnlyList<OptionFlag> Lm { get; } =
+    [
+        new("Data.Source", "--data", "A text file (split 90/5/5 by lines), a corpus folder (wiki.{train,valid,test}.tokens, {train,valid,test}.txt, or one file each named *train*, *valid*/*val*/*dev*, *test*) or 'synthetic' (embedded generator)."),
+        new("Data.TrainFile", "--train-file", "The training text, given explicitly (with --valid-file and --test-file; --data is then ignored)."),
+        new("Data.ValidFile", "--valid-file", "The validation text, given explicitly."),
+        new("Data.TestFile", "--test-file", "The test text, given explicitly."),
+        new("Data.Tokenizer", ["--tokenizer"], "Tokenization.", Choices: ["char", "word", "gpt2"]),
+        new("Data.MinCount", "--min-count", "Word tokenizer: minimum count of a word to enter the vocabulary."),
+        new("Data.MaxVocab", "--max-vocab", "Word tokenizer: cap on the vocabulary size (most frequent words kept)."),
+        new("Data.DataSeed", "--data-seed", "Seed of the synthetic corpus generator."),
+        new("Data.BatchSize", "--batch-size", "Sequences per step (and per evaluation batch)."),
+
+        new("Model.Attention", "--attention", "Self-attention."),
+        new("Model.Moe", "--moe", "Feed-forward layers: dense (none) or Mixture of Experts with a linear (smoe), cosine (xmoe) or Adaptive Clustering router over either (ac-smoe, ac-xmoe)."),
+        new("Model.Layers", "--layers", "Transformer blocks."),
+        new("Model.DModel", "--d-model", "Model width."),
+        new("Model.Heads", "--heads", "Attention heads (must divide --d-model)."),
+        new("Model.SeqLen", "--seq-len", "Context length in tokens."),
+        new("Model.Dropout", "--dropout", "Dropout probability."),
+        new("Model.FfnMultiplier", "--ffn-multiplier", "Hidden width of the dense feed-forward block as a multiple of --d-model."),
+        new("Model.Estimator", "--estimator", "Elliptical metric estimator: causal (prefix mean, no look-ahead) or sequence (authors' whole-sequence mean; leaks future tokens)."),
+        new("Model.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
+        new("Model.EllipticalLayers", "--elliptical-layers", "Comma-separated layers that use the elliptical metric (default: all but layer 0, which has no previous values)."),
+        new("Model.Experts", "--experts", "MoE: experts per MoE layer."),
+        new("Model.TopK", "--top-k", "MoE: experts per token (1 = Switch-style, 2 = default); gate weights are the softmax over the selected logits."),
+        new("Model.MoeEvery", "--moe-every", "MoE: 1 = an MoE layer in every block (Switch), 2 = every other block with dense FFNs between (GLaM)."),
+        new("Model.BalanceWeight", "--balance-weight", "MoE: weight of the Switch load-balancing loss added to the training loss (summed over MoE layers)."),
+        new("Model.CapacityFactor", "--capacity-factor", "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited."),
+        new("Model.ExpertHidden", "--expert-hidden", "MoE: hidden width of each expert (default: --ffn-multiplier × --d-model / --top-k, so a token's active FFN parameters match the dense model's)."),
+        new("Model.XmoeDim", "--xmoe-dim", "XMoE: dimension of the routing space the cosine router scores in."),
+        new("Model.XmoeTemperature", "--xmoe-temperature", "XMoE: initial (learned) or fixed temperature dividing the cosine scores."),
+        new("Model.XmoeLearnableTemperature", ["--xmoe-fixed-temperature"], "XMoE: keep the temperature fixed at --xmoe-temperature instead of learning it.", Inverted: true),
+        new("Model.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
+        new("Model.AcMixTopK", "--ac-mix-topk", "AC routers: mix the previous top-k clusters' feature weights by their gate scores instead of using the top-1 cluster's."),
+        new("Model.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation; causal) or batch (the authors' rule: the current batch's statistics; leaks future tokens, including the next evaluation window)."),
+        new("Model.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε)."),
+        new("Model.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean (≥ 1)."),
+        new("Model.AcMomentum", "--ac-momentum", "AC routers: weight of the newest batch in the running cluster statistics (≈ 1/momentum batches remembered)."),
+
+        new("Train.Steps", "--steps", "Optimizer steps."),
+        new("Train.LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up then cosine decay to --min-lr)."),
+        new("Train.MinLearningRate", "--min-lr", "Floor of the cosine decay (default: --lr / 10)."),
+        new("Train.WarmupSteps", "--warmup", "Warm-up steps."),
+        new("Train.WeightDecay", "--weight-decay", "AdamW weight decay (matrices only)."),
+        new("Train.Beta1", "--beta1", "AdamW β₁."),
+        new("Train.Beta2", "--beta2", "AdamW β₂."),
+        new("Train.GradClip", "--grad-clip", "Max global gradient norm (0: off)."),
+        new("Train.EvalEvery", "--eval-every", "Validate every N steps."),
+        new("Train.EarlyStoppingPatience", "--patience", "Early stopping: evaluations without improvement before stopping (default: off)."),
+        new("Train.CheckpointEvery", "--checkpoint-every", "Extra checkpoint every N steps (0: only at validations and at the end)."),
+        new("Train.Seed", "--seed", "Seed of initialisation, batches and dropout."),
+
+        new("Eval.ValidTokens", "--valid-tokens", "Validation tokens used during training (0: all)."),
+        new("Eval.EvalTokens", "--eval-tokens", "Valid/test tokens used by the final evaluation (0: all)."),
+        new("Eval.Stride", "--stride", "Sliding-window evaluation stride (default: non-overlapping windows)."),
+
+        new("Attack.Rates", "--attack-rates", "Comma-separated word-swap rates applied to the test text."),
+        new("Attack.Mode", "--attack-mode", "oov: replace by the out-of-vocabulary token AAA (paper protocol); random: by a random training word."),
+        new("Attack.Unit", "--attack-unit", "Count swaps per line (paper protocol) or per blank-line separated paragraph (for texts of very short lines, where one swap per line dominates every rate)."),
+        new("Attack.Seed", "--attack-seed", "Seed of the word-swap draw (shared by every model)."),
+
+        new("Output.OutDir", "--out", "Output folder."),
+        new("Output.Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
+        new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+    ];
+
+    /// <summary>Properties of <see cref="Language.Experiments.ComparisonOptions"/> besides its run tree (<c>Run.…</c> paths are <see cref="Lm"/>'s).</summary>
+    public static IReadOnlyList<OptionFlag> Comparison { get; } =
+    [
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
+        new("Variants", ["--variants", "--attention"], "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe)."),
+        new("FairEpochs", "--fair-epochs", "`demo`: epochs of the fair contrastive part (0 skips it)."),
+        new("TargetValidPpl", "--target-ppl", "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)."),
+    ];
+
+    /// <summary>Properties of <see cref="Fairness.Experiments.FairRunOptions"/> (`fair train`, `fair compare`).</summary>
+    public static IReadOnlyList<OptionFlag> Fair { get; } =
+    [
+        new("Data", ["--data"], "Dataset: ColorMNIST (images, z = background RGB), UCI Adult or COMPAS (tabular, z = --sensitive), or the embedded synthetic data (no files).",
+            Choices: [.. Fairness.Experiments.FairRunOptions.DataNames]),
+        new("DataDir", "--data-dir", "Folder with the dataset subfolders mnist/, adult/, compas/."),
+        new("Sensitive", "--sensitive", "Adult/COMPAS: the protected attribute(s) z: sex, race or sex,race."),
+        new("DataSeed", "--data-seed", "Seed of the data: colours, COMPAS split, synthetic generator, subsets."),
+        new("TrainLimit", "--train-limit", "Train on a data-seeded subset of this many train samples (default: all)."),
+        new("TestLimit", "--test-limit", "Evaluate on a data-seeded subset of this many test samples (default: all)."),
+        new("CorruptionRate", "--corruption", "Tabular views: SCARF corruption rate (share of features replaced per view)."),
+
+        new("Method", "--method", "Contrastive method."),
+        new("MlpHidden", "--mlp-hidden", "Tabular encoder (MLP) hidden width."),
+        new("MlpOutput", "--mlp-output", "Tabular encoder (MLP) representation width (LeNet's is 84)."),
+        new("ProjectionDim", "--projection-dim", "Projection head output width."),
+
+        new("Loss.Temperature", "--temperature", "τ of the contrastive score cos/τ."),
+        new("Loss.Kernel", ["--kernel", "--cclk-kernel"], "CCLK kernel on z."),
+        new("Loss.Lambda", ["--lambda", "--cclk-lambda"], "CCLK λ of (K_Z + λI)⁻¹K_Z."),
+        new("Loss.KernelTemperature", ["--kernel-temperature", "--cclk-kernel-temperature"], "CCLK temp_z of the RBF, linear, polynomial and Laplacian kernels."),
+        new("Loss.AttentionTemperature", "--attention-temperature", "FARE ρ dividing the attention logits (0: √d_k)."),
+        new("Loss.AttentionDim", "--attention-dim", "FARE d_k of W_Q, W_K (0: d_z, identity start)."),
+        new("Loss.IncludePositive", "--include-positive", "FARE: let the attention include j = i (Eq. 12 literally)."),
+        new("Loss.NegativeScale", "--negative-scale", "FARE c_neg: batch (B − 1, CCLK-consistent) or one (literal Eq. 13)."),
+        new("Loss.NormalizeSensitive", ["--no-normalize-sensitive"], "FARE: do not L2-normalise z before W_Q/W_K and LSH.", Inverted: true),
+        new("Loss.SameViewNegatives", "--same-view-negatives", "FARE: add attention-weighted same-view negatives (CCLK code's Kxx term)."),
+        new("Loss.Buckets", "--buckets", "SparseFARE LSH buckets (even, ≥ 2)."),
+        new("Loss.Variant", "--sparse-variant", "SparseFARE support: adjacent (own + previous chunk of the bucket-sorted batch, Reformer) or within (same bucket)."),
+        new("Loss.ChunkSize", "--chunk-size", "SparseFARE chunk length."),
+        new("Loss.Implementation", ["--sparse-impl", "--sparse-implementation"], "SparseFARE implementation: sort (sort-and-chunk) or dense (masked B×B reference)."),
+
+        new("Epochs", "--epochs", "Training epochs (the CCLK recipe: 1000)."),
+        new("BatchSize", "--batch-size", "Samples per step (the last incomplete batch of an epoch is dropped)."),
+        new("LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up, cosine decay to 0)."),
+        new("WeightDecay", "--weight-decay", "AdamW decoupled weight decay (matrices only)."),
+        new("WarmupEpochs", "--warmup-epochs", "Warm-up epochs (capped at 10% of the run)."),
+        new("GradClip", "--grad-clip", "Max global gradient norm (0: no clipping, the recipe's setting)."),
+        new("Seed", "--seed", "Seed of initialisation, batch order, augmentations and LSH."),
+
+        new("ProbeMaxIterations", ["--probe-max-iterations", "--probe-steps"], "Iteration cap of the L-BFGS classifier probes (they stop at convergence; hitting the cap is reported)."),
+        new("ProbeTolerance", "--probe-tolerance", "Probe convergence criterion: final gradient norm ≤ this × the gradient norm at the zero start."),
+        new("ProbeTrainLimit", ["--probe-train-limit"], "Fit the probes on a data-seeded subset of this many train samples (default and 0: all).", ZeroMeansNull: true),
+        new("ProbeL2", "--probe-l2", "L2 penalty of the probes (the CCLK evaluation's 1e-6)."),
+
+        new("OutDir", "--out", "Output folder."),
+        new("Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
+        new("Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+    ];
+
+    /// <summary>Properties of <see cref="Fairness.Experiments.FairComparisonOptions"/> besides its run (<c>Run.…</c> paths are <see cref="Fair"/>'s).</summary>
+    public static IReadOnlyList<OptionFlag> FairComparison { get; } =
+    [
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
+        new("Methods", "--methods", "Comma-separated methods to compare."),
+    ];
+
+    /// <summary>Properties of <see cref="Benchmarks.MoeBenchmarkOptions"/> (`bench moe`).</summary>
+    public static IReadOnlyList<OptionFlag> BenchMoe { get; } =
+    [
+        new("Batch", "--batch", "Sequences per batch."),
+        new("Seq", "--seq", "Tokens per sequence."),
+        new("DModel", "--d-model", "Model width."),
+        new("Experts", "--experts", "Experts per MoE layer."),
+        new("TopK", "--top-k", "Experts per token."),
+        new("ExpertHidden", "--expert-hidden", "Hidden width of each expert."),
+        new("Repeats", "--repeats", "Timed steps per measurement (median; best of 3 interleaved rounds)."),
+    ];
+
+    /// <summary>
+    /// The flag of the property at <paramref name="path"/> (a run tree path such as <c>Model.Heads</c>, a comparison's
+    /// <c>Run.Model.Heads</c> or <c>Seeds</c>, or a fair run's), or null when no flag sets it.
+    /// </summary>
+    public static string? FlagFor(string path)
+    {
+        foreach (var table in Tables)
+            if (table.FirstOrDefault(f => f.Path == path) is { } flag) return flag.Name;
+        return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
+    }
+
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe];
+}
