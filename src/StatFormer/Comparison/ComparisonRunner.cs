@@ -17,9 +17,6 @@ namespace StatFormer.Comparison;
 /// </summary>
 public static class ComparisonRunner
 {
-    /// <summary>The comparison's result file, and each run's.</summary>
-    public const string SummaryFileName = "summary.json";
-
     /// <summary>The report every domain writes beside the comparison's summary.json.</summary>
     public const string ReportFileName = "report.md";
 
@@ -39,7 +36,7 @@ public static class ComparisonRunner
         {
             var runs = RunAll(plan, domain, progressFor, log, cancellationToken);
             var summary = domain.Summarize(runs);
-            JsonOutput.WriteFile(Path.Combine(plan.OutDir, SummaryFileName), summary);
+            JsonOutput.WriteFile(Path.Combine(plan.OutDir, RunFolder.SummaryFileName), summary);
             return summary;
         }
         finally
@@ -79,7 +76,7 @@ public static class ComparisonRunner
         TVariant variant, int seed, string runFolder, string label, Action<string>? log)
         where TRun : class
     {
-        var summaryPath = Path.Combine(runFolder, SummaryFileName);
+        var summaryPath = Path.Combine(runFolder, RunFolder.SummaryFileName);
         if (!plan.Resume || !File.Exists(summaryPath)) return null;
         // Reading a finished run locks it too, so a process still writing it is not read half-way.
         using var reading = RunFolder.Claim(runFolder, RunFolderKind.Run, resume: true, overwrite: false);

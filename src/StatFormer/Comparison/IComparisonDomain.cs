@@ -22,7 +22,10 @@ public interface IComparisonDomain<TVariant, TRun, TSummary> where TRun : class
     /// </summary>
     TRun? ReadFinished(TVariant variant, int seed, string runFolder);
 
-    /// <summary>Trains and evaluates one run in <paramref name="runFolder"/> (resuming it when the comparison resumes).</summary>
+    /// <summary>
+    /// Trains and evaluates one run in <paramref name="runFolder"/> (resuming it when the comparison resumes), ending with
+    /// its <see cref="IO.RunFolder.SummaryFileName"/>, by which a resumed comparison finds it finished.
+    /// </summary>
     TRun Run(TVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>A status line about a run, reused or new, that the user should see (e.g. probes that did not converge); null for none.</summary>

@@ -31,7 +31,7 @@ public sealed class ComparisonRunnerTests : IDisposable
 
         public FakeRun? ReadFinished(string variant, int seed, string runFolder)
         {
-            var run = System.Text.Json.JsonSerializer.Deserialize<FakeRun>(File.ReadAllText(Path.Combine(runFolder, ComparisonRunner.SummaryFileName)), JsonOutput.Options)!;
+            var run = System.Text.Json.JsonSerializer.Deserialize<FakeRun>(File.ReadAllText(Path.Combine(runFolder, RunFolder.SummaryFileName)), JsonOutput.Options)!;
             if (run.Setting == setting) return run;
             if (RefuseOtherSetting) throw new UserInputException($"--resume: {runFolder} belongs to a different run (setting: {run.Setting} in the checkpoint, {setting} now)");
             return null;
@@ -42,7 +42,7 @@ public sealed class ComparisonRunnerTests : IDisposable
             using var held = RunFolder.Claim(runFolder, RunFolderKind.Run, resume: true, overwrite: false);
             Trained.Add($"{variant}/{seed}");
             var run = new FakeRun(variant, seed, values[variant][seed], setting);
-            JsonOutput.WriteFile(Path.Combine(runFolder, ComparisonRunner.SummaryFileName), run);
+            JsonOutput.WriteFile(Path.Combine(runFolder, RunFolder.SummaryFileName), run);
             return run;
         }
 

@@ -73,7 +73,7 @@ public static class FairComparison
             try
             {
                 summary = System.Text.Json.JsonSerializer.Deserialize<FairRunSummary>(
-                    File.ReadAllText(Path.Combine(runFolder, ComparisonRunner.SummaryFileName)), JsonOutput.Options);
+                    File.ReadAllText(Path.Combine(runFolder, FairExperiment.SummaryFileName)), JsonOutput.Options);
             }
             catch (System.Text.Json.JsonException)
             {

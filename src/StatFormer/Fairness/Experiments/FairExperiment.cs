@@ -26,7 +26,7 @@ namespace StatFormer.Fairness.Experiments;
 /// </summary>
 public static class FairExperiment
 {
-    public const string SummaryFileName = "summary.json";
+    public const string SummaryFileName = RunFolder.SummaryFileName;
     public const string LossCurveFileName = "loss_curve.png";
     public const string EmbeddingPlotFileName = "embedding.png";
 

@@ -72,7 +72,7 @@ public static class ComparisonExperiment
             var runOptions = RunOptions(variant, seed, runFolder);
             var config = LmExperiment.ModelConfig(runOptions, _data.Tokenizer.VocabSize);
             LmExperiment.EnsureSameRun(runFolder, new RunMetadata(config.ToJson(), _data.Tokenizer.ToJson(), runOptions.Data, runOptions.DataSeed));
-            var summary = ReadSummary(Path.Combine(runFolder, ComparisonRunner.SummaryFileName));
+            var summary = ReadSummary(Path.Combine(runFolder, LmExperiment.SummaryFileName));
             if (!(summary.Steps == runOptions.Steps || (summary.StoppedEarly && summary.Steps < runOptions.Steps))) return null;
             return new LmRunResult(summary, MetricsLog.Read(Path.Combine(runFolder, Trainer.MetricsFileName)));
         }

@@ -19,7 +19,7 @@ namespace StatFormer.Language.Experiments;
 /// </summary>
 public static class LmExperiment
 {
-    public const string SummaryFileName = "summary.json";
+    public const string SummaryFileName = RunFolder.SummaryFileName;
     public const string LearningCurveFileName = "learning_curve.png";
 
     public static LmConfig ModelConfig(LmRunOptions options, int vocabSize)
