@@ -22,6 +22,9 @@ public static class JsonOutput
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>How an enum value is spelled in these files and in the reports: snake_case ("iteration_cap").</summary>
+    public static string EnumName<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 
     /// <summary>Serialises <paramref name="value"/> to <paramref name="path"/> atomically, with a trailing newline.</summary>

@@ -19,7 +19,7 @@ namespace StatFormer.Language.Experiments;
 /// </summary>
 public static class LmExperiment
 {
-    public const string SummaryFileName = "summary.json";
+    public const string SummaryFileName = RunFolder.SummaryFileName;
     public const string LearningCurveFileName = "learning_curve.png";
 
     public static LmConfig ModelConfig(LmRunOptions options, int vocabSize)
@@ -88,12 +88,12 @@ public static class LmExperiment
         var summary = new LmRunSummary
         {
             Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = MoeKindNames.ToCli(config.Moe),
-            Attention = Name(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? Name(config.Estimator) : "none",
+            Attention = JsonOutput.EnumName(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? JsonOutput.EnumName(config.Estimator) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate, ContextAttack = evaluation.ContextAttack,
-            AttackMode = Name(options.AttackMode), AttackUnit = Name(options.AttackUnit), TokensPerSecond = TokensPerSecond(training),
+            AttackMode = JsonOutput.EnumName(options.AttackMode), AttackUnit = JsonOutput.EnumName(options.AttackUnit), TokensPerSecond = training.Throughput,
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric, Routing = evaluation.Routing,
@@ -102,17 +102,6 @@ public static class LmExperiment
         JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
         PlotLearningCurve(Path.Combine(options.OutDir, LearningCurveFileName), summary.VariantName, training.History);
         return (summary, training);
-    }
-
-    /// <summary>
-    /// The session's throughput; when the session trained nothing (resuming a finished run), the mean
-    /// of the throughput the metrics log recorded, rather than 0.
-    /// </summary>
-    private static double TokensPerSecond(TrainingResult training)
-    {
-        if (training.TokensPerSecond > 0) return training.TokensPerSecond;
-        var recorded = training.History.Where(r => r.Split == MetricRecord.TrainSplit && r.TokensPerSecond > 0).Select(r => r.TokensPerSecond).ToList();
-        return recorded.Count > 0 ? recorded.Average() : 0;
     }
 
     /// <summary>
@@ -125,27 +114,12 @@ public static class LmExperiment
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
         var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
-        var differences = JsonDifferences(saved.ModelConfig, expected.ModelConfig);
+        var differences = Checkpoint.MetadataDifferences(saved.ModelConfig, expected.ModelConfig);
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)
             throw new UserInputException(
                 $"--resume: {path} belongs to a different run ({string.Join(", ", differences)}); use another --out, or pass --overwrite instead of --resume to replace it");
     }
-
-    private static List<string> JsonDifferences(string savedJson, string expectedJson)
-    {
-        using var saved = System.Text.Json.JsonDocument.Parse(savedJson);
-        using var expected = System.Text.Json.JsonDocument.Parse(expectedJson);
-        var before = saved.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        var after = expected.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        return before.Keys.Union(after.Keys)
-            .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
-            .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
-            .ToList();
-    }
-
-    internal static string Name<T>(T value) where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
     private static void PlotLearningCurve(string path, string label, IReadOnlyList<MetricRecord> history)
     {
