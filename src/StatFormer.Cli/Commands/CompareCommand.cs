@@ -69,9 +69,9 @@ public static class CompareCommand
         var view = new TrainingProgressView();
         var summary = view.Run(progressFor => ComparisonExperiment.Run(options, progressFor, json ? null : view.Status, cancellationToken));
         if (json) return summary;
-        var (header, rows) = ComparisonExperiment.Table(summary);
+        var (header, rows) = LmComparisonReport.Table(summary);
         Output.Table($"compare: {summary.Data} ({summary.Tokenizer}), {summary.Seeds.Count} seed(s), perplexity mean ± std", header, rows);
-        if (ComparisonExperiment.RoutingTable(summary) is { } routing)
+        if (LmComparisonReport.RoutingTable(summary) is { } routing)
             Output.Table("routing diagnostics (mean over MoE layers, mean ± std over seeds)", routing.Header, routing.Rows);
         Output.Line(string.Create(CultureInfo.InvariantCulture, $"report: {Path.GetFullPath(summary.Report)}"));
         Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.Run.Output.OutDir, p))))}");

@@ -72,7 +72,7 @@ public static class FairCompareCommand
         var view = new TrainingProgressView();
         var summary = view.Run(progressFor => FairComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
         if (json) return summary;
-        var (header, rows) = FairComparison.Table(summary);
+        var (header, rows) = FairComparisonReport.Table(summary);
         Output.Table($"fair compare: {summary.Data} (z = {summary.Sensitive}), {summary.Seeds.Count} seed(s), mean ± std", header, rows);
         Output.Line($"report: {Path.GetFullPath(summary.Report)}");
         Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.OutDir, p))))}");

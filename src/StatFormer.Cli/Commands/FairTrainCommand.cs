@@ -4,6 +4,7 @@ using System.Globalization;
 using StatFormer.Analysis;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
+using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;
 
@@ -55,7 +56,7 @@ public static class FairTrainCommand
             row.Add(summary.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
             Output.Table($"fair train: {summary.Method} on {summary.Data}", header, new[] { row });
             Output.Line($"probes: {ProbeLine("target", summary.TargetProbeFit)}; {ProbeLine("z", summary.ZProbeFit)}");
-            if (FairComparison.ProbeWarning(summary) is { } warning) Output.Line(warning);
+            if (FairComparisonReport.ProbeWarning(summary) is { } warning) Output.Line(warning);
             Output.Line($"run folder: {Path.GetFullPath(options.OutDir)}");
             return 0;
         }));

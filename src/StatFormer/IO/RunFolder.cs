@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
+using StatFormer.Comparison;
 using StatFormer.Fairness.Models;
-using StatFormer.Language.Experiments;
 using StatFormer.Training;
 
 namespace StatFormer.IO;
@@ -19,9 +19,12 @@ public enum RunFolderKind
 /// </summary>
 public static partial class RunFolder
 {
+    /// <summary>The result file of a run, and of a comparison (beside its run subfolders).</summary>
+    public const string SummaryFileName = "summary.json";
+
     /// <summary>Files whose presence means the folder holds a run (finished or interrupted).</summary>
     public static IReadOnlyList<string> RunMarkerFiles { get; } =
-        [LmExperiment.SummaryFileName, Trainer.MetricsFileName, Trainer.CheckpointFileName, Trainer.BestModelFileName, ComparisonExperiment.ReportFileName];
+        [SummaryFileName, Trainer.MetricsFileName, Trainer.CheckpointFileName, Trainer.BestModelFileName, ComparisonRunner.ReportFileName];
 
     /// <summary>
     /// Locks <paramref name="folder"/> (see <see cref="RunFolderLock"/>) and checks what it holds. A missing or empty

@@ -1,5 +1,4 @@
 using System.Globalization;
-using StatFormer.Language.Experiments;
 
 namespace StatFormer.Reporting;
 

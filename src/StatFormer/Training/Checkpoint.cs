@@ -86,6 +86,22 @@ public static class Checkpoint
         return ReadContents(reader, version, path).MetadataJson;
     }
 
+    /// <summary>
+    /// The top-level fields in which two metadata objects (JSON) differ, each as "name: saved in the checkpoint, expected
+    /// now" ("-" for a missing field): what a resume of another run's folder is refused with.
+    /// </summary>
+    public static List<string> MetadataDifferences(string savedJson, string expectedJson)
+    {
+        using var saved = System.Text.Json.JsonDocument.Parse(savedJson);
+        using var expected = System.Text.Json.JsonDocument.Parse(expectedJson);
+        var before = saved.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        var after = expected.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        return before.Keys.Union(after.Keys)
+            .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
+            .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
+            .ToList();
+    }
+
     private static (BinaryReader Reader, int Version) OpenVerified(string path)
     {
         FileStream stream;

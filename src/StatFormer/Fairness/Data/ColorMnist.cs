@@ -1,4 +1,3 @@
-using System.Text;
 using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,7 +57,7 @@ public static class ColorMnist
         if (badLabel >= 0)
             throw new ArgumentException($"{splitName}: label {labels[badLabel]} at index {badLabel} is not a digit 0–9", nameof(labels));
 
-        var (_, rgb) = SampleColours(images.Count, SplitSeed(seed, splitName));
+        var (_, rgb) = SampleColours(images.Count, Seeds.ForName(seed, splitName));
         var groups = new long[images.Count];
         for (var i = 0; i < images.Count; i++) groups[i] = NearestPaletteIndex(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
 
@@ -131,23 +130,6 @@ public static class ColorMnist
             }
         }
         return (indices, rgb);
-    }
-
-    /// <summary>Seed of one split's colour stream: a stable mix of the user seed and the split name.</summary>
-    internal static int SplitSeed(int seed, string splitName)
-    {
-        // FNV-1a of the name (string.GetHashCode is randomised per process), then a SplitMix64 finaliser.
-        var hash = 14695981039346656037UL;
-        foreach (var b in Encoding.UTF8.GetBytes(splitName))
-        {
-            hash ^= b;
-            hash *= 1099511628211UL;
-        }
-        var z = hash ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (int)(z & int.MaxValue);
     }
 
     /// <summary>Index of the tab10 colour nearest (Euclidean, RGB) to the given colour.</summary>

@@ -35,8 +35,8 @@ public static class SyntheticFairData
         if (testCount < 1) throw new ArgumentException($"testCount must be at least 1, got {testCount}", nameof(testCount));
         var (patterns, mixing) = Structure();
 
-        var trainRaw = Sample(new Random(ColorMnist.SplitSeed(seed, "synthetic-train")), trainCount, patterns, mixing);
-        var testRaw = Sample(new Random(ColorMnist.SplitSeed(seed, "synthetic-test")), testCount, patterns, mixing);
+        var trainRaw = Sample(new Random(Seeds.ForName(seed, "synthetic-train")), trainCount, patterns, mixing);
+        var testRaw = Sample(new Random(Seeds.ForName(seed, "synthetic-test")), testCount, patterns, mixing);
         var (mean, std) = ColumnStats(trainRaw.X, trainCount);
 
         var train = ToSplit(trainRaw, trainCount, mean, std);

@@ -132,7 +132,7 @@ public static class FairEvaluation
     {
         if (options.ProbeTrainLimit is not { } limit || limit >= trainIndices.Length) return trainIndices;
         var order = (long[])trainIndices.Clone();
-        new Random(FairExperiment.HashCode32(options.DataSeed, 3)).Shuffle(order);
+        new Random(Seeds.ForStream(options.DataSeed, 3)).Shuffle(order);
         var chosen = order[..limit];
         Array.Sort(chosen);
         return chosen;

@@ -27,7 +27,7 @@ namespace StatFormer.Fairness.Experiments;
 /// </summary>
 public static class FairExperiment
 {
-    public const string SummaryFileName = "summary.json";
+    public const string SummaryFileName = RunFolder.SummaryFileName;
     public const string LossCurveFileName = "loss_curve.png";
     public const string EmbeddingPlotFileName = "embedding.png";
 
@@ -213,7 +213,7 @@ public static class FairExperiment
             ZProbeAccuracy = evaluation.ZProbeAccuracy, ZMajorityRate = evaluation.ZMajorityRate,
             EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
             TargetProbeFit = evaluation.TargetProbeFit, ZProbeFit = evaluation.ZProbeFit,
-            Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = SamplesPerSecond(training),
+            Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = training.Throughput,
             Options = options with { Resume = false, Overwrite = false },
         };
         JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
@@ -248,7 +248,7 @@ public static class FairExperiment
             if (epoch != _epoch)
             {
                 _order = (long[])indices.Clone();
-                new Random(HashCode32(seed, epoch)).Shuffle(_order);
+                new Random(Seeds.ForStream(seed, epoch)).Shuffle(_order);
                 _epoch = epoch;
             }
             var offset = (int)(step % stepsPerEpoch) * batchSize;
@@ -256,24 +256,11 @@ public static class FairExperiment
         }
     }
 
-    /// <summary>A stable (platform- and process-independent) mix of two numbers into a seed.</summary>
-    internal static int HashCode32(long a, long b)
-    {
-        unchecked
-        {
-            var h = (ulong)a * 0x9E3779B97F4A7C15UL ^ ((ulong)b + 0x632BE59BD9B4E019UL) * 0xBF58476D1CE4E5B9UL;
-            h ^= h >> 31;
-            h *= 0x94D049BB133111EBUL;
-            h ^= h >> 29;
-            return (int)(h & 0x7FFFFFFF);
-        }
-    }
-
     private static long[] Subsample(int count, int? limit, int seed, int stream)
     {
         if (limit is not { } n || n >= count) return Enumerable.Range(0, count).Select(i => (long)i).ToArray();
         var order = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
-        new Random(HashCode32(seed, stream)).Shuffle(order);
+        new Random(Seeds.ForStream(seed, stream)).Shuffle(order);
         var chosen = order[..n];
         Array.Sort(chosen);
         return chosen;
@@ -291,14 +278,6 @@ public static class FairExperiment
             losses.Add(inEpoch.Average());
         }
         return losses;
-    }
-
-    /// <summary>The session's throughput, or the logged mean when the session trained nothing (a finished run re-evaluated).</summary>
-    private static double SamplesPerSecond(TrainingResult training)
-    {
-        if (training.TokensPerSecond > 0) return training.TokensPerSecond;
-        var recorded = training.History.Where(r => r.Split == MetricRecord.TrainSplit && r.TokensPerSecond > 0).Select(r => r.TokensPerSecond).ToList();
-        return recorded.Count > 0 ? recorded.Average() : 0;
     }
 
     private static void PlotLossCurve(string path, string label, IReadOnlyList<MetricRecord> history, int stepsPerEpoch)

@@ -1,4 +1,4 @@
-using StatFormer.Language.Experiments;
+using StatFormer.Reporting;
 
 namespace StatFormer.Fairness.Experiments;
 

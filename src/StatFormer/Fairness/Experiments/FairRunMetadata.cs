@@ -39,14 +39,7 @@ public sealed record FairRunMetadata(
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
         var saved = Parse(Checkpoint.ReadMetadata(path), path);
-        using var before = JsonDocument.Parse(saved.ToJson());
-        using var after = JsonDocument.Parse(expected.ToJson());
-        var old = before.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        var now = after.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        var differences = old.Keys.Union(now.Keys)
-            .Where(k => old.GetValueOrDefault(k) != now.GetValueOrDefault(k))
-            .Select(k => $"{k}: {old.GetValueOrDefault(k) ?? "-"} in the checkpoint, {now.GetValueOrDefault(k) ?? "-"} now")
-            .ToList();
+        var differences = Checkpoint.MetadataDifferences(saved.ToJson(), expected.ToJson());
         if (differences.Count > 0)
             throw new RunFolderConflictException(RunFolderConflict.DifferentRun, $"{path} belongs to a different run ({string.Join("; ", differences)})");
     }

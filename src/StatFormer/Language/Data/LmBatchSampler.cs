@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using static TorchSharp.torch;
 
 namespace StatFormer.Language.Data;
@@ -21,7 +22,7 @@ public static class LmBatchSampler
         if (tokenIds.Length <= seqLen)
             throw new ArgumentException($"sequence length {seqLen} is longer than the data ({tokenIds.Length} tokens); it must be below the token count", nameof(seqLen));
 
-        var random = new Random(MixSeed(seed, step));
+        var random = new Random(Seeds.ForStep(seed, step));
         var inputs = new long[(long)batchSize * seqLen];
         var targets = new long[inputs.Length];
         var startCount = tokenIds.Length - seqLen; // starts 0..len-seqLen-1 leave room for the shifted target
@@ -39,27 +40,5 @@ public static class LmBatchSampler
     {
         ArgumentNullException.ThrowIfNull(ids);
         return Array.ConvertAll(ids, id => (long)id);
-    }
-
-    /// <summary>
-    /// A fixed, process-independent mix of seed and step (SplitMix64 finaliser) so that nearby
-    /// (seed, step) pairs give unrelated generator seeds. string/HashCode hashing is randomised per
-    /// process and must not be used here.
-    /// </summary>
-    internal static int MixSeed(int seed, long step)
-    {
-        var z = SplitMix64(SplitMix64((uint)seed) ^ (ulong)step);
-        return unchecked((int)(z ^ (z >> 32)));
-    }
-
-    private static ulong SplitMix64(ulong x)
-    {
-        unchecked
-        {
-            var z = x + 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
     }
 }

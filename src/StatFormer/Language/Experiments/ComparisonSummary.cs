@@ -3,9 +3,6 @@ using StatFormer.Reporting;
 
 namespace StatFormer.Language.Experiments;
 
-/// <summary>Mean and sample standard deviation of one metric over seeds.</summary>
-public sealed record MeanStd(double Mean, double Std, int N);
-
 /// <summary>One model variant's results aggregated over seeds.</summary>
 /// <param name="StepsToTarget">Steps until the validation perplexity first reached the comparison's target (runs that never did are left out; see <paramref name="ReachedTarget"/>).</param>
 /// <param name="Routing">MoE variants: routing diagnostics averaged over seeds; null for dense models.</param>

@@ -20,7 +20,7 @@ namespace StatFormer.Language.Experiments;
 /// </summary>
 public static class LmExperiment
 {
-    public const string SummaryFileName = "summary.json";
+    public const string SummaryFileName = RunFolder.SummaryFileName;
     public const string LearningCurveFileName = "learning_curve.png";
 
     /// <summary>The model of <paramref name="options"/> for a vocabulary of <paramref name="vocabSize"/>, validated.</summary>
@@ -86,7 +86,7 @@ public static class LmExperiment
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate, ContextAttack = evaluation.ContextAttack,
-            AttackMode = EnumNames.Json(options.Attack.Mode), AttackUnit = EnumNames.Json(options.Attack.Unit), TokensPerSecond = TokensPerSecond(training),
+            AttackMode = EnumNames.Json(options.Attack.Mode), AttackUnit = EnumNames.Json(options.Attack.Unit), TokensPerSecond = training.Throughput,
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric, Routing = evaluation.Routing,
@@ -95,17 +95,6 @@ public static class LmExperiment
         JsonOutput.WriteFile(Path.Combine(output.OutDir, SummaryFileName), summary);
         PlotLearningCurve(Path.Combine(output.OutDir, LearningCurveFileName), summary.VariantName, training.History);
         return (summary, training);
-    }
-
-    /// <summary>
-    /// The session's throughput; when the session trained nothing (resuming a finished run), the mean
-    /// of the throughput the metrics log recorded, rather than 0.
-    /// </summary>
-    private static double TokensPerSecond(TrainingResult training)
-    {
-        if (training.TokensPerSecond > 0) return training.TokensPerSecond;
-        var recorded = training.History.Where(r => r.Split == MetricRecord.TrainSplit && r.TokensPerSecond > 0).Select(r => r.TokensPerSecond).ToList();
-        return recorded.Count > 0 ? recorded.Average() : 0;
     }
 
     /// <summary>
@@ -119,22 +108,10 @@ public static class LmExperiment
         if (!File.Exists(path)) return;
         var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
         // Through LmConfig, so that a checkpoint of an older build (without fields added since) compares by value.
-        var differences = JsonDifferences(saved.Config.ToJson(), expected.Config.ToJson());
+        var differences = Checkpoint.MetadataDifferences(saved.Config.ToJson(), expected.Config.ToJson());
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)
             throw new RunFolderConflictException(RunFolderConflict.DifferentRun, $"{path} belongs to a different run ({string.Join(", ", differences)})");
-    }
-
-    private static List<string> JsonDifferences(string savedJson, string expectedJson)
-    {
-        using var saved = System.Text.Json.JsonDocument.Parse(savedJson);
-        using var expected = System.Text.Json.JsonDocument.Parse(expectedJson);
-        var before = saved.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        var after = expected.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        return before.Keys.Union(after.Keys)
-            .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
-            .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
-            .ToList();
     }
 
     private static void PlotLearningCurve(string path, string label, IReadOnlyList<MetricRecord> history)

@@ -49,15 +49,15 @@ public sealed class ColorMnistTests
     [Fact]
     public void SameSeedSameColours_DifferentSeedOrSplitDifferent()
     {
-        var (_, a) = ColorMnist.SampleColours(500, ColorMnist.SplitSeed(3, "train"));
-        var (_, b) = ColorMnist.SampleColours(500, ColorMnist.SplitSeed(3, "train"));
-        var (_, c) = ColorMnist.SampleColours(500, ColorMnist.SplitSeed(4, "train"));
-        var (_, d) = ColorMnist.SampleColours(500, ColorMnist.SplitSeed(3, "test"));
+        var (_, a) = ColorMnist.SampleColours(500, Seeds.ForName(3, "train"));
+        var (_, b) = ColorMnist.SampleColours(500, Seeds.ForName(3, "train"));
+        var (_, c) = ColorMnist.SampleColours(500, Seeds.ForName(4, "train"));
+        var (_, d) = ColorMnist.SampleColours(500, Seeds.ForName(3, "test"));
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
         Assert.NotEqual(a, d);
         // A prefix of the stream is the stream of a smaller split: subset runs see the same colours.
-        var (_, prefix) = ColorMnist.SampleColours(100, ColorMnist.SplitSeed(3, "train"));
+        var (_, prefix) = ColorMnist.SampleColours(100, Seeds.ForName(3, "train"));
         Assert.Equal(a[..300], prefix);
     }
 
@@ -117,8 +117,8 @@ public sealed class ColorMnistTests
         Assert.True(batch.min().item<float>() >= 0f && batch.max().item<float>() <= 1f);
 
         // The colours are the (seed, split)-streams: train and test differ.
-        Assert.Equal(ColorMnist.SampleColours(2000, ColorMnist.SplitSeed(5, "train")).Rgb, rgb);
-        Assert.Equal(ColorMnist.SampleColours(300, ColorMnist.SplitSeed(5, "test")).Rgb, data.Test.Sensitive.data<float>().ToArray());
+        Assert.Equal(ColorMnist.SampleColours(2000, Seeds.ForName(5, "train")).Rgb, rgb);
+        Assert.Equal(ColorMnist.SampleColours(300, Seeds.ForName(5, "test")).Rgb, data.Test.Sensitive.data<float>().ToArray());
         Assert.False(TensorAssert.SameTensor(data.Train.Sensitive[..300], data.Test.Sensitive));
         // The digits are MNIST's own, in file order.
         Assert.Equal(MnistFiles.Train.Labels[..2000].Select(l => (long)l), data.Train.Targets.data<long>().ToArray());

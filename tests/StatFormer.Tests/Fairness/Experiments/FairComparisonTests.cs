@@ -94,7 +94,7 @@ public sealed class FairComparisonTests : IDisposable
         Assert.Contains("| infonce | 0 | z | exact_solve | 0 | yes |", report);
 
         // A summary.json from before probes reported their fit is not reused as finished: its checkpoint is re-probed.
-        var runSummary = Path.Combine(outDir, FairComparison.RunFolder("infonce", 0), FairExperiment.SummaryFileName);
+        var runSummary = Path.Combine(outDir, RunFolder.PerRunFolderName("infonce", 0), FairExperiment.SummaryFileName);
         var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(runSummary))!.AsObject();
         node.Remove("target_probe_fit");
         node.Remove("z_probe_fit");

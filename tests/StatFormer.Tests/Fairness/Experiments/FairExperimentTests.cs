@@ -65,7 +65,7 @@ public sealed class FairExperimentTests : IDisposable
         Assert.True(summary.TargetProbeFit.GradientNorm <= 1e-6 * summary.TargetProbeFit.InitialGradientNorm);
         Assert.Equal(ProbeSolver.ExactSolve, summary.ZProbeFit!.Solver);
         Assert.True(summary.ZProbeFit.Converged, summary.ZProbeFit.ToString());
-        Assert.Null(FairComparison.ProbeWarning(summary));
+        Assert.Null(FairComparisonReport.ProbeWarning(summary));
 
         using var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         Assert.Equal(summary.TargetAccuracy, written.RootElement.GetProperty("target_accuracy").GetDouble());

@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using StatFormer.Language.Data;
 using static TorchSharp.torch;
 
@@ -25,9 +26,9 @@ public class LmBatchSamplerTests
     public void MixSeed_IsAFixedFunction()
     {
         // Pinned so a change of the mixing (which would silently change resumed runs) is noticed.
-        Assert.Equal(LmBatchSampler.MixSeed(1, 2), LmBatchSampler.MixSeed(1, 2));
-        Assert.NotEqual(LmBatchSampler.MixSeed(1, 2), LmBatchSampler.MixSeed(2, 1));
-        Assert.Equal(PinnedMix, LmBatchSampler.MixSeed(1234, 5678));
+        Assert.Equal(Seeds.ForStep(1, 2), Seeds.ForStep(1, 2));
+        Assert.NotEqual(Seeds.ForStep(1, 2), Seeds.ForStep(2, 1));
+        Assert.Equal(PinnedMix, Seeds.ForStep(1234, 5678));
     }
 
     private const int PinnedMix = 313096122;
