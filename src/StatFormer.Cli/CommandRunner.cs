@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StatFormer.IO;
+using StatFormer.Options;
 
 namespace StatFormer.Cli;
 
@@ -52,6 +53,10 @@ public static class CommandRunner
         {
             return Fail(e.Message);
         }
+        catch (ArgumentException e) when (OptionFlag(e.ParamName) is { } flag)
+        {
+            return Fail($"{flag}: {OptionCheck.ReasonOf(e)}");
+        }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or JsonException)
         {
             return Fail(e.Message);
@@ -62,6 +67,16 @@ public static class CommandRunner
             return 130;
         }
     }
+
+    // The flag of a model-option property path (Stack.Moe.Layer.TopK → --top-k), for validation errors the
+    // library reports by property; null for paths no flag sets.
+    private static string? OptionFlag(string? path) => path?.Split('.')[^1] switch
+    {
+        "Layers" => "--layers", "DModel" => "--d-model", "Heads" => "--heads", "SeqLen" => "--seq-len", "Dropout" => "--dropout",
+        "Every" => "--moe-every", "BalanceWeight" => "--balance-weight", "AcBaseLayers" => "--ac-base-layers",
+        "Experts" => "--experts", "TopK" => "--top-k", "CapacityFactor" => "--capacity-factor", "ExpertHidden" => "--expert-hidden",
+        "VocabSize" => "vocabulary", _ => null,
+    };
 
     private static int Fail(string message)
     {

@@ -27,7 +27,7 @@ public static class BenchMoeCommand
                 Batch = result.GetValue(batch), Seq = result.GetValue(seq), DModel = result.GetValue(dModel), Experts = result.GetValue(experts),
                 TopK = result.GetValue(topK), ExpertHidden = result.GetValue(expertHidden), Repeats = result.GetValue(repeats),
             };
-            try { options.Validate(); } catch (ArgumentException e) { throw new UserInputException(e.Message); }
+            options.Validate();
             var measured = MoeBenchmark.Measure(options);
             if (result.GetValue(json))
             {

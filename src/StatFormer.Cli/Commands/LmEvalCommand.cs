@@ -65,7 +65,7 @@ public static class LmEvalCommand
             };
             rows.AddRange(evaluation.AttackedTestPpl.Select(kv => (IReadOnlyList<string>)new[]
                 { $"test attacked {kv.Key}", LmTrainCommand.F(kv.Value), $"{evaluation.AttackEffectiveRate[kv.Key]:P2}" }));
-            Output.Table($"lm eval: {folder} ({config.Attention.ToString().ToLowerInvariant()}) on {dataset.Corpus.Name}", header, rows);
+            Output.Table($"lm eval: {folder} ({config.Stack.Attention.ToString().ToLowerInvariant()}) on {dataset.Corpus.Name}", header, rows);
             return 0;
         }));
         return command;

@@ -1,8 +1,10 @@
+using StatFormer.Options;
+
 namespace StatFormer.Moe;
 
 /// <summary>
-/// Hyperparameters of a mixture-of-experts feed-forward layer. <see cref="Validate"/> names the CLI option of
-/// any bad value so the command line can show it as is.
+/// Hyperparameters of a mixture-of-experts feed-forward layer. <see cref="Validate"/> throws an
+/// <see cref="ArgumentException"/> whose ParamName is the offending property.
 /// </summary>
 public sealed record MoeOptions
 {
@@ -12,11 +14,11 @@ public sealed record MoeOptions
     /// <summary>Experts per token k (top-k routing).</summary>
     public int TopK { get; init; } = 2;
 
-    /// <summary>Hidden width of each expert's MLP.</summary>
-    public required int ExpertHidden { get; init; }
+    /// <summary>Hidden width of each expert's MLP; null: FfnMultiplier·DModel / TopK, resolved by the stack (so a token's active FFN parameters match the dense model's).</summary>
+    public int? ExpertHidden { get; init; }
 
-    /// <summary>Dropout on the layer's combined output (as in the dense feed-forward).</summary>
-    public double Dropout { get; init; } = 0.0;
+    /// <summary>Dropout on the layer's combined output (as in the dense feed-forward); null: the stack's dropout (0 for a layer built on its own).</summary>
+    public double? Dropout { get; init; }
 
     /// <summary>
     /// 0: no capacity limit, no assignment is dropped. Otherwise each expert takes at most
@@ -53,22 +55,20 @@ public sealed record MoeOptions
 
     public void Validate()
     {
-        if (Experts < 1) throw new ArgumentException($"--experts must be at least 1 (got {Experts})");
-        if (TopK < 1) throw new ArgumentException($"--top-k must be at least 1 (got {TopK})");
-        if (TopK > Experts) throw new ArgumentException($"--top-k: top-k ({TopK}) exceeds --experts ({Experts})");
-        if (ExpertHidden < 1) throw new ArgumentException($"--expert-hidden must be at least 1 (got {ExpertHidden})");
-        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1) (got {Dropout})");
-        if (!(CapacityFactor >= 0) || double.IsInfinity(CapacityFactor))
-            throw new ArgumentException($"--capacity-factor must be 0 (no limit) or a positive finite number (got {CapacityFactor})");
-        if (XmoeDim < 1) throw new ArgumentException($"--xmoe-dim must be at least 1 (got {XmoeDim})");
-        if (!(XmoeTemperature > 0) || double.IsInfinity(XmoeTemperature))
-            throw new ArgumentException($"--xmoe-temperature must be a positive finite number (got {XmoeTemperature})");
-        if (!(AcEpsilon > 0) || double.IsInfinity(AcEpsilon))
-            throw new ArgumentException($"--ac-epsilon must be a positive finite number (got {AcEpsilon})");
+        OptionCheck.Require(Experts >= 1, nameof(Experts), $"Experts must be at least 1 (got {Experts})");
+        OptionCheck.Require(TopK >= 1, nameof(TopK), $"TopK must be at least 1 (got {TopK})");
+        OptionCheck.Require(TopK <= Experts, nameof(TopK), $"TopK ({TopK}) exceeds Experts ({Experts})");
+        OptionCheck.Require(ExpertHidden is null or >= 1, nameof(ExpertHidden), $"ExpertHidden must be at least 1 (got {ExpertHidden})");
+        OptionCheck.Require(Dropout is null or (>= 0 and < 1), nameof(Dropout), $"Dropout must be in [0, 1) (got {Dropout})");
+        OptionCheck.Require(CapacityFactor >= 0 && !double.IsInfinity(CapacityFactor), nameof(CapacityFactor),
+            $"CapacityFactor must be 0 (no limit) or a positive finite number (got {CapacityFactor})");
+        OptionCheck.Require(XmoeDim >= 1, nameof(XmoeDim), $"XmoeDim must be at least 1 (got {XmoeDim})");
+        OptionCheck.Require(XmoeTemperature > 0 && !double.IsInfinity(XmoeTemperature), nameof(XmoeTemperature),
+            $"XmoeTemperature must be a positive finite number (got {XmoeTemperature})");
+        OptionCheck.Require(AcEpsilon > 0 && !double.IsInfinity(AcEpsilon), nameof(AcEpsilon), $"AcEpsilon must be a positive finite number (got {AcEpsilon})");
         // Below 1 the clip would cut even the mean weight and flatten every cluster's profile.
-        if (!(AcClipMultiple >= 1) || double.IsInfinity(AcClipMultiple))
-            throw new ArgumentException($"--ac-clip-multiple must be a finite number >= 1 (got {AcClipMultiple})");
-        if (!(AcMomentum > 0 && AcMomentum <= 1))
-            throw new ArgumentException($"the AC running-statistics momentum must be in (0, 1] (got {AcMomentum})");
+        OptionCheck.Require(AcClipMultiple >= 1 && !double.IsInfinity(AcClipMultiple), nameof(AcClipMultiple),
+            $"AcClipMultiple must be a finite number >= 1 (got {AcClipMultiple})");
+        OptionCheck.Require(AcMomentum > 0 && AcMomentum <= 1, nameof(AcMomentum), $"AcMomentum (the AC running-statistics momentum) must be in (0, 1] (got {AcMomentum})");
     }
 }

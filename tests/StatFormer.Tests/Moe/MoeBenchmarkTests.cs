@@ -33,5 +33,5 @@ public class MoeBenchmarkTests
 
     [Fact]
     public void CliRejectsTopKAboveExperts() =>
-        AssertOneLineError(Run("bench", "moe", "--experts", "2", "--top-k", "3", "--repeats", "1"), "top-k (3) exceeds --experts (2)");
+        AssertOneLineError(Run("bench", "moe", "--experts", "2", "--top-k", "3", "--repeats", "1"), "--top-k", "TopK (3) exceeds Experts (2)");
 }

@@ -193,7 +193,7 @@ public static class ComparisonExperiment
                 for (var j = 0; j < width; j++)
                     matrix[i, j] = elliptical.Average(m => m[layers[i]][j]);
             var config = runs[0].Summary.Config;
-            var headDim = config.DModel / config.Heads;
+            var headDim = config.Stack.DModel / config.Stack.Heads;
             // Label only the first coordinate of each head; the heads' D coordinates follow in order.
             var columns = Enumerable.Range(0, width).Select(j => j % headDim == 0 ? $"head {j / headDim}" : "").ToList();
             written.Add(Plot("elliptical_metric.png", path => Plots.Heatmap(path, "Elliptical metric m per layer and coordinate, mean over seeds and test windows",
@@ -217,7 +217,7 @@ public static class ComparisonExperiment
             var first = group.First().Summary;
             if (first.Routing is not { } routing) continue;
             written.Add(Plot($"expert_load_{first.VariantName}.png", path => MoePlots.ExpertLoadHeatmap(path, routing,
-                $"{first.VariantName}: fraction of top-{first.Config.TopK} assignments per expert (seed {first.Seed})")));
+                $"{first.VariantName}: fraction of top-{first.Config.Stack.Moe.Layer.TopK} assignments per expert (seed {first.Seed})")));
             if (routing.Layers[^1].TopicConfusion is not null)
                 written.Add(Plot($"topic_confusion_{first.VariantName}.png", path => MoePlots.TopicConfusionHeatmap(path, routing.Layers[^1],
                     $"{first.VariantName}: last MoE layer's top-1 expert vs latent topic (seed {first.Seed})")));

@@ -8,6 +8,7 @@ using StatFormer.Language.Models;
 using StatFormer.Moe;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using StatFormer.Transformer;
 using TorchSharp;
 
 namespace StatFormer.Language.Experiments;
@@ -26,21 +27,24 @@ public static class LmExperiment
     {
         var config = new LmConfig
         {
-            VocabSize = vocabSize, Layers = options.Layers, DModel = options.DModel, Heads = options.Heads,
-            SeqLen = options.SeqLen, Dropout = options.Dropout, Attention = options.Attention,
-            Estimator = options.Estimator, EllipticalUnscaled = options.EllipticalUnscaled,
-            Moe = options.Moe, Experts = options.Experts, TopK = options.TopK, MoeEvery = options.MoeEvery,
-            BalanceWeight = options.BalanceWeight, CapacityFactor = options.CapacityFactor,
-            AcBaseLayers = options.AcBaseLayers, AcMixTopK = options.AcMixTopK, AcEstimator = options.AcEstimator,
+            VocabSize = vocabSize, SeqLen = options.SeqLen,
+            Stack = new TransformerStackOptions
+            {
+                Layers = options.Layers, DModel = options.DModel, Heads = options.Heads, Dropout = options.Dropout, Attention = options.Attention,
+                Estimator = options.Estimator, EllipticalUnscaled = options.EllipticalUnscaled,
+                Moe = new MoeLayout
+                {
+                    Router = options.Moe, Every = options.MoeEvery, BalanceWeight = options.BalanceWeight, AcBaseLayers = options.AcBaseLayers,
+                    Layer = new MoeOptions
+                    {
+                        Experts = options.Experts, TopK = options.TopK, CapacityFactor = options.CapacityFactor,
+                        AcMixTopK = options.AcMixTopK, AcEstimator = options.AcEstimator,
+                    },
+                },
+            },
         };
-        try
-        {
-            config.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UserInputException(e.Message);
-        }
+        // Throws ArgumentException naming the property path (e.g. Stack.Moe.AcBaseLayers).
+        config.Validate();
         return config;
     }
 
@@ -87,8 +91,8 @@ public static class LmExperiment
 
         var summary = new LmRunSummary
         {
-            Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = MoeKindNames.ToCli(config.Moe),
-            Attention = Name(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? Name(config.Estimator) : "none",
+            Variant = new ModelVariant(config.Stack.Attention, config.Stack.Moe.Router).Name, Moe = MoeKindNames.ToCli(config.Stack.Moe.Router),
+            Attention = Name(config.Stack.Attention), Estimator = config.Stack.Attention == Attention.AttentionKind.Elliptical ? Name(config.Stack.EstimatorFor(causal: true)) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = options.Seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
@@ -125,7 +129,8 @@ public static class LmExperiment
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
         var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
-        var differences = JsonDifferences(saved.ModelConfig, expected.ModelConfig);
+        // Read through LmConfig so that a flat configuration of the previous build compares as the nested tree.
+        var differences = JsonDifferences(LmConfig.FromJson(saved.ModelConfig).ToJson(), expected.ModelConfig);
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)
             throw new UserInputException(
@@ -136,12 +141,26 @@ public static class LmExperiment
     {
         using var saved = System.Text.Json.JsonDocument.Parse(savedJson);
         using var expected = System.Text.Json.JsonDocument.Parse(expectedJson);
-        var before = saved.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        var after = expected.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        var before = Leaves(saved.RootElement, "");
+        var after = Leaves(expected.RootElement, "");
         return before.Keys.Union(after.Keys)
             .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
             .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
             .ToList();
+    }
+
+    /// <summary>Every leaf of a JSON object by its dotted path (stack.moe.layer.top_k), as raw JSON text.</summary>
+    private static Dictionary<string, string> Leaves(System.Text.Json.JsonElement element, string prefix)
+    {
+        var leaves = new Dictionary<string, string>();
+        foreach (var p in element.EnumerateObject())
+        {
+            var path = prefix + p.Name;
+            if (p.Value.ValueKind == System.Text.Json.JsonValueKind.Object)
+                foreach (var (k, v) in Leaves(p.Value, path + ".")) leaves[k] = v;
+            else leaves[path] = p.Value.GetRawText();
+        }
+        return leaves;
     }
 
     internal static string Name<T>(T value) where T : struct, Enum =>
