@@ -26,7 +26,7 @@ if (what is "lm" or "all")
     Console.WriteLine("LM training step (AdamW), vocab 8192, seq 256, batch 16");
     foreach (var attention in new[] { AttentionKind.Softmax, AttentionKind.Elliptical })
     {
-        var config = new LmConfig { VocabSize = 8192, Layers = 4, DModel = 256, Heads = 4, SeqLen = 256, Dropout = 0.0, Attention = attention };
+        var config = new LmConfig { VocabSize = 8192, SeqLen = 256, Stack = new() { Layers = 4, DModel = 256, Heads = 4, Dropout = 0.0, Attention = attention } };
         var r = LmThroughputBenchmark.Measure(config, batchSize: 16);
         Console.WriteLine($"{r.Attention,-10} params {r.Parameters / 1e6:F2}M  step {r.StepMs:F1} ms  {r.TokensPerSecond:F0} tok/s  model {r.ModelGflopPerSecond:F1} GFLOP/s  GEMM {r.GemmGflopPerSecond:F1} GFLOP/s  MFU {100 * r.ModelFlopsUtilisation:F1}%");
     }

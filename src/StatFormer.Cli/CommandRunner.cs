@@ -71,13 +71,14 @@ public static partial class CommandRunner
 
     /// <summary>
     /// <paramref name="reason"/> with the property names it mentions turned into their flags: a name is looked up beside
-    /// the culprit (<c>Heads</c> next to <c>Model.DModel</c> is <c>Model.Heads</c>), then as a whole path (<c>Model.SeqLen</c>).
+    /// the culprit (<c>DModel</c> next to <c>Model.Stack.Heads</c> is <c>Model.Stack.DModel</c>), then in each enclosing record, then as a whole path (<c>Model.SeqLen</c>).
     /// </summary>
     internal static string InFlags(string reason, string path)
     {
-        var parent = path.Contains('.') ? path[..(path.LastIndexOf('.') + 1)] : "";
-        return PropertyName().Replace(reason, m =>
-            OptionFlags.FlagFor(parent + m.Value) ?? OptionFlags.FlagFor(m.Value) ?? m.Value);
+        var parts = path.Split('.');
+        // The record of the culprit first, then each record around it, then the whole tree.
+        var scopes = Enumerable.Range(0, parts.Length).Reverse().Select(n => string.Concat(parts.Take(n).Select(p => p + "."))).ToList();
+        return PropertyName().Replace(reason, m => scopes.Select(scope => OptionFlags.FlagFor(scope + m.Value)).FirstOrDefault(f => f is not null) ?? m.Value);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)*\b")]

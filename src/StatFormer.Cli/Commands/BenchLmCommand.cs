@@ -27,8 +27,8 @@ public static class BenchLmCommand
             {
                 var config = new LmConfig
                 {
-                    VocabSize = result.GetValue(vocab), Layers = result.GetValue(layers), DModel = result.GetValue(dModel), Heads = result.GetValue(heads),
-                    SeqLen = result.GetValue(seqLen), Dropout = 0.0, Attention = attention,
+                    VocabSize = result.GetValue(vocab), SeqLen = result.GetValue(seqLen),
+                    Stack = new() { Layers = result.GetValue(layers), DModel = result.GetValue(dModel), Heads = result.GetValue(heads), Dropout = 0.0, Attention = attention },
                 };
                 StatFormer.Options.OptionCheck.Nested("Model", config.Validate);
                 return LmThroughputBenchmark.Measure(config, result.GetValue(batch), steps: Math.Max(1, result.GetValue(steps)));

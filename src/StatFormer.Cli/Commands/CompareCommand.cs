@@ -29,7 +29,7 @@ public static class CompareCommand
     }
 
     /// <summary>The run flags a comparison takes: all but those it sets per run (the variant's attention and router, the seed).</summary>
-    internal static IEnumerable<OptionFlag> RunFlags => OptionFlags.Lm.Where(f => f.Path is not ("Model.Attention" or "Model.Moe" or "Train.Seed"));
+    internal static IEnumerable<OptionFlag> RunFlags => OptionFlags.Lm.Where(f => f.Path is not ("Model.Stack.Attention" or "Model.Stack.Moe.Router" or "Train.Seed"));
 
     /// <summary>Adds the comparison options to <paramref name="command"/> and returns how to read them (the demo reuses both).</summary>
     internal static Func<ParseResult, ComparisonOptions> AddOptions(Command command, int defaultSeeds, string defaultOut, string defaultVariants, LmRunOptions? baseline, out Option<bool> json)

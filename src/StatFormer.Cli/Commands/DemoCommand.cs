@@ -20,7 +20,7 @@ public static class DemoCommand
     private static LmRunOptions SmallRun(LmRunOptions defaults) => defaults with
     {
         Data = defaults.Data with { Source = LmDataset.Synthetic, Tokenizer = "word", BatchSize = 16 },
-        Model = defaults.Model with { Layers = 3, DModel = 64, Heads = 4, SeqLen = 64, Dropout = 0.1 },
+        Model = defaults.Model with { SeqLen = 64, Stack = defaults.Model.Stack with { Layers = 3, DModel = 64, Heads = 4, Dropout = 0.1 } },
         Train = defaults.Train with { Steps = 400, LearningRate = 3e-3, WarmupSteps = 40, EvalEvery = 25 },
         Eval = defaults.Eval with { ValidTokens = 8192 },
         Attack = defaults.Attack with { Rates = [0.015, 0.05, 0.1, 0.2] },

@@ -69,7 +69,7 @@ public static class LmEvalCommand
             };
             rows.AddRange(evaluation.AttackedTestPpl.Select(kv => (IReadOnlyList<string>)new[]
                 { $"test attacked {kv.Key}", LmTrainCommand.F(kv.Value), $"{evaluation.AttackEffectiveRate[kv.Key]:P2}" }));
-            Output.Table($"lm eval: {folder} ({EnumNames.Cli(config.Attention)}) on {dataset.Corpus.Name}", header, rows);
+            Output.Table($"lm eval: {folder} ({EnumNames.Cli(config.Stack.Attention)}) on {dataset.Corpus.Name}", header, rows);
             return 0;
         }));
         return command;

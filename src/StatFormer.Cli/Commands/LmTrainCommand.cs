@@ -18,7 +18,7 @@ public static class LmTrainCommand
         {
             var options = tree.Read(result, baseline);
             var view = new TrainingProgressView();
-            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{new ModelVariant(options.Model.Attention, options.Model.Moe).Name} seed {options.Train.Seed}"),
+            var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{new ModelVariant(options.Model.Stack.Attention, options.Model.Stack.Moe.Router).Name} seed {options.Train.Seed}"),
                 cancellationToken: cancellationToken));
             if (result.GetValue(json))
             {

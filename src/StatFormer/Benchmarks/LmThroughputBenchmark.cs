@@ -24,8 +24,8 @@ public static class LmThroughputBenchmark
 {
     public static double ModelFlopsPerToken(LmConfig config, long parameters)
     {
-        var nonPositional = parameters - (long)config.SeqLen * config.DModel;
-        return 6.0 * nonPositional + 6.0 * config.Layers * config.SeqLen * config.DModel;
+        var nonPositional = parameters - (long)config.SeqLen * config.Stack.DModel;
+        return 6.0 * nonPositional + 6.0 * config.Stack.Layers * config.SeqLen * config.Stack.DModel;
     }
 
     /// <summary>GFLOP/s of an n×n×n float32 matmul (median of several), the reference peak for MFU.</summary>
@@ -62,7 +62,7 @@ public static class LmThroughputBenchmark
         var tokensPerSecond = batchSize * (double)config.SeqLen / (stepMs / 1000.0);
         var flops = ModelFlopsPerToken(config, model.ParameterCount) * tokensPerSecond / 1e9;
         gemm = Math.Max(gemm, MeasureGemmGflops());
-        return new LmThroughputResult(EnumNames.Cli(config.Attention), config.DModel, config.Layers, config.Heads, config.SeqLen, batchSize,
+        return new LmThroughputResult(EnumNames.Cli(config.Stack.Attention), config.Stack.DModel, config.Stack.Layers, config.Stack.Heads, config.SeqLen, batchSize,
             config.VocabSize, model.ParameterCount, stepMs, tokensPerSecond, flops, gemm);
     }
 }

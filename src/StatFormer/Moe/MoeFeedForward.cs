@@ -1,3 +1,4 @@
+using StatFormer.Options;
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch.nn;
@@ -41,6 +42,7 @@ public sealed class MoeFeedForward : nn.Module
         if (kind == MoeKind.None) throw new ArgumentException("MoeFeedForward needs an MoE kind (smoe, xmoe, ac-smoe or ac-xmoe), not none");
         if (dModel < 1) throw new ArgumentException($"d_model must be positive (got {dModel})");
         options.Validate();
+        OptionCheck.Require(options.ExpertHidden is not null, nameof(MoeOptions.ExpertHidden), "ExpertHidden must be set for an MoE layer built on its own (a Transformer stack resolves it)");
         DModel = dModel;
         Kind = kind;
         Causal = causal;
@@ -52,12 +54,12 @@ public sealed class MoeFeedForward : nn.Module
             MoeKind.AcSmoe or MoeKind.AcXmoe => new AdaptiveClusteringRouter(dModel, MoeKindNames.BaseOf(kind), options),
             _ => throw new ArgumentException($"unknown MoE kind {kind}"),
         };
-        var (e, h) = (options.Experts, options.ExpertHidden);
+        var (e, h) = (options.Experts, options.ExpertHidden!.Value);
         w1 = new Parameter(LinearLikeUniform(new long[] { e, dModel, h }, fanIn: dModel));
         b1 = new Parameter(LinearLikeUniform(new long[] { e, h }, fanIn: dModel));
         w2 = new Parameter(LinearLikeUniform(new long[] { e, h, dModel }, fanIn: h));
         b2 = new Parameter(LinearLikeUniform(new long[] { e, dModel }, fanIn: h));
-        dropout = Dropout(options.Dropout);
+        dropout = Dropout(options.Dropout ?? 0.0);
         RegisterComponents();
     }
 

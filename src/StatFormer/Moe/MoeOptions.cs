@@ -3,8 +3,8 @@ using StatFormer.Options;
 namespace StatFormer.Moe;
 
 /// <summary>
-/// Hyperparameters of a mixture-of-experts feed-forward layer. <see cref="Validate"/> names the property of
-/// a bad value (<see cref="ArgumentException.ParamName"/>).
+/// Hyperparameters of a mixture-of-experts feed-forward layer. <see cref="Validate"/> throws an
+/// <see cref="ArgumentException"/> whose ParamName is the offending property.
 /// </summary>
 public sealed record MoeOptions
 {
@@ -14,11 +14,11 @@ public sealed record MoeOptions
     /// <summary>Experts per token k (top-k routing).</summary>
     public int TopK { get; init; } = 2;
 
-    /// <summary>Hidden width of each expert's MLP.</summary>
-    public required int ExpertHidden { get; init; }
+    /// <summary>Hidden width of each expert's MLP; null: FfnMultiplier·DModel / TopK, resolved by the stack (so a token's active FFN parameters match the dense model's).</summary>
+    public int? ExpertHidden { get; init; }
 
-    /// <summary>Dropout on the layer's combined output (as in the dense feed-forward).</summary>
-    public double Dropout { get; init; } = 0.0;
+    /// <summary>Dropout on the layer's combined output (as in the dense feed-forward); null: the stack's dropout (0 for a layer built on its own).</summary>
+    public double? Dropout { get; init; }
 
     /// <summary>
     /// 0: no capacity limit, no assignment is dropped. Otherwise each expert takes at most
@@ -53,20 +53,22 @@ public sealed record MoeOptions
     /// <summary>Weight of the newest batch in the running AC statistics (BatchNorm's momentum; ≈ 1/momentum batches remembered).</summary>
     public double AcMomentum { get; init; } = 0.1;
 
-    /// <exception cref="ArgumentException">ParamName is the offending property.</exception>
     public void Validate()
     {
-        OptionCheck.Require(Experts >= 1, nameof(Experts), $"must be at least 1 (got {Experts})");
-        OptionCheck.Require(TopK >= 1 && TopK <= Experts, nameof(TopK), $"must be between 1 and Experts ({Experts}) (got {TopK})");
-        OptionCheck.Require(ExpertHidden >= 1, nameof(ExpertHidden), $"must be at least 1 (got {ExpertHidden})");
-        OptionCheck.Require(Dropout is >= 0 and < 1, nameof(Dropout), $"must be in [0, 1) (got {Dropout})");
-        OptionCheck.Require(CapacityFactor >= 0 && double.IsFinite(CapacityFactor), nameof(CapacityFactor), $"must be 0 (no limit) or a positive finite number (got {CapacityFactor})");
-        OptionCheck.Require(XmoeDim >= 1, nameof(XmoeDim), $"must be at least 1 (got {XmoeDim})");
-        OptionCheck.Require(XmoeTemperature > 0 && double.IsFinite(XmoeTemperature), nameof(XmoeTemperature), $"must be a positive finite number (got {XmoeTemperature})");
-        OptionCheck.Require(AcEpsilon > 0 && double.IsFinite(AcEpsilon), nameof(AcEpsilon), $"must be a positive finite number (got {AcEpsilon})");
+        OptionCheck.Require(Experts >= 1, nameof(Experts), $"Experts must be at least 1 (got {Experts})");
+        OptionCheck.Require(TopK >= 1, nameof(TopK), $"TopK must be at least 1 (got {TopK})");
+        OptionCheck.Require(TopK <= Experts, nameof(TopK), $"TopK ({TopK}) exceeds Experts ({Experts})");
+        OptionCheck.Require(ExpertHidden is null or >= 1, nameof(ExpertHidden), $"ExpertHidden must be at least 1 (got {ExpertHidden})");
+        OptionCheck.Require(Dropout is null or (>= 0 and < 1), nameof(Dropout), $"Dropout must be in [0, 1) (got {Dropout})");
+        OptionCheck.Require(CapacityFactor >= 0 && !double.IsInfinity(CapacityFactor), nameof(CapacityFactor),
+            $"CapacityFactor must be 0 (no limit) or a positive finite number (got {CapacityFactor})");
+        OptionCheck.Require(XmoeDim >= 1, nameof(XmoeDim), $"XmoeDim must be at least 1 (got {XmoeDim})");
+        OptionCheck.Require(XmoeTemperature > 0 && !double.IsInfinity(XmoeTemperature), nameof(XmoeTemperature),
+            $"XmoeTemperature must be a positive finite number (got {XmoeTemperature})");
+        OptionCheck.Require(AcEpsilon > 0 && !double.IsInfinity(AcEpsilon), nameof(AcEpsilon), $"AcEpsilon must be a positive finite number (got {AcEpsilon})");
         // Below 1 the clip would cut even the mean weight and flatten every cluster's profile.
-        OptionCheck.Require(AcClipMultiple >= 1 && double.IsFinite(AcClipMultiple), nameof(AcClipMultiple), $"must be a finite number >= 1 (got {AcClipMultiple})");
-        OptionCheck.Require(AcMomentum is > 0 and <= 1, nameof(AcMomentum), $"must be in (0, 1] (got {AcMomentum})");
-        OptionCheck.Require(Enum.IsDefined(AcEstimator), nameof(AcEstimator), $"unknown estimator {AcEstimator}");
+        OptionCheck.Require(AcClipMultiple >= 1 && !double.IsInfinity(AcClipMultiple), nameof(AcClipMultiple),
+            $"AcClipMultiple must be a finite number >= 1 (got {AcClipMultiple})");
+        OptionCheck.Require(AcMomentum > 0 && AcMomentum <= 1, nameof(AcMomentum), $"AcMomentum (the AC running-statistics momentum) must be in (0, 1] (got {AcMomentum})");
     }
 }

@@ -56,7 +56,7 @@ public static class LmComparisonReport
                 for (var j = 0; j < width; j++)
                     matrix[i, j] = elliptical.Average(m => m[layers[i]][j]);
             var config = runs[0].Summary.Config;
-            var headDim = config.DModel / config.Heads;
+            var headDim = config.Stack.DModel / config.Stack.Heads;
             // Label only the first coordinate of each head; the heads' D coordinates follow in order.
             var columns = Enumerable.Range(0, width).Select(j => j % headDim == 0 ? $"head {j / headDim}" : "").ToList();
             written.Add(Plot("elliptical_metric.png", path => Plots.Heatmap(path, "Elliptical metric m per layer and coordinate, mean over seeds and test windows",
@@ -80,7 +80,7 @@ public static class LmComparisonReport
             var first = group.First().Summary;
             if (first.Routing is not { } routing) continue;
             written.Add(Plot($"expert_load_{first.VariantName}.png", path => MoePlots.ExpertLoadHeatmap(path, routing,
-                $"{first.VariantName}: fraction of top-{first.Config.TopK} assignments per expert (seed {first.Seed})")));
+                $"{first.VariantName}: fraction of top-{first.Config.Stack.Moe.Layer.TopK} assignments per expert (seed {first.Seed})")));
             if (routing.Layers[^1].TopicConfusion is not null)
                 written.Add(Plot($"topic_confusion_{first.VariantName}.png", path => MoePlots.TopicConfusionHeatmap(path, routing.Layers[^1],
                     $"{first.VariantName}: last MoE layer's top-1 expert vs latent topic (seed {first.Seed})")));
@@ -145,16 +145,16 @@ public static class LmComparisonReport
         var run = options.Run;
         var report = new MarkdownReport($"StatFormer comparison: {string.Join(" vs ", summary.Variants.Select(v => v.Variant))} on {summary.Data}");
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-            $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Model.Layers} layers, d_model {run.Model.DModel}, {run.Model.Heads} heads, " +
-            $"context {run.Model.SeqLen}, batch {run.Data.BatchSize}, {run.Train.Steps} steps, lr {run.Train.LearningRate}, dropout {run.Model.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
+            $"Data `{summary.Data}` ({summary.Tokenizer} tokenizer, vocabulary {summary.VocabSize}), {run.Model.Stack.Layers} layers, d_model {run.Model.Stack.DModel}, {run.Model.Stack.Heads} heads, " +
+            $"context {run.Model.SeqLen}, batch {run.Data.BatchSize}, {run.Train.Steps} steps, lr {run.Train.LearningRate}, dropout {run.Model.Stack.Dropout}; seeds {string.Join(", ", summary.Seeds)}. " +
             $"Every variant uses the same data, optimiser, step budget, evaluation windows ({summary.EvalTokens} test tokens) and the same word-swap draw " +
-            $"({summary.AttackMode}, per {EnumNames.Json(run.Attack.Unit)}, attack seed {run.Attack.Seed}). Elliptical estimator: {EnumNames.Json(run.Model.Estimator)}{(run.Model.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
+            $"({summary.AttackMode}, per {EnumNames.Json(run.Attack.Unit)}, attack seed {run.Attack.Seed}). Elliptical estimator: {EnumNames.Json(run.Model.Stack.EstimatorFor(causal: true))}{(run.Model.Stack.EllipticalUnscaled ? ", unscaled (authors' LM variant)" : ", 1/√D kept")}."));
         if (options.Variants.Any(v => v.Moe != MoeKind.None))
             report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-                $"Mixture of Experts: {run.Model.Experts} experts, top-{run.Model.TopK}, MoE layers {(run.Model.MoeEvery == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +
-                $"each expert's hidden width chosen so a token's active FFN parameters equal the dense FFN's, load-balancing weight {run.Model.BalanceWeight}, " +
-                $"{(run.Model.CapacityFactor > 0 ? $"capacity factor {run.Model.CapacityFactor} per sequence, first come first served" : "no capacity limit")}; AC variants use the base router on the first {run.Model.AcBaseLayers} MoE layer(s) " +
-                $"and {(run.Model.AcEstimator == AcEstimator.Running ? "running cluster statistics (causal)" : "the current batch's cluster statistics (the authors' rule, which leaks future tokens)")}."));
+                $"Mixture of Experts: {run.Model.Stack.Moe.Layer.Experts} experts, top-{run.Model.Stack.Moe.Layer.TopK}, MoE layers {(run.Model.Stack.Moe.Every == 1 ? "in every block (Switch layout)" : "in every other block (GLaM layout)")}, " +
+                $"each expert's hidden width chosen so a token's active FFN parameters equal the dense FFN's, load-balancing weight {run.Model.Stack.Moe.BalanceWeight}, " +
+                $"{(run.Model.Stack.Moe.Layer.CapacityFactor > 0 ? $"capacity factor {run.Model.Stack.Moe.Layer.CapacityFactor} per sequence, first come first served" : "no capacity limit")}; AC variants use the base router on the first {run.Model.Stack.Moe.AcBaseLayers} MoE layer(s) " +
+                $"and {(run.Model.Stack.Moe.Layer.AcEstimator == AcEstimator.Running ? "running cluster statistics (causal)" : "the current batch's cluster statistics (the authors' rule, which leaks future tokens)")}."));
         if (dataDescription is not null) report.Paragraph(dataDescription);
         report.Heading("Results (mean ± std over seeds)");
         var (header, rows) = Table(summary);

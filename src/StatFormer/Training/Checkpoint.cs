@@ -87,19 +87,32 @@ public static class Checkpoint
     }
 
     /// <summary>
-    /// The top-level fields in which two metadata objects (JSON) differ, each as "name: saved in the checkpoint, expected
-    /// now" ("-" for a missing field): what a resume of another run's folder is refused with.
+    /// The fields in which two metadata objects (JSON) differ, nested ones by their dotted path (stack.moe.layer.top_k),
+    /// each as "name: saved in the checkpoint, expected now" ("-" for a missing field): what a resume of another run's
+    /// folder is refused with.
     /// </summary>
     public static List<string> MetadataDifferences(string savedJson, string expectedJson)
     {
         using var saved = System.Text.Json.JsonDocument.Parse(savedJson);
         using var expected = System.Text.Json.JsonDocument.Parse(expectedJson);
-        var before = saved.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
-        var after = expected.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        var before = Leaves(saved.RootElement, "");
+        var after = Leaves(expected.RootElement, "");
         return before.Keys.Union(after.Keys)
             .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
             .Select(k => $"{k}: {before.GetValueOrDefault(k) ?? "-"} in the checkpoint, {after.GetValueOrDefault(k) ?? "-"} now")
             .ToList();
+    }
+
+    private static Dictionary<string, string> Leaves(System.Text.Json.JsonElement element, string prefix)
+    {
+        var leaves = new Dictionary<string, string>();
+        foreach (var p in element.EnumerateObject())
+        {
+            if (p.Value.ValueKind == System.Text.Json.JsonValueKind.Object)
+                foreach (var (k, v) in Leaves(p.Value, $"{prefix}{p.Name}.")) leaves[k] = v;
+            else leaves[prefix + p.Name] = p.Value.GetRawText();
+        }
+        return leaves;
     }
 
     private static (BinaryReader Reader, int Version) OpenVerified(string path)

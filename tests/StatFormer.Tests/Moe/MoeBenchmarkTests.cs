@@ -33,5 +33,5 @@ public class MoeBenchmarkTests
 
     [Fact]
     public void CliRejectsTopKAboveExperts() =>
-        AssertOneLineError(Run("bench", "moe", "--experts", "2", "--top-k", "3", "--repeats", "1"), "--top-k: must be between 1 and --experts (2) (got 3)");
+        AssertOneLineError(Run("bench", "moe", "--experts", "2", "--top-k", "3", "--repeats", "1"), "--top-k", "--top-k (3) exceeds --experts (2)");
 }

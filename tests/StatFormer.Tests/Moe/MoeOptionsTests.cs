@@ -12,25 +12,26 @@ public class MoeOptionsTests
 
     public static IEnumerable<object[]> BadOptions() => new[]
     {
-        new object[] { Valid with { Experts = 2, TopK = 3 }, "TopK" },
-        new object[] { Valid with { Experts = 0, TopK = 0 }, "Experts" },
-        new object[] { Valid with { TopK = 0 }, "TopK" },
-        new object[] { Valid with { ExpertHidden = 0 }, "ExpertHidden" },
-        new object[] { Valid with { Dropout = 1.0 }, "Dropout" },
-        new object[] { Valid with { CapacityFactor = -0.5 }, "CapacityFactor" },
-        new object[] { Valid with { CapacityFactor = double.NaN }, "CapacityFactor" },
-        new object[] { Valid with { XmoeDim = 0 }, "XmoeDim" },
-        new object[] { Valid with { XmoeTemperature = 0 }, "XmoeTemperature" },
-        new object[] { Valid with { AcEpsilon = 0 }, "AcEpsilon" },
-        new object[] { Valid with { AcClipMultiple = 0.5 }, "AcClipMultiple" },
+        new object[] { Valid with { Experts = 2, TopK = 3 }, "TopK", "TopK (3) exceeds Experts (2)" },
+        new object[] { Valid with { Experts = 0, TopK = 0 }, "Experts", "Experts must be at least 1" },
+        new object[] { Valid with { TopK = 0 }, "TopK", "TopK must be at least 1" },
+        new object[] { Valid with { ExpertHidden = 0 }, "ExpertHidden", "ExpertHidden" },
+        new object[] { Valid with { Dropout = 1.0 }, "Dropout", "Dropout" },
+        new object[] { Valid with { CapacityFactor = -0.5 }, "CapacityFactor", "CapacityFactor" },
+        new object[] { Valid with { CapacityFactor = double.NaN }, "CapacityFactor", "CapacityFactor" },
+        new object[] { Valid with { XmoeDim = 0 }, "XmoeDim", "XmoeDim" },
+        new object[] { Valid with { XmoeTemperature = 0 }, "XmoeTemperature", "XmoeTemperature" },
+        new object[] { Valid with { AcEpsilon = 0 }, "AcEpsilon", "AcEpsilon" },
+        new object[] { Valid with { AcClipMultiple = 0.5 }, "AcClipMultiple", "AcClipMultiple" },
     };
 
     [Theory]
     [MemberData(nameof(BadOptions))]
-    public void ValidateNamesTheOption(MoeOptions options, string expected)
+    public void ValidateNamesTheProperty(MoeOptions options, string property, string expected)
     {
         var error = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Equal(expected, error.ParamName);
+        Assert.Equal(property, error.ParamName);
+        Assert.Contains(expected, error.Message);
     }
 
     [Theory]

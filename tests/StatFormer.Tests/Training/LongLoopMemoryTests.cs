@@ -45,7 +45,7 @@ public sealed class LongLoopMemoryTests(ITestOutputHelper output)
     public void AcMoeLanguageModelLoopStaysFlat()
     {
         torch.manual_seed(0);
-        using var model = new TransformerLm(new LmConfig { VocabSize = 40, Layers = 3, DModel = 16, Heads = 2, SeqLen = 16, Moe = MoeKind.AcXmoe, Experts = 4 });
+        using var model = new TransformerLm(new LmConfig { VocabSize = 40, SeqLen = 16, Stack = new() { Layers = 3, DModel = 16, Heads = 2, Moe = new() { Router = MoeKind.AcXmoe, Layer = new() { Experts = 4 } } } });
         // Fresh batch tensors every step (the trainer disposes them), as LmBatchSampler makes them.
         var tokens = Enumerable.Range(0, 400).Select(i => (long)(i * 7 % 40)).ToArray();
         AssertFlat((options, dir) => new Trainer(model, options, step => StatFormer.Language.Data.LmBatchSampler.Sample(tokens, 4, 16, 0, step), null, dir, "{}"));

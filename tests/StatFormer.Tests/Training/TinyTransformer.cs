@@ -9,7 +9,11 @@ internal static class TinyTransformer
 {
     public static LmConfig Config(int vocab, AttentionKind attention = AttentionKind.Softmax, double dropout = 0.0) => new()
     {
-        VocabSize = vocab, Layers = 2, DModel = 32, Heads = 2, SeqLen = 16, Dropout = dropout, Attention = attention,
+        VocabSize = vocab, SeqLen = 16,
+        Stack = new()
+        {
+            Layers = 2, DModel = 32, Heads = 2, Dropout = dropout, Attention = attention,
+        },
     };
 
     public static TransformerLm Create(LmConfig config, int seed = 1)

@@ -49,11 +49,11 @@ public static class LmEvaluation
     /// </summary>
     public static MoeDiagnostics? Routing(TransformerLm model, long[] tokens, int[]? topics, int topicCount, int batchSize)
     {
-        if (model.Config.Moe == MoeKind.None) return null;
+        if (model.Config.Stack.Moe.Router == MoeKind.None) return null;
         var seqLen = model.Config.SeqLen;
         var windows = (int)Math.Min(RoutingWindows, tokens.Length / seqLen);
         if (windows == 0) return null;
-        var accumulator = new MoeDiagnosticsAccumulator(model.Config.MoeLayers.Count, model.Config.Experts, topics is null ? 0 : topicCount);
+        var accumulator = new MoeDiagnosticsAccumulator(model.Config.Stack.MoeLayers.Count, model.Config.Stack.Moe.Layer.Experts, topics is null ? 0 : topicCount);
         var wasTraining = model.training;
         model.eval();
         try

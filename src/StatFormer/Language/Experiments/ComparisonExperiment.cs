@@ -60,7 +60,7 @@ public static class ComparisonExperiment
         /// <summary>The shared run settings with this run's variant, seed and folder: the only per-run difference.</summary>
         private LmRunOptions RunOptions(ModelVariant variant, int seed, string runFolder) => _options.Run with
         {
-            Model = _options.Run.Model with { Attention = variant.Attention, Moe = variant.Moe },
+            Model = _options.Run.Model with { Stack = _options.Run.Model.Stack with { Attention = variant.Attention, Moe = _options.Run.Model.Stack.Moe with { Router = variant.Moe } } },
             Train = _options.Run.Train with { Seed = seed },
             Output = _options.Run.Output with { OutDir = runFolder },
         };

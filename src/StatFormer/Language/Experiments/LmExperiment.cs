@@ -9,6 +9,7 @@ using StatFormer.Language.Models;
 using StatFormer.Moe;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using StatFormer.Transformer;
 using TorchSharp;
 
 namespace StatFormer.Language.Experiments;
@@ -80,8 +81,8 @@ public static class LmExperiment
 
         var summary = new LmRunSummary
         {
-            Variant = new ModelVariant(config.Attention, config.Moe).Name, Moe = EnumNames.Cli(config.Moe),
-            Attention = EnumNames.Json(config.Attention), Estimator = config.Attention == Attention.AttentionKind.Elliptical ? EnumNames.Json(config.Estimator) : "none",
+            Variant = new ModelVariant(config.Stack.Attention, config.Stack.Moe.Router).Name, Moe = EnumNames.Cli(config.Stack.Moe.Router),
+            Attention = EnumNames.Json(config.Stack.Attention), Estimator = config.Stack.Attention == Attention.AttentionKind.Elliptical ? EnumNames.Json(config.Stack.EstimatorFor(causal: true)) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = seed,
             ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
@@ -107,7 +108,7 @@ public static class LmExperiment
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
         var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
-        // Through LmConfig, so that a checkpoint of an older build (without fields added since) compares by value.
+        // Through LmConfig, so that a flat configuration of the previous build compares as the nested tree.
         var differences = Checkpoint.MetadataDifferences(saved.Config.ToJson(), expected.Config.ToJson());
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)

@@ -1,149 +1,118 @@
-using StatFormer.Options;
 using System.Text.Json.Serialization;
 using System.Text.Json;
 using StatFormer.Attention;
 using StatFormer.Moe;
+using StatFormer.Options;
+using StatFormer.Transformer;
 
 namespace StatFormer.Language.Models;
 
 /// <summary>Everything needed to rebuild a <see cref="TransformerLm"/>; stored in checkpoints and run summaries.</summary>
+[JsonConverter(typeof(LmConfigJsonConverter))]
 public sealed record LmConfig
 {
     public int VocabSize { get; init; }
-    public int Layers { get; init; } = 4;
-    public int DModel { get; init; } = 128;
-    public int Heads { get; init; } = 4;
+
     /// <summary>Context length: the learned position table has this many rows.</summary>
     public int SeqLen { get; init; } = 128;
-    public double Dropout { get; init; } = 0.1;
-    /// <summary>Hidden width of the feed-forward block as a multiple of d_model.</summary>
-    public int FfnMultiplier { get; init; } = 4;
-    public AttentionKind Attention { get; init; } = AttentionKind.Softmax;
-    public EllipticalEstimator Estimator { get; init; } = EllipticalEstimator.Causal;
-    /// <summary>The authors' LM variant: no 1/√D in elliptical layers.</summary>
-    public bool EllipticalUnscaled { get; init; }
-    /// <summary>Which layers use the elliptical metric; null means all but the first (layer 0 has no previous values).</summary>
-    public IReadOnlyList<int>? EllipticalLayers { get; init; }
 
-    /// <summary>Mixture-of-Experts feed-forward layers: None keeps the dense FFN; otherwise the router the MoE layers use.</summary>
-    public MoeKind Moe { get; init; } = MoeKind.None;
-    public int Experts { get; init; } = 8;
-    public int TopK { get; init; } = 2;
-    /// <summary>1: an MoE layer in every block (Switch layout); 2: in blocks 0, 2, 4… with dense FFNs between them (GLaM layout).</summary>
-    public int MoeEvery { get; init; } = 1;
-    /// <summary>Weight of the Switch load-balancing loss, summed over MoE layers and added to the training loss.</summary>
-    public double BalanceWeight { get; init; } = 0.01;
-    /// <summary>Expert capacity as a multiple of the mean load; 0 = unlimited (no token is dropped).</summary>
-    public double CapacityFactor { get; init; }
-    /// <summary>How many of the first MoE layers use the base router: the AC router needs a previous MoE layer's routing (the authors use 2).</summary>
-    public int AcBaseLayers { get; init; } = 1;
-    /// <summary>AC option: mix the previous top-k clusters' weights by their gate scores instead of using the top-1 cluster's.</summary>
-    public bool AcMixTopK { get; init; }
-    /// <summary>Where the AC cluster spreads come from: running statistics of past batches (causal, default) or the current batch (the authors' rule; leaks future tokens).</summary>
-    public AcEstimator AcEstimator { get; init; } = AcEstimator.Running;
-    /// <summary>XMoE routing dimension (the low-dimensional projection the cosine router scores in).</summary>
-    public int XmoeDim { get; init; } = 8;
-    /// <summary>Hidden width of each expert; null: FfnMultiplier·DModel / TopK, so a token's active FFN parameters match the dense model's.</summary>
-    public int? ExpertHidden { get; init; }
-    /// <summary>XMoE: learn the temperature (as a log-temperature, from <see cref="XmoeTemperature"/>) or keep it fixed.</summary>
-    public bool XmoeLearnableTemperature { get; init; } = MoeDefaults.XmoeLearnableTemperature;
-    /// <summary>XMoE: initial (learnable) or fixed temperature dividing the cosine scores.</summary>
-    public double XmoeTemperature { get; init; } = MoeDefaults.XmoeTemperature;
-    /// <summary>AC: ε in the feature weights 1/(MAD + ε).</summary>
-    public double AcEpsilon { get; init; } = MoeDefaults.AcEpsilon;
-    /// <summary>AC: the feature weights are clipped at this multiple of their mean before the per-feature normalisation.</summary>
-    public double AcClipMultiple { get; init; } = MoeDefaults.AcClipMultiple;
-    /// <summary>AC: weight of the newest batch in the running cluster statistics (≈ 1/momentum batches remembered).</summary>
-    public double AcMomentum { get; init; } = MoeDefaults.AcMomentum;
+    /// <summary>The (causal) Transformer stack between the embeddings and the tied output layer.</summary>
+    public TransformerStackOptions Stack { get; init; } = new();
 
-    // The MoE layer's own defaults, so that they are declared once (in MoeOptions).
-    private static readonly MoeOptions MoeDefaults = new() { ExpertHidden = 1 };
-
-    /// <summary>The blocks whose feed-forward layer is an MoE layer under this configuration.</summary>
-    [JsonIgnore]
-    public IReadOnlyList<int> MoeLayers =>
-        Moe == MoeKind.None ? Array.Empty<int>() : Enumerable.Range(0, Layers).Where(l => l % MoeEvery == 0).ToArray();
-
-    /// <summary>The router kind of each MoE layer, in order: AC kinds fall back to their base router on the first <see cref="AcBaseLayers"/> MoE layers.</summary>
-    [JsonIgnore]
-    public IReadOnlyList<MoeKind> MoeLayerKinds =>
-        MoeLayers.Select((_, i) => MoeKindNames.IsAdaptive(Moe) && i < AcBaseLayers ? MoeKindNames.BaseOf(Moe) : Moe).ToArray();
-
-    [JsonIgnore]
-    public int EffectiveExpertHidden => ExpertHidden ?? Math.Max(1, FfnMultiplier * DModel / Math.Max(1, TopK));
-
-    /// <summary>The options every MoE layer of this model is built with.</summary>
-    public MoeOptions ToMoeOptions() => new()
-    {
-        Experts = Experts,
-        TopK = TopK,
-        ExpertHidden = EffectiveExpertHidden,
-        Dropout = Dropout,
-        CapacityFactor = CapacityFactor,
-        XmoeDim = XmoeDim,
-        XmoeLearnableTemperature = XmoeLearnableTemperature,
-        XmoeTemperature = XmoeTemperature,
-        AcEpsilon = AcEpsilon,
-        AcClipMultiple = AcClipMultiple,
-        AcMixTopK = AcMixTopK,
-        AcEstimator = AcEstimator,
-        AcMomentum = AcMomentum,
-    };
-
-    /// <summary>The layers that actually use the elliptical metric under this configuration.</summary>
-    [JsonIgnore]
-    public IReadOnlyList<int> EffectiveEllipticalLayers =>
-        Attention != AttentionKind.Elliptical ? Array.Empty<int>()
-        : EllipticalLayers ?? Enumerable.Range(1, Math.Max(0, Layers - 1)).ToArray();
-
-    /// <exception cref="ArgumentException">ParamName is the offending property (e.g. <c>Heads</c>); the reason names properties too.</exception>
+    /// <summary>Throws <see cref="ArgumentException"/> whose ParamName is the property path (e.g. <c>Stack.Moe.Layer.TopK</c>).</summary>
     public void Validate()
     {
-        OptionCheck.Require(VocabSize >= 2, nameof(VocabSize), $"must be at least 2 (got {VocabSize})");
-        OptionCheck.Require(Layers >= 1, nameof(Layers), $"must be at least 1 (got {Layers})");
-        OptionCheck.Require(Heads >= 1, nameof(Heads), $"must be at least 1 (got {Heads})");
-        OptionCheck.Require(DModel >= 1 && DModel % Heads == 0, nameof(DModel), $"must be a positive multiple of Heads ({Heads}) (got {DModel})");
-        OptionCheck.Require(SeqLen >= 1, nameof(SeqLen), $"must be at least 1 (got {SeqLen})");
-        OptionCheck.Require(Dropout is >= 0 and < 1, nameof(Dropout), $"must be in [0, 1) (got {Dropout})");
-        OptionCheck.Require(FfnMultiplier >= 1, nameof(FfnMultiplier), $"must be at least 1 (got {FfnMultiplier})");
-        OptionCheck.Require(Enum.IsDefined(Attention), nameof(Attention), $"unknown attention {Attention}");
-        OptionCheck.Require(Enum.IsDefined(Estimator), nameof(Estimator), $"unknown estimator {Estimator}");
-        ValidateMoe();
-        foreach (var layer in EllipticalLayers ?? Array.Empty<int>())
-        {
-            OptionCheck.Require(layer >= 0 && layer < Layers, nameof(EllipticalLayers), $"layer {layer} does not exist (the model has layers 0..{Layers - 1})");
-            OptionCheck.Require(layer != 0, nameof(EllipticalLayers), "layer 0 cannot be elliptical: it has no previous layer's values to estimate the metric from");
-        }
+        OptionCheck.Require(VocabSize >= 2, nameof(VocabSize), $"VocabSize must be at least 2 (got {VocabSize})");
+        OptionCheck.Require(SeqLen >= 1, nameof(SeqLen), $"SeqLen must be at least 1 (got {SeqLen})");
+        OptionCheck.Nested(nameof(Stack), Stack.Validate);
     }
 
-    private void ValidateMoe()
-    {
-        OptionCheck.Require(Enum.IsDefined(Moe), nameof(Moe), $"unknown MoE kind {Moe}");
-        if (Moe == MoeKind.None) return;
-        OptionCheck.Require(MoeEvery is 1 or 2, nameof(MoeEvery), $"must be 1 (Switch: every block) or 2 (GLaM: every other block) (got {MoeEvery})");
-        OptionCheck.Require(BalanceWeight >= 0 && double.IsFinite(BalanceWeight), nameof(BalanceWeight), $"must be a finite number ≥ 0 (got {BalanceWeight})");
-        OptionCheck.Require(ExpertHidden is null or >= 1, nameof(ExpertHidden), $"must be at least 1 (got {ExpertHidden})");
-        // The layer options carry the same property names as this record.
-        ToMoeOptions().Validate();
-        if (MoeKindNames.IsAdaptive(Moe))
-        {
-            var moeLayers = MoeLayers.Count;
-            OptionCheck.Require(AcBaseLayers >= 1, nameof(AcBaseLayers),
-                $"must be at least 1 (got {AcBaseLayers}): the first MoE layer has no previous MoE layer whose routing the AC router could cluster on");
-            OptionCheck.Require(AcBaseLayers < moeLayers, nameof(AcBaseLayers),
-                $"with Moe {EnumNames.Cli(Moe)} the model has {moeLayers} MoE layer(s) and the first {AcBaseLayers} use the base router, so no layer would use the AC router; add Layers or lower AcBaseLayers");
-        }
-    }
-
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         WriteIndented = false,
     };
 
+    /// <summary>The nested tree: <c>{"vocab_size":…,"seq_len":…,"stack":{…,"moe":{…,"layer":{…}}}}</c>.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>Reads the nested tree, or the flat configuration that checkpoints of the previous build hold.</summary>
     public static LmConfig FromJson(string json) =>
         JsonSerializer.Deserialize<LmConfig>(json, JsonOptions) ?? throw new JsonException("empty model configuration");
+}
+
+/// <summary>
+/// Writes <see cref="LmConfig"/> as the nested tree (snake_case, enums as snake_case strings) whatever options
+/// the caller serialises with, and reads both that tree and the flat layout of the previous build
+/// (vocab_size, layers, d_model, …, moe as a router name, experts, top_k, moe_every, …).
+/// </summary>
+internal sealed class LmConfigJsonConverter : JsonConverter<LmConfig>
+{
+    public override LmConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new JsonException("a model configuration must be a JSON object");
+        var o = LmConfig.JsonOptions;
+        T? Get<T>(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v.Deserialize<T>(o) : default;
+        bool Has(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+        var config = new LmConfig();
+        config = config with
+        {
+            VocabSize = Has("vocab_size") ? Get<int>("vocab_size") : config.VocabSize,
+            SeqLen = Has("seq_len") ? Get<int>("seq_len") : config.SeqLen,
+        };
+        if (root.TryGetProperty("stack", out var stack))
+            return config with { Stack = stack.Deserialize<TransformerStackOptions>(o) ?? throw new JsonException("empty stack configuration") };
+
+        // The flat layout of the previous build.
+        var s = new TransformerStackOptions();
+        var layer = new MoeOptions();
+        var moe = new MoeLayout();
+        return config with
+        {
+            Stack = s with
+            {
+                Layers = Has("layers") ? Get<int>("layers") : s.Layers,
+                DModel = Has("d_model") ? Get<int>("d_model") : s.DModel,
+                Heads = Has("heads") ? Get<int>("heads") : s.Heads,
+                Dropout = Has("dropout") ? Get<double>("dropout") : s.Dropout,
+                FfnMultiplier = Has("ffn_multiplier") ? Get<int>("ffn_multiplier") : s.FfnMultiplier,
+                Attention = Has("attention") ? Get<AttentionKind>("attention") : s.Attention,
+                // The previous build had only causal language models, whose estimator defaulted to causal.
+                Estimator = Has("estimator") ? Get<EllipticalEstimator>("estimator") : EllipticalEstimator.Causal,
+                EllipticalUnscaled = Has("elliptical_unscaled") && Get<bool>("elliptical_unscaled"),
+                EllipticalLayers = Get<int[]>("elliptical_layers"),
+                Moe = moe with
+                {
+                    Router = Has("moe") ? Get<MoeKind>("moe") : moe.Router,
+                    Every = Has("moe_every") ? Get<int>("moe_every") : moe.Every,
+                    BalanceWeight = Has("balance_weight") ? Get<double>("balance_weight") : moe.BalanceWeight,
+                    AcBaseLayers = Has("ac_base_layers") ? Get<int>("ac_base_layers") : moe.AcBaseLayers,
+                    Layer = layer with
+                    {
+                        Experts = Has("experts") ? Get<int>("experts") : layer.Experts,
+                        TopK = Has("top_k") ? Get<int>("top_k") : layer.TopK,
+                        CapacityFactor = Has("capacity_factor") ? Get<double>("capacity_factor") : layer.CapacityFactor,
+                        AcMixTopK = Has("ac_mix_top_k") && Get<bool>("ac_mix_top_k"),
+                        AcEstimator = Has("ac_estimator") ? Get<AcEstimator>("ac_estimator") : layer.AcEstimator,
+                        XmoeDim = Has("xmoe_dim") ? Get<int>("xmoe_dim") : layer.XmoeDim,
+                        ExpertHidden = Has("expert_hidden") ? Get<int>("expert_hidden") : null,
+                    },
+                },
+            },
+        };
+    }
+
+    public override void Write(Utf8JsonWriter writer, LmConfig value, JsonSerializerOptions options)
+    {
+        var o = LmConfig.JsonOptions;
+        writer.WriteStartObject();
+        writer.WriteNumber("vocab_size", value.VocabSize);
+        writer.WriteNumber("seq_len", value.SeqLen);
+        writer.WritePropertyName("stack");
+        JsonSerializer.Serialize(writer, value.Stack, o);
+        writer.WriteEndObject();
+    }
 }

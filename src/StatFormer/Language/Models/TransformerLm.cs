@@ -27,23 +27,24 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
     {
         config.Validate();
         Config = config;
-        tokenEmbedding = Embedding(config.VocabSize, config.DModel);
-        positionEmbedding = Embedding(config.SeqLen, config.DModel);
-        embeddingDropout = Dropout(config.Dropout);
-        var elliptical = config.EffectiveEllipticalLayers.ToHashSet();
-        var moeKinds = config.MoeLayers.Zip(config.MoeLayerKinds).ToDictionary(x => x.First, x => x.Second);
-        var moeOptions = config.Moe == MoeKind.None ? null : config.ToMoeOptions();
+        var stack = config.Stack;
+        tokenEmbedding = Embedding(config.VocabSize, stack.DModel);
+        positionEmbedding = Embedding(config.SeqLen, stack.DModel);
+        embeddingDropout = Dropout(stack.Dropout);
+        var elliptical = stack.EffectiveEllipticalLayers.ToHashSet();
+        var moeKinds = stack.MoeLayers.Zip(stack.MoeLayerKinds).ToDictionary(x => x.First, x => x.Second);
+        var moeOptions = stack.Moe.Router == MoeKind.None ? null : stack.EffectiveMoeOptions;
         blocks = new ModuleList<TransformerBlock>();
-        for (var layer = 0; layer < config.Layers; layer++)
+        for (var layer = 0; layer < stack.Layers; layer++)
         {
             SelfAttention attention = elliptical.Contains(layer)
-                ? new EllipticalSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true, config.Estimator, config.EllipticalUnscaled)
-                : new SoftmaxSelfAttention(config.DModel, config.Heads, config.Dropout, causal: true);
+                ? new EllipticalSelfAttention(stack.DModel, stack.Heads, stack.Dropout, causal: true, stack.EstimatorFor(causal: true), stack.EllipticalUnscaled)
+                : new SoftmaxSelfAttention(stack.DModel, stack.Heads, stack.Dropout, causal: true);
             blocks.Add(moeKinds.TryGetValue(layer, out var kind)
-                ? new TransformerBlock(config.DModel, attention, new MoeFeedForward(config.DModel, kind, moeOptions!, causal: true), config.Dropout, $"block{layer}")
-                : new TransformerBlock(config.DModel, attention, new FeedForward(config.DModel, config.FfnMultiplier * config.DModel, config.Dropout), config.Dropout, $"block{layer}"));
+                ? new TransformerBlock(stack.DModel, attention, new MoeFeedForward(stack.DModel, kind, moeOptions!, causal: true), stack.Dropout, $"block{layer}")
+                : new TransformerBlock(stack.DModel, attention, new FeedForward(stack.DModel, stack.FfnMultiplier * stack.DModel, stack.Dropout), stack.Dropout, $"block{layer}"));
         }
-        finalNorm = LayerNorm(config.DModel);
+        finalNorm = LayerNorm(stack.DModel);
         RegisterComponents();
         InitialiseWeights();
     }
@@ -68,7 +69,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
         return Run(ids, hiddenStates, routing, withAuxiliaryLoss: false).Logits.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Logits and the load-balancing loss: <see cref="LmConfig.BalanceWeight"/> × the sum over MoE layers (null for a dense model).</summary>
+    /// <summary>Logits and the load-balancing loss: <see cref="MoeLayout.BalanceWeight"/> × the sum over MoE layers (null for a dense model).</summary>
     public (Tensor Logits, Tensor? AuxiliaryLoss) ForwardWithAuxiliaryLoss(Tensor ids)
     {
         using var scope = torch.NewDisposeScope();
@@ -101,7 +102,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
             if (hiddenStates is not null) hiddenStates.Add(x.detach().MoveToOuterDisposeScope());
         }
         var logits = finalNorm.forward(x).matmul(tokenEmbedding.weight!.t());
-        return (logits, balance is null ? null : balance * Config.BalanceWeight);
+        return (logits, balance is null ? null : balance * Config.Stack.Moe.BalanceWeight);
     }
 
     /// <summary>
@@ -113,7 +114,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
     private void InitialiseWeights()
     {
         const double std = 0.02;
-        var residualStd = std / Math.Sqrt(2.0 * Config.Layers);
+        var residualStd = std / Math.Sqrt(2.0 * Config.Stack.Layers);
         using var noGrad = torch.no_grad();
         var moeParameters = blocks.Where(b => b.MixtureOfExperts is not null)
             .SelectMany(b => b.MixtureOfExperts!.parameters()).Select(p => p.Handle).ToHashSet();

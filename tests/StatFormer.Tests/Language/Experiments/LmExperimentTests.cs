@@ -22,7 +22,7 @@ public sealed class LmExperimentTests : IDisposable
     private static LmRunOptions Tiny(string outDir) => d with
     {
         Data = d.Data with { Source = LmDataset.Synthetic, Tokenizer = "word", BatchSize = 4 },
-        Model = d.Model with { Attention = AttentionKind.Elliptical, Layers = 2, DModel = 16, Heads = 2, SeqLen = 16, Dropout = 0.1 },
+        Model = d.Model with { SeqLen = 16, Stack = d.Model.Stack with { Attention = AttentionKind.Elliptical, Layers = 2, DModel = 16, Heads = 2, Dropout = 0.1 } },
         Train = d.Train with { Steps = 30, WarmupSteps = 5, LearningRate = 3e-3, EvalEvery = 10, Seed = 7 },
         Eval = d.Eval with { ValidTokens = 256, EvalTokens = 512 },
         Attack = d.Attack with { Rates = [0.1] },
@@ -94,11 +94,11 @@ public sealed class LmExperimentTests : IDisposable
     public void ResumingAnotherRunsFolderIsRefused(string change)
     {
         var shortRun = Short(Tiny(_dir.File("other")), 2);
-        var options = shortRun with { Model = shortRun.Model with { Attention = AttentionKind.Softmax } };
+        var options = shortRun with { Model = shortRun.Model with { Stack = shortRun.Model.Stack with { Attention = AttentionKind.Softmax } } };
         LmExperiment.Run(options);
         var checkpoint = Path.Combine(options.Output.OutDir, Trainer.CheckpointFileName);
         var written = File.GetLastWriteTimeUtc(checkpoint);
-        var changed = options with { Model = change == "attention" ? options.Model with { Attention = AttentionKind.Elliptical } : options.Model with { DModel = 32 } };
+        var changed = options with { Model = options.Model with { Stack = change == "attention" ? options.Model.Stack with { Attention = AttentionKind.Elliptical } : options.Model.Stack with { DModel = 32 } } };
         var e = Assert.Throws<RunFolderConflictException>(() => LmExperiment.Run(Resumed(changed)));
         Assert.Contains(change, e.Message);
         Assert.Contains(checkpoint, e.Message);

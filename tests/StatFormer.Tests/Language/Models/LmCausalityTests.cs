@@ -35,8 +35,12 @@ public class LmCausalityTests
         torch.manual_seed(7);
         var model = new TransformerLm(new LmConfig
         {
-            VocabSize = Vocab, Layers = moeEvery == 1 ? 3 : 5, DModel = 16, Heads = 2, SeqLen = SeqLen, Dropout = 0.0,
-            Attention = v.Attention, Moe = v.Moe, Experts = 4, TopK = 2, MoeEvery = moeEvery, CapacityFactor = capacity, AcEstimator = estimator,
+            VocabSize = Vocab, SeqLen = SeqLen,
+            Stack = new()
+            {
+                Layers = moeEvery == 1 ? 3 : 5, DModel = 16, Heads = 2, Dropout = 0.0, Attention = v.Attention,
+                Moe = new() { Router = v.Moe, Every = moeEvery, Layer = new() { Experts = 4, TopK = 2, CapacityFactor = capacity, AcEstimator = estimator } },
+            },
         });
         // A few training batches, so the AC layers route with non-trivial running statistics.
         model.train();

@@ -30,7 +30,11 @@ public sealed class MoeLanguageModelTests : IDisposable
     private static LmRunOptions Tiny(MoeKind moe, string outDir) => d with
     {
         Data = d.Data with { Source = LmDataset.Synthetic, Tokenizer = "word", BatchSize = 8 },
-        Model = d.Model with { Moe = moe, Experts = 4, TopK = 2, Layers = 3, DModel = 16, Heads = 2, SeqLen = 16, Dropout = 0.1 },
+        Model = d.Model with
+        {
+            SeqLen = 16,
+            Stack = d.Model.Stack with { Layers = 3, DModel = 16, Heads = 2, Dropout = 0.1, Moe = new() { Router = moe, Layer = new() { Experts = 4, TopK = 2 } } },
+        },
         Train = d.Train with { Steps = 40, WarmupSteps = 5, LearningRate = 5e-3, EvalEvery = 20, Seed = 3 },
         Eval = d.Eval with { ValidTokens = 512, EvalTokens = 1024 },
         Attack = d.Attack with { Rates = [0.1] },
@@ -89,7 +93,7 @@ public sealed class MoeLanguageModelTests : IDisposable
     public void CancelledThenResumedAcRunEqualsUninterruptedRun()
     {
         var tiny = Tiny(MoeKind.AcXmoe, _dir.File("straight"));
-        var options = tiny with { Train = tiny.Train with { Steps = 20, EvalEvery = 10 }, Model = tiny.Model with { Attention = AttentionKind.Elliptical } };
+        var options = tiny with { Train = tiny.Train with { Steps = 20, EvalEvery = 10 }, Model = tiny.Model with { Stack = tiny.Model.Stack with { Attention = AttentionKind.Elliptical } } };
         var (straight, _) = LmExperiment.Run(options);
 
         var resumedDir = _dir.File("resumed");
@@ -109,9 +113,9 @@ public sealed class MoeLanguageModelTests : IDisposable
 
     private static TransformerLm GlamModel()
     {
-        var config = new LmConfig { VocabSize = 20, Layers = 5, DModel = 16, Heads = 2, SeqLen = 8, Dropout = 0, Moe = MoeKind.AcSmoe, MoeEvery = 2, Experts = 4 };
-        Assert.Equal(new[] { 0, 2, 4 }, config.MoeLayers);
-        Assert.Equal(new[] { MoeKind.Smoe, MoeKind.AcSmoe, MoeKind.AcSmoe }, config.MoeLayerKinds);
+        var config = new LmConfig { VocabSize = 20, SeqLen = 8, Stack = new() { Layers = 5, DModel = 16, Heads = 2, Dropout = 0, Moe = new() { Router = MoeKind.AcSmoe, Every = 2, Layer = new() { Experts = 4 } } } };
+        Assert.Equal(new[] { 0, 2, 4 }, config.Stack.MoeLayers);
+        Assert.Equal(new[] { MoeKind.Smoe, MoeKind.AcSmoe, MoeKind.AcSmoe }, config.Stack.MoeLayerKinds);
         torch.manual_seed(1);
         return new TransformerLm(config);
     }
@@ -167,7 +171,7 @@ public sealed class MoeLanguageModelTests : IDisposable
     public void MoeLayersAreInitialisedLikeTheDenseFfnAndKeepXmoesOrthogonalEmbeddings(MoeKind moe)
     {
         torch.manual_seed(4);
-        using var model = new TransformerLm(new LmConfig { VocabSize = 50, Layers = 3, DModel = 64, Heads = 2, SeqLen = 8, Moe = moe, Experts = 8, XmoeDim = 8 });
+        using var model = new TransformerLm(new LmConfig { VocabSize = 50, SeqLen = 8, Stack = new() { Layers = 3, DModel = 64, Heads = 2, Moe = new() { Router = moe, Layer = new() { Experts = 8, XmoeDim = 8 } } } });
         var residualStd = 0.02 / Math.Sqrt(2.0 * 3);
         foreach (var block in model.Blocks)
         {
@@ -184,25 +188,26 @@ public sealed class MoeLanguageModelTests : IDisposable
     }
 
     [Theory]
-    [InlineData(MoeKind.AcSmoe, 1, 2, 4, 1, "no layer would use the AC router")]
-    [InlineData(MoeKind.AcSmoe, 3, 2, 4, 0, "AcBaseLayers")]
-    [InlineData(MoeKind.Smoe, 3, 5, 4, 1, "TopK")]
-    public void BadMoeConfigurationIsAClearError(MoeKind moe, int layers, int topK, int experts, int acBaseLayers, string expected)
+    [InlineData(MoeKind.AcSmoe, 1, 2, 4, 1, "no layer would use the AC router", "Stack.Moe.AcBaseLayers")]
+    [InlineData(MoeKind.AcSmoe, 3, 2, 4, 0, "AcBaseLayers", "Stack.Moe.AcBaseLayers")]
+    [InlineData(MoeKind.Smoe, 3, 5, 4, 1, "TopK", "Stack.Moe.Layer.TopK")]
+    public void BadMoeConfigurationIsAClearError(MoeKind moe, int layers, int topK, int experts, int acBaseLayers, string expected, string path)
     {
-        var config = new LmConfig { VocabSize = 20, Layers = layers, DModel = 16, Heads = 2, Moe = moe, TopK = topK, Experts = experts, AcBaseLayers = acBaseLayers };
+        var config = new LmConfig { VocabSize = 20, Stack = new() { Layers = layers, DModel = 16, Heads = 2, Moe = new() { Router = moe, AcBaseLayers = acBaseLayers, Layer = new() { TopK = topK, Experts = experts } } } };
         var error = Assert.ThrowsAny<ArgumentException>(config.Validate);
-        Assert.True(error.Message.Contains(expected, StringComparison.Ordinal) || error.ParamName == expected, error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.Equal(path, error.ParamName);
     }
 
     [Fact]
     public void ConfigWithMoeRoundTripsThroughJsonAndOldConfigsStayDense()
     {
-        var config = new LmConfig { VocabSize = 30, Moe = MoeKind.AcXmoe, Experts = 6, TopK = 1, MoeEvery = 2, BalanceWeight = 0.02, AcBaseLayers = 1, CapacityFactor = 1.25 };
+        var config = new LmConfig { VocabSize = 30, Stack = new() { Moe = new() { Router = MoeKind.AcXmoe, Every = 2, BalanceWeight = 0.02, AcBaseLayers = 1, Layer = new() { Experts = 6, TopK = 1, CapacityFactor = 1.25 } } } };
         Assert.Equal(config, LmConfig.FromJson(config.ToJson()));
-        Assert.Contains("\"moe\":\"ac_xmoe\"", config.ToJson());
+        Assert.Contains("\"router\":\"ac_xmoe\"", config.ToJson());
         var old = LmConfig.FromJson("{\"vocab_size\":30,\"layers\":2,\"d_model\":16,\"heads\":2,\"seq_len\":8}");
-        Assert.Equal(MoeKind.None, old.Moe);
-        Assert.Empty(old.MoeLayers);
+        Assert.Equal(MoeKind.None, old.Stack.Moe.Router);
+        Assert.Empty(old.Stack.MoeLayers);
     }
 
     [Fact]

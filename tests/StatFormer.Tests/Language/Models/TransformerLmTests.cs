@@ -12,8 +12,11 @@ public class TransformerLmTests
         torch.manual_seed(5);
         var model = new TransformerLm(new LmConfig
         {
-            VocabSize = 20, Layers = 3, DModel = 16, Heads = 2, SeqLen = 12, Dropout = 0.0,
-            Attention = attention, Estimator = estimator,
+            VocabSize = 20, SeqLen = 12,
+            Stack = new()
+            {
+                Layers = 3, DModel = 16, Heads = 2, Dropout = 0.0, Attention = attention, Estimator = estimator,
+            },
         });
         model.eval();
         return model;
@@ -57,7 +60,7 @@ public class TransformerLmTests
         Assert.IsType<SoftmaxSelfAttention>(model.Blocks[0].Attention);
         Assert.IsType<EllipticalSelfAttention>(model.Blocks[1].Attention);
         Assert.IsType<EllipticalSelfAttention>(model.Blocks[2].Attention);
-        Assert.Equal(new[] { 1, 2 }, model.Config.EffectiveEllipticalLayers);
+        Assert.Equal(new[] { 1, 2 }, model.Config.Stack.EffectiveEllipticalLayers);
     }
 
     [Fact]
@@ -73,7 +76,7 @@ public class TransformerLmTests
     [Fact]
     public void ConfigRoundTripsThroughJson()
     {
-        var config = new LmConfig { VocabSize = 50, Layers = 2, Attention = AttentionKind.Elliptical, Estimator = EllipticalEstimator.Sequence, EllipticalUnscaled = true };
+        var config = new LmConfig { VocabSize = 50, Stack = new() { Layers = 2, Attention = AttentionKind.Elliptical, Estimator = EllipticalEstimator.Sequence, EllipticalUnscaled = true } };
         var json = config.ToJson();
         Assert.Contains("\"attention\":\"elliptical\"", json);
         var back = LmConfig.FromJson(json);
@@ -83,7 +86,7 @@ public class TransformerLmTests
     [Fact]
     public void RejectsAnEllipticalFirstLayer()
     {
-        var config = new LmConfig { VocabSize = 10, Layers = 2, Attention = AttentionKind.Elliptical, EllipticalLayers = new[] { 0, 1 } };
+        var config = new LmConfig { VocabSize = 10, Stack = new() { Layers = 2, Attention = AttentionKind.Elliptical, EllipticalLayers = new[] { 0, 1 } } };
         var error = Assert.Throws<ArgumentException>(() => config.Validate());
         Assert.Contains("layer 0", error.Message);
     }
