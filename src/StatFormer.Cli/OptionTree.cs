@@ -149,7 +149,7 @@ public sealed class OptionTree<T> where T : class
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))
         {
             var element = type.GetGenericArguments()[0];
-            var option = new Option<string>(flag.Name, flag.Names[1..]) { Description = flag.Description + " (comma-separated)" };
+            var option = new Option<string>(flag.Name, flag.Names[1..]) { Description = flag.Description };
             if (defaultValue is JsonArray list)
             {
                 var text = string.Join(",", list.Select(v => v!.ToJsonString()));

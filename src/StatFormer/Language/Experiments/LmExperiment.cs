@@ -108,12 +108,15 @@ public static class LmExperiment
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
         var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
-        // Through LmConfig, so that a flat configuration of the previous build compares as the nested tree.
-        var differences = Checkpoint.MetadataDifferences(saved.Config.ToJson(), expected.Config.ToJson());
+        // Through LmConfig, so that a flat configuration of the previous build compares as the nested tree, with the
+        // estimator resolved (the previous build wrote "causal" where the tree now leaves the LM's default, null).
+        var differences = Checkpoint.MetadataDifferences(Resolved(saved.Config).ToJson(), Resolved(expected.Config).ToJson());
         if (saved.TokenizerJson != expected.TokenizerJson) differences.Add("tokenizer or vocabulary");
         if (differences.Count > 0)
             throw new RunFolderConflictException(RunFolderConflict.DifferentRun, $"{path} belongs to a different run ({string.Join(", ", differences)})");
     }
+
+    private static LmConfig Resolved(LmConfig config) => config with { Stack = config.Stack with { Estimator = config.Stack.EstimatorFor(causal: true) } };
 
     private static void PlotLearningCurve(string path, string label, IReadOnlyList<MetricRecord> history)
     {
