@@ -104,19 +104,19 @@ public static class OptionFlags
     /// <summary>Properties of <see cref="Fairness.Experiments.FairRunOptions"/> (`fair train`, `fair compare`).</summary>
     public static IReadOnlyList<OptionFlag> Fair { get; } =
     [
-        new("Data", ["--data"], "Dataset: ColorMNIST (images, z = background RGB), UCI Adult or COMPAS (tabular, z = --sensitive), or the embedded synthetic data (no files).",
+        new("Data.Dataset", ["--data"], "Dataset: ColorMNIST (images, z = background RGB), UCI Adult or COMPAS (tabular, z = --sensitive), or the embedded synthetic data (no files).",
             Choices: [.. Fairness.Experiments.FairRunOptions.DataNames]),
-        new("DataDir", "--data-dir", "Folder with the dataset subfolders mnist/, adult/, compas/."),
-        new("Sensitive", "--sensitive", "Adult/COMPAS: the protected attribute(s) z: sex, race or sex,race."),
-        new("DataSeed", "--data-seed", "Seed of the data: colours, COMPAS split, synthetic generator, subsets."),
-        new("TrainLimit", "--train-limit", "Train on a data-seeded subset of this many train samples (default: all)."),
-        new("TestLimit", "--test-limit", "Evaluate on a data-seeded subset of this many test samples (default: all)."),
-        new("CorruptionRate", "--corruption", "Tabular views: SCARF corruption rate (share of features replaced per view)."),
+        new("Data.DataDir", "--data-dir", "Folder with the dataset subfolders mnist/, adult/, compas/."),
+        new("Data.Sensitive", "--sensitive", "Adult/COMPAS: the protected attribute(s) z: sex, race or sex,race."),
+        new("Data.DataSeed", "--data-seed", "Seed of the data: colours, COMPAS split, synthetic generator, subsets."),
+        new("Data.TrainLimit", "--train-limit", "Train on a data-seeded subset of this many train samples (default: all)."),
+        new("Data.TestLimit", "--test-limit", "Evaluate on a data-seeded subset of this many test samples (default: all)."),
+        new("Data.CorruptionRate", "--corruption", "Tabular views: SCARF corruption rate (share of features replaced per view)."),
 
-        new("Method", "--method", "Contrastive method."),
-        new("MlpHidden", "--mlp-hidden", "Tabular encoder (MLP) hidden width."),
-        new("MlpOutput", "--mlp-output", "Tabular encoder (MLP) representation width (LeNet's is 84)."),
-        new("ProjectionDim", "--projection-dim", "Projection head output width."),
+        new("Model.Method", "--method", "Contrastive method."),
+        new("Model.MlpHidden", "--mlp-hidden", "Tabular encoder (MLP) hidden width."),
+        new("Model.MlpOutput", "--mlp-output", "Tabular encoder (MLP) representation width (LeNet's is 84)."),
+        new("Model.ProjectionDim", "--projection-dim", "Projection head output width."),
 
         new("Loss.Temperature", "--temperature", "τ of the contrastive score cos/τ."),
         new("Loss.Kernel", ["--kernel", "--cclk-kernel"], "CCLK kernel on z."),
@@ -133,22 +133,22 @@ public static class OptionFlags
         new("Loss.ChunkSize", "--chunk-size", "SparseFARE chunk length."),
         new("Loss.Implementation", ["--sparse-impl", "--sparse-implementation"], "SparseFARE implementation: sort (sort-and-chunk) or dense (masked B×B reference)."),
 
-        new("Epochs", "--epochs", "Training epochs (the CCLK recipe: 1000)."),
-        new("BatchSize", "--batch-size", "Samples per step (the last incomplete batch of an epoch is dropped)."),
-        new("LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up, cosine decay to 0)."),
-        new("WeightDecay", "--weight-decay", "AdamW decoupled weight decay (matrices only)."),
-        new("WarmupEpochs", "--warmup-epochs", "Warm-up epochs (capped at 10% of the run)."),
-        new("GradClip", "--grad-clip", "Max global gradient norm (0: no clipping, the recipe's setting)."),
-        new("Seed", "--seed", "Seed of initialisation, batch order, augmentations and LSH."),
+        new("Train.Epochs", "--epochs", "Training epochs (the CCLK recipe: 1000)."),
+        new("Train.BatchSize", "--batch-size", "Samples per step (the last incomplete batch of an epoch is dropped)."),
+        new("Train.LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up, cosine decay to 0)."),
+        new("Train.WeightDecay", "--weight-decay", "AdamW decoupled weight decay (matrices only)."),
+        new("Train.WarmupEpochs", "--warmup-epochs", "Warm-up epochs (capped at 10% of the run)."),
+        new("Train.GradClip", "--grad-clip", "Max global gradient norm (0: no clipping, the recipe's setting)."),
+        new("Train.Seed", "--seed", "Seed of initialisation, batch order, augmentations and LSH."),
 
-        new("ProbeMaxIterations", ["--probe-max-iterations", "--probe-steps"], "Iteration cap of the L-BFGS classifier probes (they stop at convergence; hitting the cap is reported)."),
-        new("ProbeTolerance", "--probe-tolerance", "Probe convergence criterion: final gradient norm ≤ this × the gradient norm at the zero start."),
-        new("ProbeTrainLimit", ["--probe-train-limit"], "Fit the probes on a data-seeded subset of this many train samples (default and 0: all).", ZeroMeansNull: true),
-        new("ProbeL2", "--probe-l2", "L2 penalty of the probes (the CCLK evaluation's 1e-6)."),
+        new("Eval.ProbeMaxIterations", ["--probe-max-iterations", "--probe-steps"], "Iteration cap of the L-BFGS classifier probes (they stop at convergence; hitting the cap is reported)."),
+        new("Eval.ProbeTolerance", "--probe-tolerance", "Probe convergence criterion: final gradient norm ≤ this × the gradient norm at the zero start."),
+        new("Eval.ProbeTrainLimit", ["--probe-train-limit"], "Fit the probes on a data-seeded subset of this many train samples (default and 0: all).", ZeroMeansNull: true),
+        new("Eval.ProbeL2", "--probe-l2", "L2 penalty of the probes (the CCLK evaluation's 1e-6)."),
 
-        new("OutDir", "--out", "Output folder."),
-        new("Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
-        new("Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+        new("Output.OutDir", "--out", "Output folder."),
+        new("Output.Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
+        new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
     ];
 
     /// <summary>Properties of <see cref="Fairness.Experiments.FairComparisonOptions"/> besides its run (<c>Run.…</c> paths are <see cref="Fair"/>'s).</summary>

@@ -33,7 +33,7 @@ public static class DemoCommand
         var command = new Command("demo",
             "Run the two short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE) and fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) — and show where the reports are.");
         var read = CompareCommand.AddOptions(command, defaultSeeds: 2, defaultOut: Path.Combine("runs", "demo"), DefaultVariants, DemoRun, out var json);
-        var fairEpochs = new Option<int>("--fair-epochs") { Description = OptionFlags.Comparison.First(f => f.Path == "FairEpochs").Description, DefaultValueFactory = _ => FairComparison.DemoRun.Epochs };
+        var fairEpochs = new Option<int>("--fair-epochs") { Description = OptionFlags.Comparison.First(f => f.Path == "FairEpochs").Description, DefaultValueFactory = _ => FairComparison.DemoRun.Train.Epochs };
         command.Options.Add(fairEpochs);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
@@ -46,14 +46,16 @@ public static class DemoCommand
             FairComparisonSummary? fairSummary = null;
             if (epochs > 0)
             {
+                var demo = FairComparison.DemoRun;
                 var fair = new FairComparisonOptions
                 {
-                    Run = FairComparison.DemoRun with { Epochs = epochs, Resume = output.Resume, Overwrite = output.Overwrite },
+                    Run = demo with
+                    {
+                        Train = demo.Train with { Epochs = epochs },
+                        Output = output with { OutDir = Path.Combine(output.OutDir, "fair") },
+                    },
                     Methods = Enum.GetValues<ContrastiveMethod>(),
                     Seeds = lm.Seeds,
-                    OutDir = Path.Combine(output.OutDir, "fair"),
-                    Resume = output.Resume,
-                    Overwrite = output.Overwrite,
                 };
                 fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken);
             }

@@ -17,9 +17,10 @@ public static class FairCompareCommand
     public static Command Create(string name, string description, int defaultSeeds, string defaultOut, FairRunOptions? baseline)
     {
         var command = new Command(name, description);
-        var runBaseline = (baseline ?? new FairRunOptions()) with { OutDir = defaultOut };
+        var start = baseline ?? new FairRunOptions();
+        var runBaseline = start with { Output = start.Output with { OutDir = defaultOut } };
         // The method and seed are set per run.
-        var tree = new OptionTree<FairRunOptions>(OptionFlags.Fair.Where(f => f.Path is not ("Method" or "Seed")), runBaseline);
+        var tree = new OptionTree<FairRunOptions>(OptionFlags.Fair.Where(f => f.Path is not ("Model.Method" or "Train.Seed")), runBaseline);
         tree.AddTo(command);
         var jsonFlag = JsonFlag.Add(command);
         var methods = new Option<string>("--methods")
@@ -41,9 +42,6 @@ public static class FairCompareCommand
                 Run = run,
                 Methods = ParseMethods(result.GetValue(methods)!),
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
-                OutDir = run.OutDir,
-                Resume = run.Resume,
-                Overwrite = run.Overwrite,
             };
             var json = result.GetValue(jsonFlag);
             var summary = RunAndPrint(options, json, cancellationToken);
@@ -75,7 +73,7 @@ public static class FairCompareCommand
         var (header, rows) = FairComparisonReport.Table(summary);
         Output.Table($"fair compare: {summary.Data} (z = {summary.Sensitive}), {summary.Seeds.Count} seed(s), mean ± std", header, rows);
         Output.Line($"report: {Path.GetFullPath(summary.Report)}");
-        Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.OutDir, p))))}");
+        Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.Run.Output.OutDir, p))))}");
         return summary;
     }
 }

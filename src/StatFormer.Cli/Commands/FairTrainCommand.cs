@@ -25,7 +25,7 @@ public static class FairTrainCommand
             var options = tree.Read(result, baseline);
             var json = result.GetValue(jsonFlag);
             var view = new TrainingProgressView();
-            var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{EnumNames.Cli(options.Method)} seed {options.Seed}"),
+            var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{EnumNames.Cli(options.Model.Method)} seed {options.Train.Seed}"),
                 cancellationToken: cancellationToken));
             if (json)
             {
@@ -57,7 +57,7 @@ public static class FairTrainCommand
             Output.Table($"fair train: {summary.Method} on {summary.Data}", header, new[] { row });
             Output.Line($"probes: {ProbeLine("target", summary.TargetProbeFit)}; {ProbeLine("z", summary.ZProbeFit)}");
             if (FairComparisonReport.ProbeWarning(summary) is { } warning) Output.Line(warning);
-            Output.Line($"run folder: {Path.GetFullPath(options.OutDir)}");
+            Output.Line($"run folder: {Path.GetFullPath(options.Output.OutDir)}");
             return 0;
         }));
         return command;

@@ -139,14 +139,14 @@ public static class FairComparisonReport
         var report = new MarkdownReport($"Fair contrastive learning on {summary.Data}: {string.Join(", ", summary.Methods.Select(m => m.Method))}");
         var first = summary.Runs[0];
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-            $"Data `{summary.Data}`, z = {summary.Sensitive}; {first.TrainCount} train samples ({(run.TrainLimit is null ? "all" : $"data-seeded subset of {run.TrainLimit}")}), " +
-            $"{first.TestCount} test samples; data seed {run.DataSeed}; seeds {string.Join(", ", summary.Seeds)}. " +
-            $"Encoder {(first.RepresentationDim == 84 ? "LeNet (84-d representation)" : $"MLP ({run.MlpHidden} hidden, {first.RepresentationDim}-d representation)")}, " +
-            $"projection head to {run.ProjectionDim}, batch {run.BatchSize}, {run.Epochs} epochs ({first.Steps} steps), AdamW lr {run.LearningRate} " +
-            $"(weight decay {run.WeightDecay}, warm-up {run.WarmupEpochs} epoch(s) capped at 10% of the run, cosine to 0), τ {loss.Temperature}. " +
-            $"Every method uses the same data object, subsets, encoder, optimiser, epochs and probes. Probes: linear, L2 {run.ProbeL2:0.###e+0}, " +
+            $"Data `{summary.Data}`, z = {summary.Sensitive}; {first.TrainCount} train samples ({(run.Data.TrainLimit is null ? "all" : $"data-seeded subset of {run.Data.TrainLimit}")}), " +
+            $"{first.TestCount} test samples; data seed {run.Data.DataSeed}; seeds {string.Join(", ", summary.Seeds)}. " +
+            $"Encoder {(first.RepresentationDim == 84 ? "LeNet (84-d representation)" : $"MLP ({run.Model.MlpHidden} hidden, {first.RepresentationDim}-d representation)")}, " +
+            $"projection head to {run.Model.ProjectionDim}, batch {run.Train.BatchSize}, {run.Train.Epochs} epochs ({first.Steps} steps), AdamW lr {run.Train.LearningRate} " +
+            $"(weight decay {run.Train.WeightDecay}, warm-up {run.Train.WarmupEpochs} epoch(s) capped at 10% of the run, cosine to 0), τ {loss.Temperature}. " +
+            $"Every method uses the same data object, subsets, encoder, optimiser, epochs and probes. Probes: linear, L2 {run.Eval.ProbeL2:0.###e+0}, " +
             $"fitted on {first.ProbeTrainCount} train representations (encoder output before the projection head, un-augmented) to convergence — " +
-            $"final gradient norm ≤ {run.ProbeTolerance:0.###e+0} × that at the zero start; classifiers by L-BFGS (cap {run.ProbeMaxIterations} iterations), " +
+            $"final gradient norm ≤ {run.Eval.ProbeTolerance:0.###e+0} × that at the zero start; classifiers by L-BFGS (cap {run.Eval.ProbeMaxIterations} iterations), " +
             $"the z regressor by an exact least-squares solve (see Probe convergence) — and scored on the test samples. Reported at the final epoch (no validation split)."));
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"Loss settings: CCLK kernel {EnumNames.Json(loss.Kernel)}, λ {loss.Lambda}; FARE d_k {(loss.AttentionDim == 0 ? "= d_z" : loss.AttentionDim.ToString(CultureInfo.InvariantCulture))}, " +
@@ -221,7 +221,7 @@ public static class FairComparisonReport
                 N(r.TargetAccuracy), N(r.ZMse, r.ZMse < 1 ? 4 : 2), N(r.ZProbeAccuracy), N(r.EqualizedOdds), N(r.FinalTrainLoss, 4), N(r.TrainSeconds, 1), N(r.EvalSeconds, 1), N(r.WallSeconds, 1),
                 RunFolder.PerRunFolderName(r.Method, r.Seed) + "/",
             ]));
-        report.Save(Path.Combine(options.OutDir, ComparisonRunner.ReportFileName));
+        report.Save(Path.Combine(options.Run.Output.OutDir, ComparisonRunner.ReportFileName));
     }
 
     /// <summary>Every probe's fit: the evidence that the accuracies and bias numbers above are those of converged probes.</summary>

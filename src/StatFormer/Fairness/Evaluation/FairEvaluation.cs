@@ -44,7 +44,7 @@ public static class FairEvaluation
         {
             // The evaluation's only random draw is SparseFARE's LSH in the diagnostics: seed it so the result does not
             // depend on how much randomness training consumed.
-            torch.manual_seed(options.Seed);
+            torch.manual_seed(options.Train.Seed);
             var probeIndices = ProbeIndices(trainIndices, options);
             using var probeIndex = torch.tensor(probeIndices, dtype: ScalarType.Int64);
             using var testIndex = torch.tensor(testIndices, dtype: ScalarType.Int64);
@@ -56,7 +56,7 @@ public static class FairEvaluation
             var testGroups = data.Test.Groups.index_select(0, testIndex);
 
             using var targetProbe = LinearProbe.FitClassifier(trainFeatures, trainTargets, data.NumClasses,
-                maxIterations: options.ProbeMaxIterations, l2: options.ProbeL2, tolerance: options.ProbeTolerance);
+                maxIterations: options.Eval.ProbeMaxIterations, l2: options.Eval.ProbeL2, tolerance: options.Eval.ProbeTolerance);
             var targetAccuracy = 100 * targetProbe.Accuracy(testFeatures, testTargets);
 
             double? zMse = null, zMseOfMean = null, zAccuracy = null, zMajority = null;
@@ -65,7 +65,7 @@ public static class FairEvaluation
             {
                 var trainZ = data.Train.Sensitive.index_select(0, probeIndex);
                 var testZ = data.Test.Sensitive.index_select(0, testIndex);
-                using var zProbe = LinearProbe.FitRegressor(trainFeatures, trainZ, l2: options.ProbeL2, tolerance: options.ProbeTolerance);
+                using var zProbe = LinearProbe.FitRegressor(trainFeatures, trainZ, l2: options.Eval.ProbeL2, tolerance: options.Eval.ProbeTolerance);
                 zFit = zProbe.Fit;
                 zMse = zProbe.MeanSquaredError(testFeatures, testZ);
                 zMseOfMean = (testZ - trainZ.mean([0L], keepdim: true)).pow(2).mean().item<float>();
@@ -73,7 +73,7 @@ public static class FairEvaluation
             else
             {
                 using var zProbe = LinearProbe.FitClassifier(trainFeatures, trainGroups, data.GroupNames.Count,
-                    maxIterations: options.ProbeMaxIterations, l2: options.ProbeL2, tolerance: options.ProbeTolerance);
+                    maxIterations: options.Eval.ProbeMaxIterations, l2: options.Eval.ProbeL2, tolerance: options.Eval.ProbeTolerance);
                 zFit = zProbe.Fit;
                 zAccuracy = 100 * zProbe.Accuracy(testFeatures, testGroups);
                 zMajority = 100 * LinearProbe.MajorityRate(testGroups);
@@ -93,7 +93,7 @@ public static class FairEvaluation
             FareAttentionDiagnostics? attention = null;
             if (model.ContrastiveLoss is FareLoss fare)
             {
-                var batch = testIndex.narrow(0, 0, Math.Min(options.BatchSize, testIndices.Length));
+                var batch = testIndex.narrow(0, 0, Math.Min(options.Train.BatchSize, testIndices.Length));
                 using var noGrad = torch.no_grad();
                 attention = fare.Diagnose(new SensitiveBatch(data.Test.SensitiveStandardized.index_select(0, batch), data.Test.Groups.index_select(0, batch)));
             }
@@ -130,9 +130,9 @@ public static class FairEvaluation
 
     private static long[] ProbeIndices(long[] trainIndices, FairRunOptions options)
     {
-        if (options.ProbeTrainLimit is not { } limit || limit >= trainIndices.Length) return trainIndices;
+        if (options.Eval.ProbeTrainLimit is not { } limit || limit >= trainIndices.Length) return trainIndices;
         var order = (long[])trainIndices.Clone();
-        new Random(Seeds.ForStream(options.DataSeed, 3)).Shuffle(order);
+        new Random(Seeds.ForStream(options.Data.DataSeed, 3)).Shuffle(order);
         var chosen = order[..limit];
         Array.Sort(chosen);
         return chosen;

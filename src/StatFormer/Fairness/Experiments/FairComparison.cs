@@ -26,9 +26,10 @@ public static class FairComparison
     /// </summary>
     public static FairRunOptions DemoRun { get; } = new()
     {
-        Data = FairRunOptions.Synthetic, Epochs = 8, BatchSize = 256, LearningRate = 2e-3, WarmupEpochs = 1,
-        MlpHidden = 64, MlpOutput = 32, ProjectionDim = 64, TrainLimit = 2048, TestLimit = 1000,
-        OutDir = Path.Combine("runs", "fair-demo"),
+        Data = new() { Dataset = FairRunOptions.Synthetic, TrainLimit = 2048, TestLimit = 1000 },
+        Model = new() { MlpHidden = 64, MlpOutput = 32, ProjectionDim = 64 },
+        Train = new() { Epochs = 8, BatchSize = 256, LearningRate = 2e-3, WarmupEpochs = 1 },
+        Output = new() { OutDir = Path.Combine("runs", "fair-demo") },
     };
 
     /// <param name="progressFor">Called once per run with its label ("fare seed 1") to get a progress sink; may return null.</param>
@@ -40,9 +41,9 @@ public static class FairComparison
         OptionCheck.Require(options.Seeds.Count > 0, nameof(options.Seeds), "must name at least one seed");
         OptionCheck.Require(options.Methods.Count > 0, nameof(options.Methods), "must name at least one method");
         OptionCheck.Require(options.Methods.Distinct().Count() == options.Methods.Count, nameof(options.Methods), "names a method twice");
-        var shared = options.Run with { Resume = options.Resume, Overwrite = options.Overwrite };
+        var shared = options.Run;
         shared.Validate();
-        var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, options.OutDir, options.Resume, options.Overwrite);
+        var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, options.Run.Output.OutDir, options.Run.Output.Resume, options.Run.Output.Overwrite);
         return ComparisonRunner.Run(plan, () => new MethodRuns(options, shared), progressFor, log, cancellationToken);
     }
 
@@ -60,7 +61,10 @@ public static class FairComparison
         public string NameOf(ContrastiveMethod method) => EnumNames.Cli(method);
 
         /// <summary>The shared run settings with this run's method, seed and folder: the only per-run difference.</summary>
-        private FairRunOptions RunOptions(ContrastiveMethod method, int seed, string runFolder) => shared with { Method = method, Seed = seed, OutDir = runFolder };
+        private FairRunOptions RunOptions(ContrastiveMethod method, int seed, string runFolder) => shared with
+        {
+            Model = shared.Model with { Method = method }, Train = shared.Train with { Seed = seed }, Output = shared.Output with { OutDir = runFolder },
+        };
 
         /// <summary>
         /// The run folder's summary when it is of this very run with these very settings; null when it should be (re)run —
@@ -81,7 +85,7 @@ public static class FairComparison
                 return null;
             }
             // A summary without probe fits predates probes fitted to convergence: re-evaluate it (its checkpoint is reused).
-            return summary is { TargetProbeFit: not null } && summary.Options == runOptions with { Resume = false, Overwrite = false } ? summary : null;
+            return summary is { TargetProbeFit: not null } && summary.Options == runOptions with { Output = runOptions.Output with { Resume = false, Overwrite = false } } ? summary : null;
         }
 
         public FairRunSummary Run(ContrastiveMethod method, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) =>
@@ -94,9 +98,9 @@ public static class FairComparison
             var results = runs.Select(r => r.Result).ToList();
             var biasMetric = BiasMetric(_data);
             var methods = options.Methods.Select(m => Aggregate(NameOf(m), runs.Where(r => r.Variant == m).Select(r => r.Result).ToList())).ToList();
-            var plots = FairComparisonReport.WritePlots(options.OutDir, _data.Name, options.Seeds, methods, results, biasMetric);
+            var plots = FairComparisonReport.WritePlots(options.Run.Output.OutDir, _data.Name, options.Seeds, methods, results, biasMetric);
             var summary = new FairComparisonSummary(_data.Name, results[0].Sensitive, _data.Description, options.Seeds, biasMetric, methods, results,
-                Path.Combine(options.OutDir, ComparisonRunner.ReportFileName), plots);
+                Path.Combine(options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots);
             FairComparisonReport.Write(options, summary);
             return summary;
         }

@@ -7,16 +7,15 @@ namespace StatFormer.Fairness.Experiments;
 /// </summary>
 public sealed record FairComparisonOptions
 {
-    /// <summary>The shared run settings; Method, Seed, OutDir and Resume are set per run.</summary>
+    /// <summary>
+    /// The shared run settings; each run gets its Model.Method, its Train.Seed and the folder <c>NAME-seedN</c> inside
+    /// Run.Output.OutDir, which is the comparison's own folder (resumed, reusing runs whose summary.json matches, or overwritten as a whole).
+    /// </summary>
     public required FairRunOptions Run { get; init; }
 
+    /// <summary>The methods compared.</summary>
     public IReadOnlyList<ContrastiveMethod> Methods { get; init; } = Enum.GetValues<ContrastiveMethod>();
+
+    /// <summary>The seeds every method is trained with.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
-    public string OutDir { get; init; } = Path.Combine("runs", "fair-compare");
-
-    /// <summary>Reuse runs whose summary.json matches these settings; resume interrupted ones from their checkpoint.</summary>
-    public bool Resume { get; init; }
-
-    /// <summary>Replace the comparison in <see cref="OutDir"/>: its files and its runs' files are deleted first.</summary>
-    public bool Overwrite { get; init; }
 }

@@ -39,80 +39,80 @@ public static class FairExperiment
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        switch (options.Data)
+        switch (options.Data.Dataset)
         {
             case FairRunOptions.Synthetic:
-                return SyntheticFairData.Create(options.DataSeed);
+                return SyntheticFairData.Create(options.Data.DataSeed);
             case FairRunOptions.ColorMnist:
             {
                 var dir = RequireFiles(options, "mnist", "ColorMNIST", ColorMnist.MnistFiles);
-                return ColorMnist.Load(dir, options.DataSeed);
+                return ColorMnist.Load(dir, options.Data.DataSeed);
             }
             case FairRunOptions.Adult:
             {
                 var dir = RequireFiles(options, "adult", "Adult", ["adult.data", "adult.test"]);
-                return TabularFairData.LoadAdult(dir, FairRunOptions.ParseSensitive(options.Sensitive));
+                return TabularFairData.LoadAdult(dir, FairRunOptions.ParseSensitive(options.Data.Sensitive));
             }
             case FairRunOptions.Compas:
             {
                 var dir = RequireFiles(options, "compas", "COMPAS", ["compas-scores-two-years.csv"]);
-                return TabularFairData.LoadCompas(dir, FairRunOptions.ParseSensitive(options.Sensitive), options.DataSeed);
+                return TabularFairData.LoadCompas(dir, FairRunOptions.ParseSensitive(options.Data.Sensitive), options.Data.DataSeed);
             }
             default:
-                throw new ArgumentException($"'{options.Data}' is not one of: {string.Join(", ", FairRunOptions.DataNames)}", nameof(FairRunOptions.Data));
+                throw new ArgumentException($"'{options.Data.Dataset}' is not one of: {string.Join(", ", FairRunOptions.DataNames)}", nameof(FairRunOptions.Data) + "." + nameof(FairDataOptions.Dataset));
         }
     }
 
     private static string RequireFiles(FairRunOptions options, string subfolder, string dataset, IReadOnlyList<string> files)
     {
-        var dir = Path.Combine(options.DataDir, subfolder);
+        var dir = Path.Combine(options.Data.DataDir, subfolder);
         foreach (var file in files)
         {
             var path = Path.Combine(dir, file);
             if (!File.Exists(path))
                 throw new ArgumentException(
-                    $"{options.DataDir}: {dataset} needs {path}, which does not exist (expected {string.Join(", ", files)} in {dir})", nameof(FairRunOptions.DataDir));
+                    $"{options.Data.DataDir}: {dataset} needs {path}, which does not exist (expected {string.Join(", ", files)} in {dir})", nameof(FairRunOptions.Data) + "." + nameof(FairDataOptions.DataDir));
         }
         return dir;
     }
 
     /// <summary>What z is called in summaries.</summary>
-    public static string SensitiveLabel(FairRunOptions options) => options.Data switch
+    public static string SensitiveLabel(FairRunOptions options) => options.Data.Dataset switch
     {
         FairRunOptions.ColorMnist => "background_rgb",
         FairRunOptions.Synthetic => "z_disc",
         _ => string.Join(",", new[] { "sex", "race" }.Where(a =>
-            FairRunOptions.ParseSensitive(options.Sensitive).HasFlag(a == "sex" ? SensitiveAttribute.Sex : SensitiveAttribute.Race))),
+            FairRunOptions.ParseSensitive(options.Data.Sensitive).HasFlag(a == "sex" ? SensitiveAttribute.Sex : SensitiveAttribute.Race))),
     };
 
     /// <summary>
     /// The train samples a run uses: all, or a subset of <see cref="FairRunOptions.TrainLimit"/> drawn by the data seed
     /// (the same subset for every method and seed of a comparison). Sorted.
     /// </summary>
-    public static long[] TrainIndices(FairRunOptions options, int trainCount) => Subsample(trainCount, options.TrainLimit, options.DataSeed, 1);
+    public static long[] TrainIndices(FairRunOptions options, int trainCount) => Subsample(trainCount, options.Data.TrainLimit, options.Data.DataSeed, 1);
 
     /// <summary>The test samples a run evaluates on (see <see cref="TrainIndices"/>).</summary>
-    public static long[] TestIndices(FairRunOptions options, int testCount) => Subsample(testCount, options.TestLimit, options.DataSeed, 2);
+    public static long[] TestIndices(FairRunOptions options, int testCount) => Subsample(testCount, options.Data.TestLimit, options.Data.DataSeed, 2);
 
     public static int StepsPerEpoch(FairRunOptions options, int trainSamples)
     {
-        var steps = trainSamples / options.BatchSize;
+        var steps = trainSamples / options.Train.BatchSize;
         if (steps < 1)
-            throw new ArgumentException($"{options.BatchSize} is larger than the training set ({trainSamples} samples; see TrainLimit)", nameof(FairRunOptions.BatchSize));
+            throw new ArgumentException($"{options.Train.BatchSize} is larger than the training set ({trainSamples} samples; see Data.TrainLimit)", nameof(FairRunOptions.Train) + "." + nameof(FairTrainOptions.BatchSize));
         return steps;
     }
 
     /// <summary>The trainer's settings for a run of <paramref name="stepsPerEpoch"/> updates per epoch (see <see cref="FairRunOptions"/> for the recipe).</summary>
     public static TrainOptions TrainOptions(FairRunOptions options, int stepsPerEpoch)
     {
-        var steps = options.Epochs * stepsPerEpoch;
+        var steps = options.Train.Epochs * stepsPerEpoch;
         return new TrainOptions
         {
             Steps = steps,
-            LearningRate = options.LearningRate, MinLearningRate = 0,
-            WarmupSteps = Math.Min(options.WarmupEpochs * stepsPerEpoch, steps / 10),
-            WeightDecay = options.WeightDecay, Beta1 = 0.9, Beta2 = 0.999, GradClip = options.GradClip,
-            EvalEvery = 0, CheckpointEvery = stepsPerEpoch, Seed = options.Seed, LogEvery = LogInterval(stepsPerEpoch),
+            LearningRate = options.Train.LearningRate, MinLearningRate = 0,
+            WarmupSteps = Math.Min(options.Train.WarmupEpochs * stepsPerEpoch, steps / 10),
+            WeightDecay = options.Train.WeightDecay, Beta1 = 0.9, Beta2 = 0.999, GradClip = options.Train.GradClip,
+            EvalEvery = 0, CheckpointEvery = stepsPerEpoch, Seed = options.Train.Seed, LogEvery = LogInterval(stepsPerEpoch),
         };
     }
 
@@ -139,18 +139,18 @@ public static class FairExperiment
         }
         else
         {
-            var mlp = new MlpEncoder(data.Train.InputDim, options.MlpHidden, options.MlpOutput);
+            var mlp = new MlpEncoder(data.Train.InputDim, options.Model.MlpHidden, options.Model.MlpOutput);
             (encoder, representationDim) = (mlp, mlp.OutputDim);
         }
         ContrastiveLoss? loss = null;
-        OptionCheck.Nested(nameof(FairRunOptions.Loss), () => loss = ContrastiveLossFactory.Create(options.Method, options.Loss, data.SensitiveDim));
-        return new FairContrastiveModel(encoder, representationDim, new ProjectionHead(representationDim, options.ProjectionDim), loss!);
+        OptionCheck.Nested(nameof(FairRunOptions.Loss), () => loss = ContrastiveLossFactory.Create(options.Model.Method, options.Loss, data.SensitiveDim));
+        return new FairContrastiveModel(encoder, representationDim, new ProjectionHead(representationDim, options.Model.ProjectionDim), loss!);
     }
 
     public static FairRunMetadata Metadata(FairRunOptions options, FairDataset data) => new(
-        data.Name, SensitiveLabel(options), options.DataSeed, options.TrainLimit, EnumNames.Cli(options.Method),
-        data.Kind == FairInputKind.Image ? "lenet" : $"mlp {data.Train.InputDim}-{options.MlpHidden}-{options.MlpHidden}-{options.MlpOutput}",
-        options.ProjectionDim, options.BatchSize, options.Seed, options.Loss);
+        data.Name, SensitiveLabel(options), options.Data.DataSeed, options.Data.TrainLimit, EnumNames.Cli(options.Model.Method),
+        data.Kind == FairInputKind.Image ? "lenet" : $"mlp {data.Train.InputDim}-{options.Model.MlpHidden}-{options.Model.MlpHidden}-{options.Model.MlpOutput}",
+        options.Model.ProjectionDim, options.Train.BatchSize, options.Train.Seed, options.Loss);
 
     /// <param name="data">The dataset when the caller already loaded it (a comparison loads it once); it must be the one
     /// <paramref name="options"/> names, and the caller keeps ownership.</param>
@@ -160,14 +160,14 @@ public static class FairExperiment
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         // Before any loading: a second process on the same folder fails at once.
-        using var folder = RunFolder.Claim(options.OutDir, RunFolderKind.Run, options.Resume, options.Overwrite);
+        using var folder = RunFolder.Claim(options.Output.OutDir, RunFolderKind.Run, options.Output.Resume, options.Output.Overwrite);
         var clock = Stopwatch.StartNew();
         var ownsData = data is null;
         data ??= LoadData(options);
         try
         {
-            if (data.Name != options.Data)
-                throw new ArgumentException($"the dataset passed is {data.Name}, the options name {options.Data}", nameof(data));
+            if (data.Name != options.Data.Dataset)
+                throw new ArgumentException($"the dataset passed is {data.Name}, the options name {options.Data.Dataset}", nameof(data));
             return RunOn(options, data, progress, clock, cancellationToken);
         }
         finally
@@ -183,29 +183,29 @@ public static class FairExperiment
         var stepsPerEpoch = StepsPerEpoch(options, trainIndices.Length);
         var trainOptions = TrainOptions(options, stepsPerEpoch);
 
-        torch.manual_seed(options.Seed);
+        torch.manual_seed(options.Train.Seed);
         using var model = BuildModel(options, data);
         var metadata = Metadata(options, data);
-        if (options.Resume) FairRunMetadata.EnsureSameRun(options.OutDir, metadata);
+        if (options.Output.Resume) FairRunMetadata.EnsureSameRun(options.Output.OutDir, metadata);
 
-        var batches = new EpochBatches(trainIndices, options.BatchSize, stepsPerEpoch, options.Seed);
-        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step)), null, options.OutDir, metadata.ToJson());
+        var batches = new EpochBatches(trainIndices, options.Train.BatchSize, stepsPerEpoch, options.Train.Seed);
+        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step)), null, options.Output.OutDir, metadata.ToJson());
         var trainClock = Stopwatch.StartNew();
-        var training = trainer.Run(progress, options.Resume, cancellationToken);
+        var training = trainer.Run(progress, options.Output.Resume, cancellationToken);
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
-        var epochLoss = EpochLosses(training.History, stepsPerEpoch, options.Epochs);
+        var epochLoss = EpochLosses(training.History, stepsPerEpoch, options.Train.Epochs);
 
         var evalClock = Stopwatch.StartNew();
         var evaluation = FairEvaluation.Evaluate(model, data, options, trainIndices, TestIndices(options, data.Test.Count));
         var evalSeconds = evalClock.Elapsed.TotalSeconds;
-        evaluation.Projection.Plot(Path.Combine(options.OutDir, EmbeddingPlotFileName),
-            $"{EnumNames.Cli(options.Method)} on {data.Name}: test representations (PCA), coloured by z");
-        JsonOutput.WriteFile(Path.Combine(options.OutDir, FairEmbeddingProjection.FileName), evaluation.Projection);
+        evaluation.Projection.Plot(Path.Combine(options.Output.OutDir, EmbeddingPlotFileName),
+            $"{EnumNames.Cli(options.Model.Method)} on {data.Name}: test representations (PCA), coloured by z");
+        JsonOutput.WriteFile(Path.Combine(options.Output.OutDir, FairEmbeddingProjection.FileName), evaluation.Projection);
 
         var summary = new FairRunSummary
         {
-            Method = EnumNames.Cli(options.Method), Data = data.Name, Sensitive = SensitiveLabel(options),
-            Seed = options.Seed, DataSeed = options.DataSeed, Epochs = options.Epochs, Steps = training.StepsCompleted,
+            Method = EnumNames.Cli(options.Model.Method), Data = data.Name, Sensitive = SensitiveLabel(options),
+            Seed = options.Train.Seed, DataSeed = options.Data.DataSeed, Epochs = options.Train.Epochs, Steps = training.StepsCompleted,
             Params = model.ParameterCount, TrainCount = trainIndices.Length, TestCount = evaluation.TestCount,
             ProbeTrainCount = evaluation.ProbeTrainCount, RepresentationDim = model.RepresentationDim,
             FinalTrainLoss = epochLoss.Count > 0 ? epochLoss[^1] : training.FinalTrainLoss, EpochTrainLoss = epochLoss,
@@ -214,10 +214,10 @@ public static class FairExperiment
             EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
             TargetProbeFit = evaluation.TargetProbeFit, ZProbeFit = evaluation.ZProbeFit,
             Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = training.Throughput,
-            Options = options with { Resume = false, Overwrite = false },
+            Options = options with { Output = options.Output with { Resume = false, Overwrite = false } },
         };
-        JsonOutput.WriteFile(Path.Combine(options.OutDir, SummaryFileName), summary);
-        PlotLossCurve(Path.Combine(options.OutDir, LossCurveFileName), summary.Method, training.History, stepsPerEpoch);
+        JsonOutput.WriteFile(Path.Combine(options.Output.OutDir, SummaryFileName), summary);
+        PlotLossCurve(Path.Combine(options.Output.OutDir, LossCurveFileName), summary.Method, training.History, stepsPerEpoch);
         return summary;
     }
 
@@ -228,7 +228,7 @@ public static class FairExperiment
         var inputs = data.Train.Inputs(index);
         var (view1, view2) = data.Kind == FairInputKind.Image
             ? ImageAugmentation.TwoViews(inputs, ImageSize)
-            : TabularAugmentation.TwoViews(inputs, options.CorruptionRate);
+            : TabularAugmentation.TwoViews(inputs, options.Data.CorruptionRate);
         var sensitive = new SensitiveBatch(data.Train.SensitiveStandardized.index_select(0, index), data.Train.Groups.index_select(0, index));
         return new StepLoss(model.Loss(view1, view2, sensitive), null, batch.Length);
     }

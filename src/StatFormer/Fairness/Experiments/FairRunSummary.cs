@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using StatFormer.Analysis;
 using StatFormer.Contrastive;
 
@@ -67,5 +70,47 @@ public sealed record FairRunSummary
     /// <summary>Embedding the probe and test samples and fitting the probes.</summary>
     public required double EvalSeconds { get; init; }
     public required double SamplesPerSecond { get; init; }
+    /// <summary>The options the run was trained with (Resume and Overwrite recorded as false); summaries of the previous build, flat, are read too.</summary>
+    [JsonConverter(typeof(FlatFairRunOptionsReader))]
     public required FairRunOptions Options { get; init; }
+}
+
+/// <summary>
+/// Reads <see cref="FairRunOptions"/> as written now (the nested tree) or as the previous build wrote it (one flat object,
+/// "data" a string), so that `fair compare --resume` still reuses the finished runs of a folder written before the tree.
+/// </summary>
+internal sealed class FlatFairRunOptionsReader : JsonConverter<FairRunOptions>
+{
+    // Flat key of the previous build → its group in the tree (and its name there, where it changed).
+    private static readonly Dictionary<string, (string Group, string Key)> FlatKeys = new()
+    {
+        ["data"] = ("data", "dataset"), ["data_dir"] = ("data", "data_dir"), ["sensitive"] = ("data", "sensitive"), ["data_seed"] = ("data", "data_seed"),
+        ["train_limit"] = ("data", "train_limit"), ["test_limit"] = ("data", "test_limit"), ["corruption_rate"] = ("data", "corruption_rate"),
+        ["method"] = ("model", "method"), ["mlp_hidden"] = ("model", "mlp_hidden"), ["mlp_output"] = ("model", "mlp_output"), ["projection_dim"] = ("model", "projection_dim"),
+        ["epochs"] = ("train", "epochs"), ["batch_size"] = ("train", "batch_size"), ["learning_rate"] = ("train", "learning_rate"), ["weight_decay"] = ("train", "weight_decay"),
+        ["warmup_epochs"] = ("train", "warmup_epochs"), ["grad_clip"] = ("train", "grad_clip"), ["seed"] = ("train", "seed"),
+        ["probe_max_iterations"] = ("eval", "probe_max_iterations"), ["probe_tolerance"] = ("eval", "probe_tolerance"),
+        ["probe_train_limit"] = ("eval", "probe_train_limit"), ["probe_l2"] = ("eval", "probe_l2"),
+        ["out_dir"] = ("output", "out_dir"), ["resume"] = ("output", "resume"), ["overwrite"] = ("output", "overwrite"),
+    };
+
+    public override FairRunOptions Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var node = JsonNode.Parse(ref reader) as JsonObject ?? throw new JsonException("run options must be a JSON object");
+        if (node["data"] is JsonValue)
+        {
+            var tree = new JsonObject();
+            foreach (var (key, value) in node.ToList())
+            {
+                if (key == "loss") tree["loss"] = value?.DeepClone();
+                else if (FlatKeys.TryGetValue(key, out var to))
+                    ((JsonObject)(tree[to.Group] ??= new JsonObject()))[to.Key] = value?.DeepClone();
+            }
+            node = tree;
+        }
+        return node.Deserialize<FairRunOptions>(options) ?? throw new JsonException("empty run options");
+    }
+
+    public override void Write(Utf8JsonWriter writer, FairRunOptions value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value, options);
 }

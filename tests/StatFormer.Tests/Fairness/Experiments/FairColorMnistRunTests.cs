@@ -25,8 +25,8 @@ public sealed class FairColorMnistRunTests : IDisposable
         var outDir = _dir.File("colormnist");
         var summary = FairExperiment.Run(new FairRunOptions
         {
-            Data = FairRunOptions.ColorMnist, DataDir = dataDir, Method = ContrastiveMethod.Fare, Epochs = 1, BatchSize = 128,
-            TrainLimit = 512, TestLimit = 256, OutDir = outDir,
+            Data = new() { Dataset = FairRunOptions.ColorMnist, DataDir = dataDir, TrainLimit = 512, TestLimit = 256 },
+            Model = new() { Method = ContrastiveMethod.Fare }, Train = new() { Epochs = 1, BatchSize = 128 }, Output = new() { OutDir = outDir },
         });
 
         Assert.Equal("colormnist", summary.Data);

@@ -23,7 +23,7 @@ public sealed class FairComparisonTests : IDisposable
         var outDir = _dir.File("cmp");
         var options = new FairComparisonOptions
         {
-            Run = Tiny(outDir) with { Epochs = 2 }, Methods = [ContrastiveMethod.InfoNce, ContrastiveMethod.Fare], Seeds = [0, 1], OutDir = outDir,
+            Run = WithEpochs(Tiny(outDir), 2), Methods = [ContrastiveMethod.InfoNce, ContrastiveMethod.Fare], Seeds = [0, 1],
         };
         var summary = FairComparison.Run(options);
 
@@ -57,7 +57,7 @@ public sealed class FairComparisonTests : IDisposable
         Assert.DoesNotContain("Table 1", report); // the paper's ColorMNIST table is only shown for ColorMNIST
 
         // The same seed and settings give the same numbers in another folder.
-        var again = FairExperiment.Run(options.Run with { Method = ContrastiveMethod.Fare, Seed = 1, OutDir = _dir.File("again") });
+        var again = FairExperiment.Run(options.Run with { Model = options.Run.Model with { Method = ContrastiveMethod.Fare }, Train = options.Run.Train with { Seed = 1 }, Output = new() { OutDir = _dir.File("again") } });
         var original = summary.Runs.Single(r => r.Method == "fare" && r.Seed == 1);
         Assert.Equal(original.EpochTrainLoss, again.EpochTrainLoss);
         Assert.Equal(original.TargetAccuracy, again.TargetAccuracy);
@@ -66,7 +66,7 @@ public sealed class FairComparisonTests : IDisposable
 
         // --resume reuses the four finished runs without training.
         var log = new List<string>();
-        var resumed = FairComparison.Run(options with { Resume = true }, log: log.Add);
+        var resumed = FairComparison.Run(Resumed(options), log: log.Add);
         Assert.Equal(4, log.Count(l => l.Contains("finished earlier")));
         Assert.Equal(summary.Runs.Select(r => r.TargetAccuracy), resumed.Runs.Select(r => r.TargetAccuracy));
         Assert.Equal(summary.Methods.Select(m => m.ZMse), resumed.Methods.Select(m => m.ZMse));
@@ -78,7 +78,7 @@ public sealed class FairComparisonTests : IDisposable
         var outDir = _dir.File("capped");
         var options = new FairComparisonOptions
         {
-            Run = Tiny(outDir) with { Epochs = 1, ProbeMaxIterations = 1 }, Methods = [ContrastiveMethod.InfoNce], Seeds = [0], OutDir = outDir,
+            Run = WithEpochs(Tiny(outDir), 1) with { Eval = new() { ProbeMaxIterations = 1 } }, Methods = [ContrastiveMethod.InfoNce], Seeds = [0],
         };
         var log = new List<string>();
         var summary = FairComparison.Run(options, log: log.Add);
@@ -100,7 +100,7 @@ public sealed class FairComparisonTests : IDisposable
         node.Remove("z_probe_fit");
         File.WriteAllText(runSummary, node.ToJsonString());
         log.Clear();
-        var reprobed = FairComparison.Run(options with { Resume = true }, log: log.Add);
+        var reprobed = FairComparison.Run(Resumed(options), log: log.Add);
         Assert.DoesNotContain(log, l => l.Contains("finished earlier"));
         Assert.Equal(0, reprobed.Runs.Single().TrainSeconds, 1);
         Assert.NotNull(reprobed.Runs.Single().TargetProbeFit);

@@ -99,7 +99,7 @@ public sealed class FairExperimentTests : IDisposable
         });
         Assert.ThrowsAny<OperationCanceledException>(() => FairExperiment.Run(Tiny(resumedDir, ContrastiveMethod.SparseFare), progress, cancellationToken: stop.Token));
         Assert.False(File.Exists(Path.Combine(resumedDir, FairExperiment.SummaryFileName)));
-        var resumed = FairExperiment.Run(Tiny(resumedDir, ContrastiveMethod.SparseFare) with { Resume = true });
+        var resumed = FairExperiment.Run(Resumed(Tiny(resumedDir, ContrastiveMethod.SparseFare)));
 
         Assert.Equal(whole.Steps, resumed.Steps);
         Assert.Equal(whole.EpochTrainLoss, resumed.EpochTrainLoss);
@@ -116,8 +116,8 @@ public sealed class FairExperimentTests : IDisposable
     public void ResumingAnotherMethodsFolderIsRefused()
     {
         var outDir = _dir.File("run");
-        FairExperiment.Run(Tiny(outDir, ContrastiveMethod.InfoNce) with { Epochs = 1 });
-        var error = Assert.Throws<RunFolderConflictException>(() => FairExperiment.Run(Tiny(outDir, ContrastiveMethod.Fare) with { Resume = true }));
+        FairExperiment.Run(WithEpochs(Tiny(outDir, ContrastiveMethod.InfoNce), 1));
+        var error = Assert.Throws<RunFolderConflictException>(() => FairExperiment.Run(Resumed(Tiny(outDir, ContrastiveMethod.Fare))));
         Assert.Equal(RunFolderConflict.DifferentRun, error.Conflict);
         Assert.Contains("method", error.Message);
     }
@@ -125,17 +125,18 @@ public sealed class FairExperimentTests : IDisposable
     [Fact]
     public void BadOptionsNameTheirOption()
     {
-        Assert.Equal("Epochs", Assert.Throws<ArgumentException>(() => FairExperiment.Run(Tiny(_dir.File("a")) with { Epochs = 0 })).ParamName);
+        Assert.Equal("Train.Epochs", Assert.Throws<ArgumentException>(() => FairExperiment.Run(WithEpochs(Tiny(_dir.File("a")), 0))).ParamName);
         Assert.Equal("Loss.Buckets", Assert.Throws<ArgumentException>(() =>
             FairExperiment.Run(Tiny(_dir.File("b")) with { Loss = new ContrastiveLossOptions { Buckets = 3 } })).ParamName);
-        Assert.Equal("BatchSize", Assert.Throws<ArgumentException>(() =>
-            FairExperiment.Run(Tiny(_dir.File("c")) with { TrainLimit = 32, BatchSize = 64 })).ParamName);
+        var small = Tiny(_dir.File("c"));
+        Assert.Equal("Train.BatchSize", Assert.Throws<ArgumentException>(() =>
+            FairExperiment.Run(small with { Data = small.Data with { TrainLimit = 32 }, Train = small.Train with { BatchSize = 64 } })).ParamName);
         var missing = Assert.Throws<ArgumentException>(() =>
-            FairExperiment.Run(Tiny(_dir.File("d")) with { Data = FairRunOptions.ColorMnist, DataDir = _dir.File("nowhere") }));
-        Assert.Equal("DataDir", missing.ParamName);
+            FairExperiment.Run(Tiny(_dir.File("d")) with { Data = new() { Dataset = FairRunOptions.ColorMnist, DataDir = _dir.File("nowhere") } }));
+        Assert.Equal("Data.DataDir", missing.ParamName);
         Assert.Contains("train-images-idx3-ubyte.gz", missing.Message);
-        Assert.Equal("Sensitive", Assert.Throws<ArgumentException>(() =>
-            FairExperiment.Run(Tiny(_dir.File("e")) with { Data = FairRunOptions.Adult, Sensitive = "age" })).ParamName);
+        Assert.Equal("Data.Sensitive", Assert.Throws<ArgumentException>(() =>
+            FairExperiment.Run(Tiny(_dir.File("e")) with { Data = new() { Dataset = FairRunOptions.Adult, Sensitive = "age" } })).ParamName);
         Assert.False(Directory.Exists(_dir.File("a")), "nothing is written for a run that cannot start");
     }
 

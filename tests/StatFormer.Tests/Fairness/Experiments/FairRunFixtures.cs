@@ -8,10 +8,18 @@ internal static class FairRunFixtures
 {
     public static FairRunOptions Tiny(string outDir, ContrastiveMethod method = ContrastiveMethod.Fare, int seed = 0) => new()
     {
-        Data = FairRunOptions.Synthetic, Method = method, Seed = seed, Epochs = 3, BatchSize = 64, LearningRate = 3e-3,
-        TrainLimit = 512, TestLimit = 256, ProbeTrainLimit = 384, MlpHidden = 32, MlpOutput = 16, ProjectionDim = 32,
-        Loss = new ContrastiveLossOptions { ChunkSize = 16 }, OutDir = outDir,
+        Data = new() { Dataset = FairRunOptions.Synthetic, TrainLimit = 512, TestLimit = 256 },
+        Model = new() { Method = method, MlpHidden = 32, MlpOutput = 16, ProjectionDim = 32 },
+        Train = new() { Seed = seed, Epochs = 3, BatchSize = 64, LearningRate = 3e-3 },
+        Eval = new() { ProbeTrainLimit = 384 },
+        Loss = new ContrastiveLossOptions { ChunkSize = 16 }, Output = new() { OutDir = outDir },
     };
+
+    public static FairRunOptions Resumed(FairRunOptions o) => o with { Output = o.Output with { Resume = true } };
+
+    public static FairRunOptions WithEpochs(FairRunOptions o, int epochs) => o with { Train = o.Train with { Epochs = epochs } };
+
+    public static FairComparisonOptions Resumed(FairComparisonOptions o) => o with { Run = Resumed(o.Run) };
 
     /// <summary>The same settings as command-line arguments (without --data, --method/--methods, --out).</summary>
     public static string[] TinyArgs() =>

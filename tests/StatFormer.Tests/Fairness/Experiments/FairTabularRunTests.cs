@@ -23,10 +23,10 @@ public sealed class FairTabularRunTests : IDisposable
         {
             Run = new FairRunOptions
             {
-                Data = FairRunOptions.Adult, DataDir = TestData.SharedDataDir, Sensitive = "race,sex", Epochs = 1, BatchSize = 64,
-                TrainLimit = 512, TestLimit = 256, MlpHidden = 32, MlpOutput = 16, ProjectionDim = 32,
+                Data = new() { Dataset = FairRunOptions.Adult, DataDir = TestData.SharedDataDir, Sensitive = "race,sex", TrainLimit = 512, TestLimit = 256 },
+                Model = new() { MlpHidden = 32, MlpOutput = 16, ProjectionDim = 32 }, Train = new() { Epochs = 1, BatchSize = 64 }, Output = new() { OutDir = outDir },
             },
-            Methods = [ContrastiveMethod.Fare], Seeds = [0], OutDir = outDir,
+            Methods = [ContrastiveMethod.Fare], Seeds = [0],
         });
 
         Assert.Equal(FairComparison.EqualizedOddsMetric, summary.BiasMetric);
