@@ -12,6 +12,10 @@ public sealed record RunOutputOptions
     /// <summary>Replace the run in <see cref="OutDir"/>: its files are deleted first.</summary>
     public bool Overwrite { get; init; }
 
+    /// <summary>What a summary records: the folder, not how this session claimed it (so a resumed run's summary is unchanged).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public RunOutputOptions Recorded => this with { Resume = false, Overwrite = false };
+
     /// <exception cref="ArgumentException">ParamName is the offending property.</exception>
     public void Validate()
     {

@@ -24,6 +24,11 @@ public sealed class CompareCliTests : IDisposable
         var root = summary.RootElement;
         var variants = root.GetProperty("variants").EnumerateArray().ToList();
         Assert.Equal(new[] { "softmax", "elliptical" }, variants.Select(v => v.GetProperty("variant").GetString()).ToArray());
+        // The resolved options: the run tree, the variants and the seeds.
+        var options = root.GetProperty("options");
+        Assert.Equal(16, options.GetProperty("run").GetProperty("model").GetProperty("seq_len").GetInt32());
+        Assert.Equal(outDir, options.GetProperty("run").GetProperty("output").GetProperty("out_dir").GetString());
+        Assert.Equal("[0,1]", Canonical(options.GetProperty("seeds")));
         foreach (var v in variants)
         {
             var test = v.GetProperty("test_ppl");

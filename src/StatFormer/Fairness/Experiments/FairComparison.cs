@@ -85,7 +85,7 @@ public static class FairComparison
                 return null;
             }
             // A summary without probe fits predates probes fitted to convergence: re-evaluate it (its checkpoint is reused).
-            return summary is { TargetProbeFit: not null } && summary.Options == runOptions with { Output = runOptions.Output with { Resume = false, Overwrite = false } } ? summary : null;
+            return summary is { TargetProbeFit: not null } && summary.Options == runOptions with { Output = runOptions.Output.Recorded } ? summary : null;
         }
 
         public FairRunSummary Run(ContrastiveMethod method, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) =>
@@ -100,7 +100,7 @@ public static class FairComparison
             var methods = options.Methods.Select(m => Aggregate(NameOf(m), runs.Where(r => r.Variant == m).Select(r => r.Result).ToList())).ToList();
             var plots = FairComparisonReport.WritePlots(options.Run.Output.OutDir, _data.Name, options.Seeds, methods, results, biasMetric);
             var summary = new FairComparisonSummary(_data.Name, results[0].Sensitive, _data.Description, options.Seeds, biasMetric, methods, results,
-                Path.Combine(options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots);
+                Path.Combine(options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots) { Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } } };
             FairComparisonReport.Write(options, summary);
             return summary;
         }

@@ -13,4 +13,8 @@ public sealed record FairComparisonSummary(
     IReadOnlyList<FairMethodAggregate> Methods,
     IReadOnlyList<FairRunSummary> Runs,
     string Report,
-    IReadOnlyList<string> Plots);
+    IReadOnlyList<string> Plots)
+{
+    /// <summary>The resolved options the comparison ran with (its run tree, methods, seeds); null in summaries of older builds.</summary>
+    public FairComparisonOptions? Options { get; init; }
+}

@@ -214,7 +214,7 @@ public static class FairExperiment
             EqualizedOdds = evaluation.EqualizedOdds, EqualizedOddsMax = evaluation.EqualizedOddsMax, DemographicParity = evaluation.DemographicParity,
             TargetProbeFit = evaluation.TargetProbeFit, ZProbeFit = evaluation.ZProbeFit,
             Attention = evaluation.Attention, WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds, SamplesPerSecond = training.Throughput,
-            Options = options with { Output = options.Output with { Resume = false, Overwrite = false } },
+            Options = options with { Output = options.Output.Recorded },
         };
         JsonOutput.WriteFile(Path.Combine(options.Output.OutDir, SummaryFileName), summary);
         PlotLossCurve(Path.Combine(options.Output.OutDir, LossCurveFileName), summary.Method, training.History, stepsPerEpoch);

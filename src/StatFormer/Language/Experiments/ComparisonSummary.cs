@@ -43,4 +43,8 @@ public sealed record ComparisonSummary(
     IReadOnlyList<VariantAggregate> Variants,
     IReadOnlyList<LmRunSummary> Runs,
     string Report,
-    IReadOnlyList<string> Plots);
+    IReadOnlyList<string> Plots)
+{
+    /// <summary>The resolved options the comparison ran with (its run tree, variants, seeds); null in summaries of older builds.</summary>
+    public ComparisonOptions? Options { get; init; }
+}

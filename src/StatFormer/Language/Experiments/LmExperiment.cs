@@ -91,7 +91,7 @@ public static class LmExperiment
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,
             StoppedEarly = training.StoppedEarly, EvalTokens = evaluation.EvalTokens,
             RepresentationCollapse = evaluation.RepresentationCollapse, EllipticalMetric = evaluation.EllipticalMetric, Routing = evaluation.Routing,
-            WallSeconds = clock.Elapsed.TotalSeconds, Config = config, Options = options with { Model = config },
+            WallSeconds = clock.Elapsed.TotalSeconds, Config = config, Options = options with { Model = config, Output = output.Recorded },
         };
         JsonOutput.WriteFile(Path.Combine(output.OutDir, SummaryFileName), summary);
         PlotLearningCurve(Path.Combine(output.OutDir, LearningCurveFileName), summary.VariantName, training.History);
