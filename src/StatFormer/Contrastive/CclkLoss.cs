@@ -78,7 +78,7 @@ public sealed class CclkLoss : ContrastiveLoss
             CclkKernel.Linear => dot / t,
             CclkKernel.Polynomial => dot.pow(3) / t,
             CclkKernel.Laplacian => (-SquaredDistances().sqrt() / t).exp(),
-            _ => throw new ArgumentException($"--cclk-kernel: unknown kernel {Kernel}"),
+            _ => throw new ArgumentException($"unknown kernel {Kernel}", nameof(ContrastiveLossOptions.Kernel)),
         };
         return kernel.masked_fill(torch.eye(z.shape[0], dtype: ScalarType.Bool, device: z.device), 1.0);
     }

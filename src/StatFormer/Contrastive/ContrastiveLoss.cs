@@ -13,7 +13,7 @@ public abstract class ContrastiveLoss : nn.Module
     protected ContrastiveLoss(string name, double temperature) : base(name)
     {
         if (!double.IsFinite(temperature) || temperature <= 0)
-            throw new ArgumentException($"--temperature must be a positive number, got {temperature}", nameof(temperature));
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be a positive number");
         Temperature = temperature;
     }
 

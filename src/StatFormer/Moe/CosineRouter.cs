@@ -29,8 +29,8 @@ public sealed class CosineRouter : Router
     public CosineRouter(int dModel, int experts, int routingDim, double temperature, bool learnableTemperature, string name = "cosine_router")
         : base(name, dModel, experts)
     {
-        if (routingDim < 1) throw new ArgumentException($"--xmoe-dim must be at least 1 (got {routingDim})");
-        if (!(temperature > 0)) throw new ArgumentException($"--xmoe-temperature must be positive (got {temperature})");
+        if (routingDim < 1) throw new ArgumentOutOfRangeException(nameof(routingDim), routingDim, "must be at least 1");
+        if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be positive");
         RoutingDim = routingDim;
         projection = Linear(dModel, routingDim, hasBias: false);
         var embeddings = torch.empty(experts, routingDim);

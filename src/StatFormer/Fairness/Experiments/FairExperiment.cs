@@ -34,7 +34,7 @@ public static class FairExperiment
     /// <summary>Images: the encoder's input size (RandomResizedCrop to it for training, Resize to it for evaluation).</summary>
     public const int ImageSize = LeNetEncoder.InputSize;
 
-    /// <summary>Loads the dataset <paramref name="options"/> names, checking first that its files exist under --data-dir.</summary>
+    /// <summary>Loads the dataset <paramref name="options"/> names, checking first that its files exist under Data.DataDir.</summary>
     public static FairDataset LoadData(FairRunOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -81,7 +81,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
     {
         var t = ids.shape[1];
         if (t > Config.SeqLen)
-            throw new ArgumentException($"input has {t} positions but the model's context (--seq-len) is {Config.SeqLen}");
+            throw new ArgumentException($"input has {t} positions but the model's context (SeqLen) is {Config.SeqLen}");
         var positions = torch.arange(t, dtype: ScalarType.Int64, device: ids.device);
         var x = embeddingDropout.forward(tokenEmbedding.forward(ids) + positionEmbedding.forward(positions));
         Tensor? values = null;

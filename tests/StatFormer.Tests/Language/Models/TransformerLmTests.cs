@@ -96,6 +96,6 @@ public class TransformerLmTests
     {
         var model = Model(EllipticalEstimator.Causal);
         var error = Assert.Throws<ArgumentException>(() => model.forward(zeros(1, 13, dtype: ScalarType.Int64)));
-        Assert.Contains("--seq-len", error.Message);
+        Assert.Contains("SeqLen", error.Message);
     }
 }
