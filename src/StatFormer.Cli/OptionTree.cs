@@ -32,9 +32,6 @@ public sealed class OptionTree<T> where T : class
         Description = "A JSON file with the run's options tree (data, model, train, eval, attack, output; as summary.json records it under \"options\"); flags given on the command line override it.",
     };
 
-    /// <summary>The option built for the property at <paramref name="path"/>.</summary>
-    public Option this[string path] => _flags.First(f => f.Flag.Path == path).Option;
-
     /// <param name="withConfig">Whether the command takes --config (run commands do; benchmarks do not).</param>
     public void AddTo(Command command, bool withConfig = true)
     {
@@ -59,7 +56,7 @@ public sealed class OptionTree<T> where T : class
         catch (JsonException e)
         {
             // Only a config value can be of the wrong JSON type: flags are converted by their property's type.
-            throw new InvalidDataException($"{file}: key '{KeyOf(e.Path)}' has a value of the wrong type ({OptionCheck.ReasonOf(new ArgumentException(e.Message))})", e);
+            throw new InvalidDataException($"{file}: key '{KeyOf(e.Path)}' has a value of the wrong type ({e.Message})", e);
         }
     }
 

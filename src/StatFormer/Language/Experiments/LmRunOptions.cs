@@ -39,6 +39,7 @@ public sealed record LmRunOptions
         OptionCheck.Nested(nameof(Data), Data.Validate);
         // The vocabulary is only known once the tokenizer is trained; any valid size stands in for it here.
         OptionCheck.Nested(nameof(Model), (Model.VocabSize == 0 ? Model with { VocabSize = 2 } : Model).Validate);
+        // A one-token window scores no prediction; the model alone would accept it.
         OptionCheck.Require(Model.SeqLen >= 2, $"{nameof(Model)}.{nameof(LmConfig.SeqLen)}", $"must be at least 2 (got {Model.SeqLen})");
         OptionCheck.Nested(nameof(Train), Train.Validate);
         OptionCheck.Nested(nameof(Eval), () => Eval.Validate(Model.SeqLen));
