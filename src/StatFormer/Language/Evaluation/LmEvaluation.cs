@@ -65,8 +65,8 @@ public static class LmEvaluation
                 var count = Math.Min(batchSize, windows - start);
                 var range = (start * seqLen)..((start + count) * seqLen);
                 var ids = torch.tensor(tokens[range]).reshape(count, seqLen);
-                var routing = model.Run(ids, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>();
-                accumulator.AddBatch(routing.Select(r => (r.TopIndices, r.RouterLogits, r.RoutingFeatures)).ToList(), topics?[range]);
+                var routing = model.Run(ids, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
+                accumulator.AddBatch(routing, topics?[range]);
             }
             return accumulator.Result();
         }
