@@ -19,8 +19,9 @@ namespace StatFormer.Transformer;
 /// </summary>
 /// <remarks>
 /// The blocks are registered by index, as a ModuleList would be, so their parameters are named
-/// <c>&lt;layer&gt;.attn.…</c> under this module. The MoE layers see padded tokens too (they route
-/// tokens one by one; the padding mask only acts on attention and the elliptical estimator).
+/// <c>&lt;layer&gt;.attn.…</c> under this module. The padding mask acts on attention and the elliptical
+/// estimator; MoE layers route padded tokens like any other (they count in expert capacity, the balance
+/// loss and the AC batch statistics), so an encoder with padding should use no capacity limit.
 /// </remarks>
 public sealed class TransformerStack : Module<Tensor, Tensor?, bool, TransformerStackOutput>
 {
