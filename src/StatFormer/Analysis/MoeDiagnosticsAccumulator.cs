@@ -1,3 +1,4 @@
+using StatFormer.Transformer;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -55,7 +56,7 @@ public sealed class MoeDiagnosticsAccumulator
     /// expert, so top-k must be sorted), RouterLogits float [N, E], RoutingFeatures float [N, r] (the space the router
     /// scores in; r fixed per layer across batches).</param>
     /// <param name="topics">Optional latent topic of each of the N tokens, in [0, topics) or −1 = unknown (skipped).</param>
-    public void AddBatch(IReadOnlyList<(Tensor TopIndices, Tensor RouterLogits, Tensor RoutingFeatures)> perLayer, int[]? topics)
+    public void AddBatch(IReadOnlyList<MoeLayerRouting> perLayer, int[]? topics)
     {
         using var scope = torch.NewDisposeScope();
         var top1 = Validate(perLayer, topics);
@@ -132,7 +133,7 @@ public sealed class MoeDiagnosticsAccumulator
     }
 
     // Checks shapes, dtypes and ranges of the whole batch; returns each layer's top-1 experts.
-    private int[][] Validate(IReadOnlyList<(Tensor TopIndices, Tensor RouterLogits, Tensor RoutingFeatures)> perLayer, int[]? topics)
+    private int[][] Validate(IReadOnlyList<MoeLayerRouting> perLayer, int[]? topics)
     {
         ArgumentNullException.ThrowIfNull(perLayer);
         if (perLayer.Count != Layers)

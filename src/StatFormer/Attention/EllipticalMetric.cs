@@ -38,5 +38,16 @@ public static class EllipticalMetric
         return m.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The mean of a metric m [B,H,1|N,D] over the batch and positions, per head and coordinate, flattened
+    /// head-major (h·D + d): what run summaries report per elliptical layer.
+    /// </summary>
+    public static double[] MeanPerHead(Tensor metric)
+    {
+        using var mean = metric.mean(new long[] { 0, 2 });                             // [H,D]
+        using var single = mean.to_type(ScalarType.Float32);
+        return single.data<float>().ToArray().Select(v => (double)v).ToArray();
+    }
+
     private static string Shape(Tensor t) => "[" + string.Join(",", t.shape) + "]";
 }

@@ -36,30 +36,10 @@ public sealed class EllipticalSelfAttention : SelfAttention
     /// </summary>
     public bool Unscaled { get; }
 
-    /// <summary>When set, the next forward stores the batch-mean of m per head and coordinate in <see cref="LastMetric"/>.</summary>
-    public bool CaptureMetric { get; set; }
-
-    /// <summary>[heads, headDim] mean of m over the batch (and over positions for the causal estimator) from the last forward with <see cref="CaptureMetric"/>; null before.</summary>
-    public float[,]? LastMetric { get; private set; }
-
     protected override (double QueryScale, Tensor? Metric) QueryTransform(Tensor q, Tensor v, Tensor? previousValues, Tensor? keyPaddingMask)
     {
         if (previousValues is null) return (1.0, null);
         var metric = EllipticalMetric.Estimate(v, previousValues, Estimator, keyPaddingMask);
-        if (CaptureMetric) LastMetric = MeanPerHead(metric);
         return (Unscaled ? Math.Sqrt(HeadDim) : 1.0, metric);
-    }
-
-    private static float[,] MeanPerHead(Tensor metric)
-    {
-        using var mean = metric.mean(new long[] { 0, 2 });                       // [H,D]
-        var heads = (int)mean.shape[0];
-        var dims = (int)mean.shape[1];
-        var flat = mean.to_type(ScalarType.Float32).data<float>().ToArray();
-        var result = new float[heads, dims];
-        for (var h = 0; h < heads; h++)
-            for (var d = 0; d < dims; d++)
-                result[h, d] = flat[h * dims + d];
-        return result;
     }
 }

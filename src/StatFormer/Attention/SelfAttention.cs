@@ -11,7 +11,7 @@ namespace StatFormer.Attention;
 /// it takes the residual stream x [B,N,C], the previous layer's values (or null) and an optional
 /// padding mask, and returns its output and its own values for the next layer.
 /// </summary>
-public abstract class SelfAttention : nn.Module
+public abstract class SelfAttention : nn.Module<Tensor, Tensor?, Tensor?, AttentionOutput>
 {
     private readonly Linear qkv;
     private readonly Linear proj;
@@ -44,7 +44,7 @@ public abstract class SelfAttention : nn.Module
     /// <param name="x">[B,N,C]</param>
     /// <param name="previousValues">The previous layer's values [B,H,N,D], or null in the first layer.</param>
     /// <param name="keyPaddingMask">Optional [B,N] bool, true at padding positions.</param>
-    public AttentionOutput forward(Tensor x, Tensor? previousValues = null, Tensor? keyPaddingMask = null)
+    public override AttentionOutput forward(Tensor x, Tensor? previousValues, Tensor? keyPaddingMask)
     {
         using var scope = torch.NewDisposeScope();
         var (b, n, c) = (x.shape[0], x.shape[1], x.shape[2]);
@@ -55,7 +55,7 @@ public abstract class SelfAttention : nn.Module
         var (queryScale, metric) = QueryTransform(q, v, previousValues, keyPaddingMask);
         var attended = Attend(q, k, v, metric, queryScale, keyPaddingMask);
         var y = proj.forward(attended.transpose(1, 2).reshape(b, n, c));
-        return new AttentionOutput(y.MoveToOuterDisposeScope(), v.detach().MoveToOuterDisposeScope());
+        return new AttentionOutput(y.MoveToOuterDisposeScope(), v.detach().MoveToOuterDisposeScope(), metric?.detach().MoveToOuterDisposeScope());
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ public static class AttentionBenchmark
             using var scope = torch.NewDisposeScope();
             layer.zero_grad();
             var input = x.detach().requires_grad_();
-            layer.forward(input, prev).Output.sum().backward();
+            layer.forward(input, prev, null).Output.sum().backward();
         }
 
         // Interleave the three so that drifting machine load hits them alike.

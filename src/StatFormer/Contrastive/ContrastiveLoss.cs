@@ -7,8 +7,10 @@ namespace StatFormer.Contrastive;
 /// A contrastive objective over a batch of positive pairs (view1_i, view2_i) that share the sensitive attribute z_i.
 /// The loss L2-normalises the raw projections itself and scores pairs by f(x,y) = cos(x, y) / τ; every form is
 /// evaluated in log-sum-exp form, so extreme logits neither overflow nor produce NaN.
+/// <c>forward(view1 [B,P], view2 [B,P], sensitive)</c>: raw projections of the two views (row i of view2 is
+/// the positive of row i of view1) and z and group ids of the same B samples; returns the scalar loss (to minimise).
 /// </summary>
-public abstract class ContrastiveLoss : nn.Module
+public abstract class ContrastiveLoss : nn.Module<Tensor, Tensor, SensitiveBatch, Tensor>
 {
     protected ContrastiveLoss(string name, double temperature) : base(name)
     {
@@ -19,12 +21,6 @@ public abstract class ContrastiveLoss : nn.Module
 
     /// <summary>τ of the score f(x,y) = cos(x, y) / τ.</summary>
     public double Temperature { get; }
-
-    /// <param name="view1">[B,P] raw projections of the first views.</param>
-    /// <param name="view2">[B,P] raw projections of the second views (row i is the positive of view1's row i).</param>
-    /// <param name="sensitive">z and group ids of the same B samples.</param>
-    /// <returns>The scalar loss (to minimise).</returns>
-    public abstract Tensor forward(Tensor view1, Tensor view2, SensitiveBatch sensitive);
 
     /// <summary>Checks that the views and the sensitive batch describe the same B samples; returns B.</summary>
     /// <param name="sensitiveDim">The d_z the loss was built for, or null when the loss accepts any width.</param>

@@ -95,13 +95,13 @@ public sealed class AdaptiveClusteringRouter : Router
         return perToken.to(x.dtype).MoveToOuterDisposeScope();
     }
 
-    public override RouterOutput Route(Tensor x, RoutingState? previous)
+    public override RouterOutput forward(Tensor x, RoutingState? previous)
     {
         if (previous is null)
             throw new InvalidOperationException("the AC router needs the previous MoE layer's routing; the first MoE layer must use the base router");
         using var scope = torch.NewDisposeScope();
         var weights = TokenWeights(x, previous);
-        var routed = baseRouter.Route(x * weights, null);
+        var routed = baseRouter.forward(x * weights, null);
         // After routing, so this batch is routed only with earlier batches' statistics.
         if (Estimator == AcEstimator.Running && training) UpdateRunningStatistics(x, previous);
         return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope());

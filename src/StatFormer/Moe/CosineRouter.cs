@@ -56,7 +56,7 @@ public sealed class CosineRouter : Router
     /// <summary>The current temperature τ.</summary>
     public double Temperature => logTemperature is null ? fixedTemperature : Math.Exp(logTemperature.item<float>());
 
-    public override RouterOutput Route(Tensor x, RoutingState? previous)
+    public override RouterOutput forward(Tensor x, RoutingState? previous)
     {
         using var scope = torch.NewDisposeScope();
         var tokens = nn.functional.normalize(projection.forward(x), p: 2, dim: 1, eps: NormEpsilon);

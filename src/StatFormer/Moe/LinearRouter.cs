@@ -18,7 +18,7 @@ public sealed class LinearRouter : Router
 
     public Linear Gate => gate;
 
-    public override RouterOutput Route(Tensor x, RoutingState? previous)
+    public override RouterOutput forward(Tensor x, RoutingState? previous)
     {
         using var scope = torch.NewDisposeScope();
         var logits = gate.forward(x);

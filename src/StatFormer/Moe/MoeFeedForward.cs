@@ -27,7 +27,7 @@ namespace StatFormer.Moe;
 /// Expert weights are stacked: W1 [E,d,h], b1 [E,h], W2 [E,h,d], b2 [E,d] (initialised like nn.Linear;
 /// <see cref="InitialiseLikeDense"/> gives the layer a dense FFN's initialisation instead).
 /// </remarks>
-public sealed class MoeFeedForward : nn.Module
+public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
 {
     private readonly Router router;
     private readonly Parameter w1;
@@ -83,7 +83,7 @@ public sealed class MoeFeedForward : nn.Module
 
     /// <param name="x">[B,T,d] (causal layers: always), or [N,d].</param>
     /// <param name="previous">The previous MoE layer's routing; required by the AC kinds, ignored by the others.</param>
-    public MoeOutput forward(Tensor x, RoutingState? previous)
+    public override MoeOutput forward(Tensor x, RoutingState? previous)
     {
         if (x.dim() < 2 || x.shape[^1] != DModel)
             throw new ArgumentException($"MoE input must end in d_model = {DModel} (got [{string.Join(",", x.shape)}])");
@@ -91,7 +91,7 @@ public sealed class MoeFeedForward : nn.Module
             throw new ArgumentException($"a causal MoE layer needs [B,T,d] input to keep capacity per sequence (got [{string.Join(",", x.shape)}])");
         using var scope = torch.NewDisposeScope();
         var tokens = x.reshape(-1, DModel);
-        var routed = router.Route(tokens, previous);
+        var routed = router.forward(tokens, previous);
         // Sorted, so column 0 is the true top-1 (the AC router's cluster label in the next layer).
         var (topLogits, topIndices) = routed.Logits.topk(Options.TopK, dim: -1, largest: true, sorted: true);
         var gates = Options.TopK == 1

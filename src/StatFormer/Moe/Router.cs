@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace StatFormer.Moe;
 
-/// <summary>Scores tokens [N,d] against E experts; the MoE layer picks the top-k of the logits.</summary>
-public abstract class Router : nn.Module
+/// <summary>
+/// Scores tokens [N,d] against E experts; the MoE layer picks the top-k of the logits. <c>forward(x [N,d],
+/// previous)</c> takes the previous MoE layer's routing, or null (ignored by routers that do not use it).
+/// </summary>
+public abstract class Router : nn.Module<Tensor, RoutingState?, RouterOutput>
 {
     protected Router(string name, int dModel, int experts) : base(name)
     {
@@ -15,10 +18,7 @@ public abstract class Router : nn.Module
     public int DModel { get; }
     public int Experts { get; }
 
-    /// <summary>True when <see cref="Route"/> needs the previous MoE layer's routing.</summary>
+    /// <summary>True when <see cref="forward"/> needs the previous MoE layer's routing.</summary>
     public virtual bool NeedsPreviousRouting => false;
 
-    /// <param name="x">[N,d] tokens.</param>
-    /// <param name="previous">The previous MoE layer's routing, or null (ignored by routers that do not use it).</param>
-    public abstract RouterOutput Route(Tensor x, RoutingState? previous);
 }

@@ -9,6 +9,6 @@ namespace StatFormer.Training;
 /// </summary>
 public interface IAuxiliaryLossModel
 {
-    /// <summary>Logits [B,T,V] and the already-weighted auxiliary loss (a scalar), or null when this configuration has none.</summary>
-    (Tensor Logits, Tensor? AuxiliaryLoss) ForwardWithAuxiliaryLoss(Tensor inputs);
+    /// <summary>One forward pass: logits [B,T,V] and the already-weighted auxiliary loss (a scalar), or null when this configuration has none.</summary>
+    (Tensor Logits, Tensor? AuxiliaryLoss) Run(Tensor inputs);
 }

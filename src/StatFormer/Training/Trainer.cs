@@ -203,7 +203,7 @@ public sealed class Trainer
         return step =>
         {
             var (inputs, targets) = trainBatch(step);
-            var (logits, aux) = model is IAuxiliaryLossModel withAux ? withAux.ForwardWithAuxiliaryLoss(inputs) : (model.call(inputs), null);
+            var (logits, aux) = model is IAuxiliaryLossModel withAux ? withAux.Run(inputs) : (model.call(inputs), null);
             var vocab = logits.shape[^1];
             var loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1));
             return new StepLoss(loss, aux, targets.numel());

@@ -11,8 +11,10 @@ namespace StatFormer.Transformer;
 /// A pre-LayerNorm Transformer block: x + attn(LN(x)), then x + ffn(LN(x)), where the feed-forward
 /// layer is either dense or a Mixture-of-Experts layer. It hands its attention values to the next
 /// block (the elliptical estimator needs them) and, with MoE, its routing (the AC router needs it).
+/// <c>forward(x [B,N,C], previousValues [B,H,N,D]?, keyPaddingMask [B,N]?, previousRouting?)</c>, where
+/// previousRouting is the routing of the most recent MoE layer before this block.
 /// </summary>
-public sealed class TransformerBlock : nn.Module
+public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingState?, BlockOutput>
 {
     private readonly LayerNorm ln1;
     private readonly LayerNorm ln2;
@@ -47,13 +49,11 @@ public sealed class TransformerBlock : nn.Module
     /// <summary>The Mixture-of-Experts layer, or null in a dense block.</summary>
     public MoeFeedForward? MixtureOfExperts => moe;
 
-    /// <param name="previousRouting">The routing of the most recent MoE layer before this block (the AC router clusters on it).</param>
-    /// <returns>The new residual stream [B,N,C], this block's attention values [B,H,N,D], and the MoE layer's output when this is an MoE block.</returns>
-    public BlockOutput forward(Tensor x, Tensor? previousValues, Tensor? keyPaddingMask = null, RoutingState? previousRouting = null)
+    public override BlockOutput forward(Tensor x, Tensor? previousValues, Tensor? keyPaddingMask, RoutingState? previousRouting)
     {
         using var scope = torch.NewDisposeScope();
         var a = attn.forward(ln1.forward(x), previousValues, keyPaddingMask);
-        x = x + residualDropout.forward(a.Output);
+        x = x + residualDropout.forward(a.Output);                                   // [B,N,C]
         MoeOutput? moeOutput = null;
         if (moe is not null)
         {
@@ -65,9 +65,12 @@ public sealed class TransformerBlock : nn.Module
         {
             x = x + ffn!.forward(ln2.forward(x));
         }
-        return new BlockOutput(x.MoveToOuterDisposeScope(), a.Values.MoveToOuterDisposeScope(), moeOutput);
+        return new BlockOutput(x.MoveToOuterDisposeScope(), a.Values.MoveToOuterDisposeScope(), a.Metric?.MoveToOuterDisposeScope(), moeOutput);
     }
 }
 
-/// <summary>What a <see cref="TransformerBlock"/> hands on: the residual stream, its attention values, and its MoE output (null in dense blocks).</summary>
-public sealed record BlockOutput(Tensor Output, Tensor Values, MoeOutput? Moe);
+/// <summary>
+/// What a <see cref="TransformerBlock"/> hands on: the residual stream [B,N,C], its attention values
+/// [B,H,N,D], the elliptical metric it applied (null otherwise) and its MoE output (null in dense blocks).
+/// </summary>
+public sealed record BlockOutput(Tensor Output, Tensor Values, Tensor? Metric, MoeOutput? Moe);

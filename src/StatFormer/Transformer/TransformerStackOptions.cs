@@ -57,7 +57,7 @@ public sealed record TransformerStackOptions
     public MoeOptions EffectiveMoeOptions => Moe.Layer with { ExpertHidden = EffectiveExpertHidden, Dropout = Moe.Layer.Dropout ?? Dropout };
 
     /// <summary>The elliptical estimator a stack of this causality uses.</summary>
-    public EllipticalEstimator EstimatorFor(bool causal) => Estimator ?? (causal ? EllipticalEstimator.Causal : EllipticalEstimator.Sequence);
+    public EllipticalEstimator EstimatorFor(bool causal) => Estimator ?? EllipticalSelfAttention.DefaultEstimator(causal);
 
     /// <summary>Throws <see cref="ArgumentException"/> whose ParamName is the property path (e.g. <c>Moe.Layer.TopK</c>).</summary>
     public void Validate()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using StatFormer.Analysis;
 using StatFormer.Reporting;
+using StatFormer.Transformer;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,10 +9,10 @@ namespace StatFormer.Tests.Analysis;
 
 public class MoeDiagnosticsAccumulatorTests
 {
-    private static (Tensor TopIndices, Tensor RouterLogits, Tensor RoutingFeatures) Layer(long[] topIndices, int k, Tensor logits, Tensor? features = null)
+    private static MoeLayerRouting Layer(long[] topIndices, int k, Tensor logits, Tensor? features = null)
     {
         long n = topIndices.Length / k;
-        return (tensor(topIndices).reshape(n, k), logits, features ?? randn(n, 2));
+        return new MoeLayerRouting(tensor(topIndices).reshape(n, k), logits, features ?? randn(n, 2));
     }
 
     private static void AssertClose(double[] expected, IReadOnlyList<double> actual, double tolerance)
@@ -22,7 +23,7 @@ public class MoeDiagnosticsAccumulatorTests
     }
 
     // A layer whose top-1 experts are given, with top-2 = (top1 + 1) mod E and uniform logits.
-    private static (Tensor, Tensor, Tensor) Top1Layer(int experts, params long[] top1) =>
+    private static MoeLayerRouting Top1Layer(int experts, params long[] top1) =>
         Layer(top1.SelectMany(e => new[] { e, (e + 1) % experts }).ToArray(), 2, zeros(top1.Length, experts));
 
     [Fact]
@@ -129,8 +130,8 @@ public class MoeDiagnosticsAccumulatorTests
         var features = Enumerable.Range(0, layers).Select(_ => randn(n, 3)).ToArray();
         var topics = Enumerable.Range(0, n).Select(i => i % 4 == 3 ? -1 : i % 3).ToArray();
 
-        (Tensor, Tensor, Tensor)[] Slice(Range r) =>
-            Enumerable.Range(0, layers).Select(l => (top[l][r], logits[l][r], features[l][r])).ToArray();
+        MoeLayerRouting[] Slice(Range r) =>
+            Enumerable.Range(0, layers).Select(l => new MoeLayerRouting(top[l][r], logits[l][r], features[l][r])).ToArray();
 
         var whole = new MoeDiagnosticsAccumulator(layers, experts, 3);
         whole.AddBatch(Slice(..), topics);
@@ -161,12 +162,12 @@ public class MoeDiagnosticsAccumulatorTests
         string ParamOf(Action act) => Assert.Throws<ArgumentException>(act).ParamName!;
 
         Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good }, null)));
-        Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, (tensor(new long[] { 0, 1, 2 }), zeros(3, 4), randn(3, 2)) }, null)));
+        Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, new MoeLayerRouting(tensor(new long[] { 0, 1, 2 }), zeros(3, 4), randn(3, 2)) }, null)));
         Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, Layer(new long[] { 0, 1, 2 }, 1, zeros(3, 5)) }, null)));
         Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, Layer(new long[] { 0, 1, 4 }, 1, zeros(3, 4)) }, null)));
         Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, Layer(new long[] { 0, 1 }, 1, zeros(2, 4)) }, null)));
         Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, Layer(new long[] { 0, 1, 2 }, 1, zeros(3, 4), randn(2, 2)) }, null)));
-        Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, (tensor(new[] { 0, 1, 2 }).reshape(3, 1), zeros(3, 4), randn(3, 2)) }, null)));
+        Assert.Equal("perLayer", ParamOf(() => accumulator.AddBatch(new[] { good, new MoeLayerRouting(tensor(new[] { 0, 1, 2 }).reshape(3, 1), zeros(3, 4), randn(3, 2)) }, null)));
         Assert.Equal("topics", ParamOf(() => accumulator.AddBatch(new[] { good, good }, new[] { 0, 1 })));
         Assert.Equal("topics", ParamOf(() => accumulator.AddBatch(new[] { good, good }, new[] { 0, 1, 2 })));
         Assert.Equal("topics", ParamOf(() => new MoeDiagnosticsAccumulator(1, 4, 0).AddBatch(new[] { good }, new[] { 0, 0, 0 })));

@@ -42,7 +42,7 @@ public class EllipticalLayerReferenceTests
         var prev = Uniform(random, B * H * N * D, 1.0);
         using var x = tensor(xs).reshape(B, N, C);
         using var previous = tensor(prev).reshape(B, H, N, D);
-        using var actual = layer.forward(x, previous).Output;
+        using var actual = layer.forward(x, previous, null).Output;
         var actualValues = Floats(actual);
         var scale = unscaled ? 1.0 : 1.0 / Math.Sqrt(D);
 

@@ -26,13 +26,13 @@ public class SelfAttentionTests
     {
         var (softmax, elliptical) = SameWeights(estimator);
         using var x = randn(2, 5, DModel);
-        var reference = softmax.forward(x);
+        var reference = softmax.forward(x, null, null);
         // A constant shift of every value coordinate makes |ΔV| equal across coordinates, so m ≡ 1.
         using var previous = reference.Values - 0.5f;
-        var result = elliptical.forward(x, previous);
+        var result = elliptical.forward(x, previous, null);
         Assert.True(reference.Output.allclose(result.Output, rtol: 1e-5, atol: 1e-6));
         // And without previous values (the first layer) it is standard attention too.
-        Assert.True(reference.Output.allclose(elliptical.forward(x).Output, rtol: 1e-5, atol: 1e-6));
+        Assert.True(reference.Output.allclose(elliptical.forward(x, null, null).Output, rtol: 1e-5, atol: 1e-6));
     }
 
     public static IEnumerable<object[]> Configurations()
@@ -96,21 +96,22 @@ public class SelfAttentionTests
         var (_, elliptical) = SameWeights(EllipticalEstimator.Causal);
         using var x = randn(1, 4, DModel);
         using var previous = randn(1, Heads, 4, DModel / Heads).requires_grad_();
-        elliptical.forward(x, previous).Output.sum().backward();
+        elliptical.forward(x, previous, null).Output.sum().backward();
         Assert.Null(previous.grad);
     }
 
     [Fact]
-    public void MetricIsCapturedPerHeadAndCoordinate()
+    public void MetricIsReturnedPerHeadAndCoordinate()
     {
-        var (_, elliptical) = SameWeights(EllipticalEstimator.Sequence);
-        elliptical.CaptureMetric = true;
+        var (softmax, elliptical) = SameWeights(EllipticalEstimator.Sequence);
         using var x = randn(2, 5, DModel);
         using var previous = randn(2, Heads, 5, DModel / Heads);
-        elliptical.forward(x, previous);
-        var m = elliptical.LastMetric!;
-        Assert.Equal(Heads, m.GetLength(0));
-        Assert.Equal(DModel / Heads, m.GetLength(1));
-        foreach (var value in m) Assert.InRange(value, 0f, 1f);
+        var metric = elliptical.forward(x, previous, null).Metric!;
+        Assert.Equal(new long[] { 2, Heads, 1, DModel / Heads }, metric.shape);
+        var m = EllipticalMetric.MeanPerHead(metric);
+        Assert.Equal(Heads * DModel / Heads, m.Length);
+        foreach (var value in m) Assert.InRange(value, 0.0, 1.0);
+        Assert.Null(softmax.forward(x, previous, null).Metric);
+        Assert.Null(elliptical.forward(x, null, null).Metric);
     }
 }

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using StatFormer.Fairness.Experiments;
+using StatFormer.Reporting;
 using StatFormer.Tests.Training;
+using StatFormer.Training;
 using static StatFormer.Tests.Cli.CliHarness;
 
 namespace StatFormer.Tests.Cli;
@@ -34,5 +37,33 @@ public sealed class CheckpointCompatibilityTests : IDisposable
         var expected = recorded.RootElement.GetProperty("test_ppl").GetDouble();
         var actual = eval.Json().GetProperty("test_ppl").GetDouble();
         Assert.True(Math.Abs(expected - actual) <= 1e-6 * expected, $"test ppl {actual:R}, the old build recorded {expected:R}");
+    }
+
+    [Fact]
+    public void AnOldFairCheckpointsWeightsLoadIntoTheRebuiltModelAndReproduceItsProbes()
+    {
+        var source = Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoints-v2", "fare");
+        var run = _dir.File("fare");
+        Directory.CreateDirectory(run);
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(run, Path.GetFileName(file)));
+        using var recorded = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")));
+        // The old summary's options are flat; FairRunSummary reads them into today's tree.
+        var saved = recorded.RootElement.Deserialize<FairRunSummary>(JsonOutput.Options)!.Options;
+        var options = saved with { Output = saved.Output with { OutDir = run, Resume = true } };
+
+        // Strict load by parameter name into the FairContrastiveModel this build constructs.
+        using var data = FairExperiment.LoadData(options);
+        using (var model = FairExperiment.BuildModel(options, data))
+        {
+            var before = model.parameters().Select(p => p.clone()).ToList();
+            Checkpoint.Load(Path.Combine(run, Trainer.CheckpointFileName), model);
+            Assert.Contains(model.parameters().Zip(before), pair => !pair.First.eq(pair.Second).all().item<bool>());
+        }
+
+        // The finished run, resumed, trains nothing and probes the loaded weights: the recorded results come back.
+        var summary = FairExperiment.Run(options, data: data);
+        Assert.Equal(recorded.RootElement.GetProperty("steps").GetInt64(), summary.Steps);
+        Assert.Equal(recorded.RootElement.GetProperty("target_accuracy").GetDouble(), summary.TargetAccuracy, 9);
+        Assert.Equal(recorded.RootElement.GetProperty("z_mse").GetDouble(), summary.ZMse!.Value, 9);
     }
 }

@@ -156,8 +156,8 @@ public class AdaptiveClusteringTests
         var previous = Previous(new long[] { 2, 0, 2, 1, 2, 0, 2, 1, 2, 0 }, 2);
         using var weights = router.TokenWeights(x, previous);
         Assert.True(weights.allclose(ones_like(weights), rtol: 0, atol: 1e-6));
-        var ac = router.Route(x, previous);
-        var plain = router.BaseRouter.Route(x, null);
+        var ac = router.forward(x, previous);
+        var plain = router.BaseRouter.forward(x, null);
         Assert.True(ac.Logits.allclose(plain.Logits, rtol: 1e-5, atol: 1e-6));
     }
 
@@ -177,11 +177,11 @@ public class AdaptiveClusteringTests
 
         using var x = x0.clone().requires_grad_();
         router.zero_grad();
-        var logits = router.Route(x, previous).Logits;
+        var logits = router.forward(x, previous).Logits;
         (logits * upstream).sum().backward();
 
         using var scaled = (x0 * w).requires_grad_();
-        var reference = router.BaseRouter.Route(scaled, null).Logits;
+        var reference = router.BaseRouter.forward(scaled, null).Logits;
         Assert.True(logits.allclose(reference, rtol: 1e-5, atol: 1e-6));
         (reference * upstream).sum().backward();
         // d/dx of f(x ⊙ W) with W constant is W ⊙ f'(x ⊙ W).
@@ -211,7 +211,7 @@ public class AdaptiveClusteringTests
         using var router = new AdaptiveClusteringRouter(4, MoeKind.Xmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 });
         Assert.True(router.NeedsPreviousRouting);
         using var x = randn(3, 4);
-        var error = Assert.Throws<InvalidOperationException>(() => router.Route(x, null));
+        var error = Assert.Throws<InvalidOperationException>(() => router.forward(x, null));
         Assert.Contains("the first MoE layer must use the base router", error.Message);
 
         using var layer = new MoeFeedForward(4, MoeKind.AcSmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 }, causal: false);

@@ -49,7 +49,7 @@ public class CausalMoeTests
         using var layer = new MoeFeedForward(3, MoeKind.Smoe, new MoeOptions { Experts = 3, TopK = 1, ExpertHidden = 4 }, causal: false);
         using var x = randn(5, 3);
         var result = layer.forward(x, null);
-        using var probabilities = layer.Router.Route(x, null).Logits.softmax(-1);
+        using var probabilities = layer.Router.forward(x, null).Logits.softmax(-1);
         for (var i = 0; i < 5; i++)
         {
             var e = result.Routing.TopIndices[i, 0].item<long>();
@@ -146,7 +146,7 @@ public class CausalMoeTests
         // Before any update every weight is 1: the first batch is routed exactly like the base router.
         using var w0 = router.TokenWeights(x1, first);
         Assert.True(w0.eq(1).all().item<bool>());
-        Assert.True(router.Route(x1, first).Logits.allclose(router.BaseRouter.Route(x1, null).Logits, rtol: 0, atol: 1e-6));
+        Assert.True(router.forward(x1, first).Logits.allclose(router.BaseRouter.forward(x1, null).Logits, rtol: 0, atol: 1e-6));
 
         // The first update copies the batch: counts (3, 0, 3), n·MAD = 3 × ((2/3, 0), (0, 0), (4/3, 2/3)).
         Assert.True(router.RunningCount.allclose(tensor(new float[] { 3, 0, 3 }), rtol: 0, atol: 1e-6));
@@ -154,7 +154,7 @@ public class CausalMoeTests
 
         // Second batch: two tokens of cluster 1 at (1, 1) and (3, 5) → counts (0, 2, 0), n·MAD = 2 × (1, 2).
         using var x2 = tensor(new float[] { 1, 1, 3, 5 }).reshape(2, 2);
-        router.Route(x2, Labels(1, 1));
+        router.forward(x2, Labels(1, 1));
         Assert.True(router.RunningCount.allclose(tensor(new float[] { 0.75f * 3, 0.25f * 2, 0.75f * 3 }), rtol: 0, atol: 1e-6));
         Assert.True(router.RunningDeviation.allclose(tensor(new float[] { 1.5f, 0, 0.5f, 1, 3, 1.5f }).reshape(3, 2), rtol: 0, atol: 1e-5));
 
@@ -172,11 +172,11 @@ public class CausalMoeTests
         using var router = new AdaptiveClusteringRouter(2, MoeKind.Smoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4 });
         router.train();
         using var x = randn(6, 2);
-        router.Route(x, Labels(0, 0, 0, 1, 1, 1));
+        router.forward(x, Labels(0, 0, 0, 1, 1, 1));
         using var count = router.RunningCount.clone();
         using var deviation = router.RunningDeviation.clone();
         router.eval();
-        router.Route(randn(4, 2) * 5, Labels(0, 1, 1, 1));
+        router.forward(randn(4, 2) * 5, Labels(0, 1, 1, 1));
         Assert.True(router.RunningCount.eq(count).all().item<bool>());
         Assert.True(router.RunningDeviation.eq(deviation).all().item<bool>());
     }
@@ -190,7 +190,7 @@ public class CausalMoeTests
         Assert.Contains("running_deviation", buffers);
         Assert.DoesNotContain(router.named_parameters(), p => p.name.StartsWith("running"));
         router.train();
-        router.Route(randn(5, 3), Labels(0, 1, 1, 0, 1));
+        router.forward(randn(5, 3), Labels(0, 1, 1, 0, 1));
         using var copy = new AdaptiveClusteringRouter(3, MoeKind.Xmoe, new MoeOptions { Experts = 2, TopK = 1, ExpertHidden = 4, XmoeDim = 2 });
         copy.load_state_dict(router.state_dict());
         Assert.True(copy.RunningCount.eq(router.RunningCount).all().item<bool>());

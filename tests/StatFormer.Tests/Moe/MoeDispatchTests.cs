@@ -32,7 +32,7 @@ public class MoeDispatchTests
         var result = layer.forward(x, null);
 
         using var tokens = x.reshape(-1, 5);
-        using var logits = layer.Router.Route(tokens, null).Logits.detach();
+        using var logits = layer.Router.forward(tokens, null).Logits.detach();
         var expected = zeros(12, 5);
         for (var i = 0; i < 12; i++)
         {

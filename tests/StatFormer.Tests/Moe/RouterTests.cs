@@ -32,7 +32,7 @@ public class RouterTests
             router.ExpertEmbeddings.copy_(tensor(new float[] { 1, 0, 1, 1 }).reshape(2, 2));
         }
         using var x = tensor(new float[] { 3, 4, 0, -2 }).reshape(2, 2);
-        var output = router.Route(x, null);
+        var output = router.forward(x, null);
         // Token 0 → (0.6, 0.8): cos with (1,0) = 0.6, with (1,1)/√2 = 1.4/√2; token 1 → (0,−1): 0 and −1/√2. Divided by τ = 0.5.
         var s = (float)Math.Sqrt(2);
         using var expected = tensor(new[] { 1.2f, 2.8f / s, 0f, -2f / s }).reshape(2, 2);
@@ -54,7 +54,7 @@ public class RouterTests
     {
         using var router = new LinearRouter(3, 2);
         using var x = randn(4, 3);
-        var output = router.Route(x, null);
+        var output = router.forward(x, null);
         using var expected = x.matmul(router.Gate.weight!.t()) + router.Gate.bias!;
         Assert.True(output.Logits.allclose(expected, rtol: 1e-5, atol: 1e-6));
         Assert.True(output.RoutingFeatures.allclose(x, rtol: 0, atol: 0));

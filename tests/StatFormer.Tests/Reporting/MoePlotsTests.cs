@@ -1,5 +1,6 @@
 using StatFormer.Analysis;
 using StatFormer.Reporting;
+using StatFormer.Transformer;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Reporting;
@@ -29,7 +30,7 @@ public sealed class MoePlotsTests : IDisposable
             var logits = randn(n, experts);
             // Expert 5 is never chosen, so one row of the topic confusion is empty.
             logits[.., 5] = tensor(-10f);
-            return (logits.topk(2, dim: 1).indexes, logits, randn(n, 4));
+            return new MoeLayerRouting(logits.topk(2, dim: 1).indexes, logits, randn(n, 4));
         }).ToArray();
         accumulator.AddBatch(perLayer, topics > 0 ? Enumerable.Range(0, n).Select(i => i % topics).ToArray() : null);
         return accumulator.Result();

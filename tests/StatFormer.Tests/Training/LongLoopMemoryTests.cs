@@ -64,7 +64,7 @@ public sealed class LongLoopMemoryTests(ITestOutputHelper output)
         {
             var x = data.Train.Inputs(indices);
             var (v1, v2) = StatFormer.Fairness.Data.TabularAugmentation.TwoViews(x);
-            var loss = model.Loss(v1, v2, new SensitiveBatch(data.Train.SensitiveStandardized[..64], data.Train.Groups[..64]));
+            var loss = model.forward(v1, v2, new SensitiveBatch(data.Train.SensitiveStandardized[..64], data.Train.Groups[..64]));
             return new StepLoss(loss, null, 64);
         }, null, dir, "{}"));
     }

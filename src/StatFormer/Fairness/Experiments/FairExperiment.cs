@@ -230,7 +230,7 @@ public static class FairExperiment
             ? ImageAugmentation.TwoViews(inputs, ImageSize)
             : TabularAugmentation.TwoViews(inputs, options.Data.CorruptionRate);
         var sensitive = new SensitiveBatch(data.Train.SensitiveStandardized.index_select(0, index), data.Train.Groups.index_select(0, index));
-        return new StepLoss(model.Loss(view1, view2, sensitive), null, batch.Length);
+        return new StepLoss(model.forward(view1, view2, sensitive), null, batch.Length);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace StatFormer.Fairness.Models;
 /// probes read), projection head and the contrastive loss, whose own parameters (FARE's W_Q, W_K) are trained jointly
 /// with the encoder, as in the paper ("FARE and SparseFARE are trained to minimize FAREContrast").
 /// </summary>
-public sealed class FairContrastiveModel : nn.Module
+public sealed class FairContrastiveModel : nn.Module<Tensor, Tensor, SensitiveBatch, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> encoder;
     private readonly ProjectionHead head;
@@ -42,7 +42,7 @@ public sealed class FairContrastiveModel : nn.Module
     /// The contrastive loss of two views of the same batch. Both views go through the encoder and head in one pass
     /// (batch statistics of BatchNorm are taken over the 2B views together).
     /// </summary>
-    public Tensor Loss(Tensor view1, Tensor view2, SensitiveBatch sensitive)
+    public override Tensor forward(Tensor view1, Tensor view2, SensitiveBatch sensitive)
     {
         using var scope = torch.NewDisposeScope();
         var b = view1.shape[0];

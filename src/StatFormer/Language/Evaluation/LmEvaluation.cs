@@ -65,9 +65,8 @@ public static class LmEvaluation
                 var count = Math.Min(batchSize, windows - start);
                 var range = (start * seqLen)..((start + count) * seqLen);
                 var ids = torch.tensor(tokens[range]).reshape(count, seqLen);
-                var routing = new List<MoeLayerRouting>();
-                model.Forward(ids, null, routing);
-                accumulator.AddBatch(routing.Select(r => (r.TopIndices, r.RouterLogits, r.RoutingFeatures)).ToList(), topics?[range]);
+                var routing = model.Run(ids, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
+                accumulator.AddBatch(routing, topics?[range]);
             }
             return accumulator.Result();
         }
@@ -88,25 +87,20 @@ public static class LmEvaluation
         if (windows == 0) return (Array.Empty<double>(), new Dictionary<string, double[]>());
         var wasTraining = model.training;
         model.eval();
-        var elliptical = model.Blocks.Select((b, i) => (Layer: i, Attention: b.Attention as EllipticalSelfAttention))
-            .Where(x => x.Attention is not null).ToList();
         try
         {
-            foreach (var (_, attention) in elliptical) attention!.CaptureMetric = true;
             using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
             var ids = torch.tensor(tokens[..(windows * seqLen)]).reshape(windows, seqLen);
-            var hidden = new List<Tensor>();
-            model.Forward(ids, hidden);
-            var collapse = hidden.Select(RepresentationCollapse.MeanPairwiseCosine).ToArray();
-            var metric = elliptical.ToDictionary(
+            var layers = model.Run(ids, recordIntermediates: true).Layers!;
+            var collapse = layers.Select(l => RepresentationCollapse.MeanPairwiseCosine(l.Hidden)).ToArray();
+            var metric = layers.Select((l, i) => (Layer: i, l.Metric)).Where(x => x.Metric is not null).ToDictionary(
                 x => x.Layer.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                x => x.Attention!.LastMetric!.Cast<float>().Select(v => (double)v).ToArray());
+                x => EllipticalMetric.MeanPerHead(x.Metric!));
             return (collapse, metric);
         }
         finally
         {
-            foreach (var (_, attention) in elliptical) attention!.CaptureMetric = false;
             model.train(wasTraining);
         }
     }

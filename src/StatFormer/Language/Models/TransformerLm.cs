@@ -1,4 +1,3 @@
-using StatFormer.Attention;
 using StatFormer.Moe;
 using StatFormer.Training;
 using StatFormer.Transformer;
@@ -11,98 +10,66 @@ namespace StatFormer.Language.Models;
 
 /// <summary>
 /// A decoder-only Transformer language model in the nanoGPT mould: token + learned position embeddings,
-/// pre-LN blocks with causal self-attention (softmax or elliptical) and dense or Mixture-of-Experts
-/// feed-forward layers (Switch or GLaM layout; SMoE, XMoE or AC routers), a final LayerNorm and an
-/// output layer tied to the token embedding. Maps int64 ids [B,T] to logits [B,T,V].
+/// a causal <see cref="TransformerStack"/> (softmax or elliptical attention; dense or Mixture-of-Experts
+/// feed-forward layers), a final LayerNorm and an output layer tied to the token embedding. Maps int64
+/// ids [B,T] to logits [B,T,V] (<see cref="forward"/>); <see cref="Run"/> also returns the balance loss
+/// and, on request, each layer's intermediates.
 /// </summary>
 public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
 {
     private readonly Embedding tokenEmbedding;
     private readonly Embedding positionEmbedding;
     private readonly Dropout embeddingDropout;
-    private readonly ModuleList<TransformerBlock> blocks;
+    // The field name is the parameter-name prefix in checkpoints (blocks.0.attn.…), as when the blocks were a ModuleList here.
+    private readonly TransformerStack blocks;
     private readonly LayerNorm finalNorm;
 
     public TransformerLm(LmConfig config, string name = "transformer_lm") : base(name)
     {
         config.Validate();
         Config = config;
-        var stack = config.Stack;
-        tokenEmbedding = Embedding(config.VocabSize, stack.DModel);
-        positionEmbedding = Embedding(config.SeqLen, stack.DModel);
-        embeddingDropout = Dropout(stack.Dropout);
-        var elliptical = stack.EffectiveEllipticalLayers.ToHashSet();
-        var moeKinds = stack.MoeLayers.Zip(stack.MoeLayerKinds).ToDictionary(x => x.First, x => x.Second);
-        var moeOptions = stack.Moe.Router == MoeKind.None ? null : stack.EffectiveMoeOptions;
-        blocks = new ModuleList<TransformerBlock>();
-        for (var layer = 0; layer < stack.Layers; layer++)
-        {
-            SelfAttention attention = elliptical.Contains(layer)
-                ? new EllipticalSelfAttention(stack.DModel, stack.Heads, stack.Dropout, causal: true, stack.EstimatorFor(causal: true), stack.EllipticalUnscaled)
-                : new SoftmaxSelfAttention(stack.DModel, stack.Heads, stack.Dropout, causal: true);
-            blocks.Add(moeKinds.TryGetValue(layer, out var kind)
-                ? new TransformerBlock(stack.DModel, attention, new MoeFeedForward(stack.DModel, kind, moeOptions!, causal: true), stack.Dropout, $"block{layer}")
-                : new TransformerBlock(stack.DModel, attention, new FeedForward(stack.DModel, stack.FfnMultiplier * stack.DModel, stack.Dropout), stack.Dropout, $"block{layer}"));
-        }
-        finalNorm = LayerNorm(stack.DModel);
+        tokenEmbedding = Embedding(config.VocabSize, config.Stack.DModel);
+        positionEmbedding = Embedding(config.SeqLen, config.Stack.DModel);
+        embeddingDropout = Dropout(config.Stack.Dropout);
+        blocks = new TransformerStack(config.Stack, causal: true);
+        finalNorm = LayerNorm(config.Stack.DModel);
         RegisterComponents();
         InitialiseWeights();
     }
 
     public LmConfig Config { get; }
 
-    public IReadOnlyList<TransformerBlock> Blocks => blocks.ToList();
+    public TransformerStack Stack => blocks;
 
     /// <summary>Number of trainable parameters (the tied output layer counted once).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    public override Tensor forward(Tensor ids) => Forward(ids, hiddenStates: null);
-
-    /// <summary>
-    /// The forward pass; when <paramref name="hiddenStates"/> is given, each block's output [B,T,C]
-    /// (detached) is appended to it, for representation-collapse diagnostics; when
-    /// <paramref name="routing"/> is given, each MoE layer's routing (detached), for routing diagnostics.
-    /// </summary>
-    public Tensor Forward(Tensor ids, List<Tensor>? hiddenStates, List<MoeLayerRouting>? routing = null)
+    /// <summary>Logits [B,T,V] of ids [B,T].</summary>
+    public override Tensor forward(Tensor ids)
     {
         using var scope = torch.NewDisposeScope();
-        return Run(ids, hiddenStates, routing, withAuxiliaryLoss: false).Logits.MoveToOuterDisposeScope();
+        return Run(ids).Logits.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Logits and the load-balancing loss: <see cref="MoeLayout.BalanceWeight"/> × the sum over MoE layers (null for a dense model).</summary>
-    public (Tensor Logits, Tensor? AuxiliaryLoss) ForwardWithAuxiliaryLoss(Tensor ids)
-    {
-        using var scope = torch.NewDisposeScope();
-        var (logits, aux) = Run(ids, null, null, withAuxiliaryLoss: true);
-        return (logits.MoveToOuterDisposeScope(), aux?.MoveToOuterDisposeScope());
-    }
-
-    private (Tensor Logits, Tensor? AuxiliaryLoss) Run(Tensor ids, List<Tensor>? hiddenStates, List<MoeLayerRouting>? routing, bool withAuxiliaryLoss)
+    /// <summary>The forward pass with everything it computes: logits, the weighted balance loss and, when <paramref name="recordIntermediates"/>, each layer's intermediates (detached).</summary>
+    public LmOutput Run(Tensor ids, bool recordIntermediates = false)
     {
         var t = ids.shape[1];
         if (t > Config.SeqLen)
             throw new ArgumentException($"input has {t} positions but the model's context (SeqLen) is {Config.SeqLen}");
+        using var scope = torch.NewDisposeScope();
         var positions = torch.arange(t, dtype: ScalarType.Int64, device: ids.device);
-        var x = embeddingDropout.forward(tokenEmbedding.forward(ids) + positionEmbedding.forward(positions));
-        Tensor? values = null;
-        RoutingState? lastRouting = null;
-        Tensor? balance = null;
-        foreach (var block in blocks)
-        {
-            var output = block.forward(x, values, previousRouting: lastRouting);
-            (x, values) = (output.Output, output.Values);
-            if (output.Moe is { } moe)
-            {
-                // Dense blocks between MoE layers (GLaM) pass the last MoE routing through unchanged.
-                lastRouting = moe.Routing;
-                if (withAuxiliaryLoss) balance = balance is null ? moe.BalanceLoss : balance + moe.BalanceLoss;
-                routing?.Add(new MoeLayerRouting(moe.Routing.TopIndices.detach().MoveToOuterDisposeScope(),
-                    moe.RouterLogits.detach().MoveToOuterDisposeScope(), moe.RoutingFeatures.detach().MoveToOuterDisposeScope()));
-            }
-            if (hiddenStates is not null) hiddenStates.Add(x.detach().MoveToOuterDisposeScope());
-        }
-        var logits = finalNorm.forward(x).matmul(tokenEmbedding.weight!.t());
-        return (logits, balance is null ? null : balance * Config.Stack.Moe.BalanceWeight);
+        var x = embeddingDropout.forward(tokenEmbedding.forward(ids) + positionEmbedding.forward(positions));   // [B,T,C]
+        var stack = blocks.forward(x, null, recordIntermediates);
+        var logits = finalNorm.forward(stack.Output).matmul(tokenEmbedding.weight!.t());                     // [B,T,V]
+        return new LmOutput(logits, stack.AuxiliaryLoss, stack.Layers).MoveToOuterDisposeScope();
+    }
+
+    (Tensor Logits, Tensor? AuxiliaryLoss) IAuxiliaryLossModel.Run(Tensor inputs)
+    {
+        using var scope = torch.NewDisposeScope();
+        var output = Run(inputs);
+        return (output.Logits.MoveToOuterDisposeScope(), output.AuxiliaryLoss?.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -116,7 +83,7 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
         const double std = 0.02;
         var residualStd = std / Math.Sqrt(2.0 * Config.Stack.Layers);
         using var noGrad = torch.no_grad();
-        var moeParameters = blocks.Where(b => b.MixtureOfExperts is not null)
+        var moeParameters = blocks.Blocks.Where(b => b.MixtureOfExperts is not null)
             .SelectMany(b => b.MixtureOfExperts!.parameters()).Select(p => p.Handle).ToHashSet();
         foreach (var (paramName, p) in named_parameters())
         {
@@ -124,11 +91,21 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
             if (paramName.EndsWith("bias")) nn.init.zeros_(p);
             else if (p.dim() >= 2) nn.init.normal_(p, 0.0, std);
         }
-        foreach (var block in blocks)
+        foreach (var block in blocks.Blocks)
         {
             nn.init.normal_(block.Attention.OutputProjection.weight!, 0.0, residualStd);
             if (block.MixtureOfExperts is { } moe) moe.InitialiseLikeDense(std, residualStd);
             else nn.init.normal_(block.FeedForward!.OutputProjection.weight!, 0.0, residualStd);
         }
     }
+}
+
+/// <summary>What <see cref="TransformerLm.Run"/> returns.</summary>
+/// <param name="Logits">[B,T,V].</param>
+/// <param name="AuxiliaryLoss">The weighted load-balancing loss (with gradient); null for a dense model.</param>
+/// <param name="Layers">Per layer hidden state, values, metric and routing (detached) when requested, otherwise null.</param>
+public sealed record LmOutput(Tensor Logits, Tensor? AuxiliaryLoss, IReadOnlyList<TransformerLayerIntermediates>? Layers)
+{
+    public LmOutput MoveToOuterDisposeScope() => new(Logits.MoveToOuterDisposeScope(), AuxiliaryLoss?.MoveToOuterDisposeScope(),
+        Layers?.Select(l => l.MoveToOuterDisposeScope()).ToArray());
 }

@@ -124,26 +124,26 @@ public sealed class MoeLanguageModelTests : IDisposable
     public void GlamLayoutPutsMoeInEveryOtherBlockAndTheAuxiliaryLossIsTheWeightedSumOfTheLayersBalanceLosses()
     {
         using var model = GlamModel();
-        Assert.NotNull(model.Blocks[0].MixtureOfExperts);
-        Assert.NotNull(model.Blocks[1].FeedForward);
-        Assert.Null(model.Blocks[1].MixtureOfExperts);
-        Assert.IsType<AdaptiveClusteringRouter>(model.Blocks[2].MixtureOfExperts!.Router);
-        Assert.IsNotType<AdaptiveClusteringRouter>(model.Blocks[0].MixtureOfExperts!.Router);
+        Assert.NotNull(model.Stack.Blocks[0].MixtureOfExperts);
+        Assert.NotNull(model.Stack.Blocks[1].FeedForward);
+        Assert.Null(model.Stack.Blocks[1].MixtureOfExperts);
+        Assert.IsType<AdaptiveClusteringRouter>(model.Stack.Blocks[2].MixtureOfExperts!.Router);
+        Assert.IsNotType<AdaptiveClusteringRouter>(model.Stack.Blocks[0].MixtureOfExperts!.Router);
         using var scope = torch.NewDisposeScope();
         model.eval();                              // frozen AC statistics: both forwards below route identically
         var ids = torch.randint(0, 20, new long[] { 2, 8 });
-        var routing = new List<MoeLayerRouting>();
-        var logits = model.Forward(ids, null, routing);
-        Assert.Equal(new long[] { 2, 8, 20 }, logits.shape);
+        var output = model.Run(ids, recordIntermediates: true);
+        var routing = output.Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
+        Assert.Equal(new long[] { 2, 8, 20 }, output.Logits.shape);
         Assert.Equal(3, routing.Count);
         Assert.All(routing, r => Assert.Equal(new long[] { 16, 2 }, r.TopIndices.shape));
-        var (withAux, aux) = model.ForwardWithAuxiliaryLoss(ids);
+        var aux = model.Run(ids).AuxiliaryLoss;
         Assert.NotNull(aux);
         var expected = routing.Sum(r => LoadBalanceLoss.Compute(r.RouterLogits, r.TopIndices, 4).item<float>()) * 0.01;
         Assert.Equal(expected, aux!.item<float>(), 5);
         aux.backward();
         // The balance loss reaches the routers of every MoE layer.
-        Assert.All(new[] { 0, 2, 4 }, b => Assert.Contains(model.Blocks[b].MixtureOfExperts!.Router.parameters(), p => p.grad is not null && p.grad.abs().sum().item<float>() > 0));
+        Assert.All(new[] { 0, 2, 4 }, b => Assert.Contains(model.Stack.Blocks[b].MixtureOfExperts!.Router.parameters(), p => p.grad is not null && p.grad.abs().sum().item<float>() > 0));
     }
 
     [Fact]
@@ -155,12 +155,12 @@ public sealed class MoeLanguageModelTests : IDisposable
         using var scope = torch.NewDisposeScope();
         model.train();
         var ids = torch.randint(0, 20, new long[] { 4, 8 }, generator: new Generator(3));
-        var routing = new List<MoeLayerRouting>();
-        using (torch.no_grad()) model.Forward(ids, null, routing);
+        IReadOnlyList<MoeLayerRouting> routing;
+        using (torch.no_grad()) routing = model.Run(ids, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
         Tensor Top1Counts(int layer) => torch.bincount(routing[layer].TopIndices.select(1, 0), minlength: 4).to(ScalarType.Float32);
         Assert.False(Top1Counts(0).eq(Top1Counts(1)).all().item<bool>(), "precondition: blocks 0 and 2 must route differently");
-        var block2 = (AdaptiveClusteringRouter)model.Blocks[2].MixtureOfExperts!.Router;
-        var block4 = (AdaptiveClusteringRouter)model.Blocks[4].MixtureOfExperts!.Router;
+        var block2 = (AdaptiveClusteringRouter)model.Stack.Blocks[2].MixtureOfExperts!.Router;
+        var block4 = (AdaptiveClusteringRouter)model.Stack.Blocks[4].MixtureOfExperts!.Router;
         Assert.True(block2.RunningCount.eq(Top1Counts(0)).all().item<bool>(), "block 2 clusters on block 0's routing");
         Assert.True(block4.RunningCount.eq(Top1Counts(1)).all().item<bool>(), "block 4 clusters on block 2's routing");
     }
@@ -173,7 +173,7 @@ public sealed class MoeLanguageModelTests : IDisposable
         torch.manual_seed(4);
         using var model = new TransformerLm(new LmConfig { VocabSize = 50, SeqLen = 8, Stack = new() { Layers = 3, DModel = 64, Heads = 2, Moe = new() { Router = moe, Layer = new() { Experts = 8, XmoeDim = 8 } } } });
         var residualStd = 0.02 / Math.Sqrt(2.0 * 3);
-        foreach (var block in model.Blocks)
+        foreach (var block in model.Stack.Blocks)
         {
             var layer = block.MixtureOfExperts!;
             Assert.True(layer.ExpertInputBias.eq(0).all().item<bool>() && layer.ExpertOutputBias.eq(0).all().item<bool>(), "expert biases must start at 0, like the dense FFN's");

@@ -57,9 +57,9 @@ public class TransformerLmTests
     public void DefaultEllipticalLayersAreAllButTheFirst()
     {
         var model = Model(EllipticalEstimator.Causal);
-        Assert.IsType<SoftmaxSelfAttention>(model.Blocks[0].Attention);
-        Assert.IsType<EllipticalSelfAttention>(model.Blocks[1].Attention);
-        Assert.IsType<EllipticalSelfAttention>(model.Blocks[2].Attention);
+        Assert.IsType<SoftmaxSelfAttention>(model.Stack.Blocks[0].Attention);
+        Assert.IsType<EllipticalSelfAttention>(model.Stack.Blocks[1].Attention);
+        Assert.IsType<EllipticalSelfAttention>(model.Stack.Blocks[2].Attention);
         Assert.Equal(new[] { 1, 2 }, model.Config.Stack.EffectiveEllipticalLayers);
     }
 
