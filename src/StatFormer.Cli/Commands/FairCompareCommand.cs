@@ -1,7 +1,7 @@
-using StatFormer.Options;
 using System.CommandLine;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
+using StatFormer.Options;
 using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;

@@ -1,9 +1,8 @@
-using StatFormer.Options;
 using System.CommandLine;
 using System.Globalization;
 using StatFormer.Analysis;
-using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
+using StatFormer.Options;
 using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;

@@ -1,11 +1,10 @@
-using StatFormer.Options;
 using System.CommandLine;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Experiments;
 using StatFormer.Language.Models;
+using StatFormer.Options;
 using StatFormer.Training;
-using TorchSharp;
 
 namespace StatFormer.Cli.Commands;
 

@@ -1,6 +1,5 @@
-using StatFormer.Options;
-using System.Diagnostics;
 using StatFormer.Language.Models;
+using StatFormer.Options;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using StatFormer.Options;
 using StatFormer.Moe;
+using StatFormer.Options;
 using StatFormer.Transformer;
 using TorchSharp;
 using static TorchSharp.torch;

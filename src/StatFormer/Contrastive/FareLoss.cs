@@ -1,5 +1,5 @@
-using TorchSharp.Modules;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace StatFormer.Contrastive;

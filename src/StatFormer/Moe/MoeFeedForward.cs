@@ -1,8 +1,8 @@
 using StatFormer.Options;
-using TorchSharp.Modules;
 using TorchSharp;
-using static TorchSharp.torch.nn;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace StatFormer.Moe;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using StatFormer.Options;
 
 namespace StatFormer.Moe;

@@ -1,10 +1,10 @@
-using StatFormer.Options;
 using System.Globalization;
 using StatFormer.Comparison;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
 using StatFormer.Fairness.Models;
 using StatFormer.IO;
+using StatFormer.Options;
 
 namespace StatFormer.Reporting;
 

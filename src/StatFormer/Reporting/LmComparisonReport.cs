@@ -1,9 +1,9 @@
-using StatFormer.Options;
 using System.Globalization;
 using StatFormer.Comparison;
 using StatFormer.IO;
 using StatFormer.Language.Experiments;
 using StatFormer.Moe;
+using StatFormer.Options;
 
 namespace StatFormer.Reporting;
 

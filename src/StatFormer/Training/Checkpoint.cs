@@ -2,8 +2,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using StatFormer.IO;
-using TorchSharp.Modules;
 using TorchSharp;
+using TorchSharp.Modules;
 
 namespace StatFormer.Training;
 

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text;
-using StatFormer.Data;
 using StatFormer.IO;
-using TorchSharp.Modules;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace StatFormer.Training;

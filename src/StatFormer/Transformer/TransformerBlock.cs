@@ -1,9 +1,9 @@
 using StatFormer.Attention;
 using StatFormer.Moe;
-using TorchSharp.Modules;
 using TorchSharp;
-using static TorchSharp.torch.nn;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace StatFormer.Transformer;
 

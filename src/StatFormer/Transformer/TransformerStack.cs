@@ -2,8 +2,8 @@ using System.Globalization;
 using StatFormer.Attention;
 using StatFormer.Moe;
 using TorchSharp;
-using static TorchSharp.torch.nn;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace StatFormer.Transformer;
 

@@ -1,5 +1,4 @@
 using StatFormer.Attention;
-using StatFormer.Cli;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using StatFormer.Attention;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Attention;

@@ -1,5 +1,4 @@
 using System.Text;
-using StatFormer.Cli;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Cli.CliHarness;
 

@@ -1,4 +1,3 @@
-using StatFormer.Tests.Fairness.Experiments;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Cli.CliHarness;
 using static StatFormer.Tests.Fairness.Experiments.FairRunFixtures;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Cli.CliHarness;
 

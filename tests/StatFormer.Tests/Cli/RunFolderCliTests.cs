@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using StatFormer.Cli;
 using StatFormer.IO;
-using StatFormer.Tests.Fairness.Experiments;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Cli.CliHarness;
 using static StatFormer.Tests.Fairness.Experiments.FairRunFixtures;

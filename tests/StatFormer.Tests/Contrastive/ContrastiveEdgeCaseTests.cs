@@ -1,5 +1,5 @@
-using StatFormer.Options;
 using StatFormer.Contrastive;
+using StatFormer.Options;
 using TorchSharp;
 using static StatFormer.Tests.Contrastive.ContrastiveTestData;
 using static TorchSharp.torch;

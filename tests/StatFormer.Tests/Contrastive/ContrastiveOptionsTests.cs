@@ -1,5 +1,5 @@
-using StatFormer.Options;
 using StatFormer.Contrastive;
+using StatFormer.Options;
 
 namespace StatFormer.Tests.Contrastive;
 

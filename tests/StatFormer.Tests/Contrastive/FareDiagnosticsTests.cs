@@ -1,7 +1,6 @@
-using Ref = StatFormer.Tests.Contrastive.ContrastiveReference;
 using StatFormer.Contrastive;
-using TorchSharp;
 using static StatFormer.Tests.Contrastive.ContrastiveTestData;
+using Ref = StatFormer.Tests.Contrastive.ContrastiveReference;
 
 namespace StatFormer.Tests.Contrastive;
 

@@ -1,8 +1,8 @@
-using Ref = StatFormer.Tests.Contrastive.ContrastiveReference;
 using StatFormer.Contrastive;
 using TorchSharp;
 using static StatFormer.Tests.Contrastive.ContrastiveTestData;
 using static TorchSharp.torch;
+using Ref = StatFormer.Tests.Contrastive.ContrastiveReference;
 
 namespace StatFormer.Tests.Contrastive;
 

@@ -1,4 +1,3 @@
-using StatFormer.Cli;
 using StatFormer.Moe;
 using TorchSharp;
 using static TorchSharp.torch;

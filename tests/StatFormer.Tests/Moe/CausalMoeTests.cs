@@ -1,7 +1,6 @@
-using StatFormer.Cli;
 using StatFormer.Moe;
-using TorchSharp.Modules;
 using TorchSharp;
+using TorchSharp.Modules;
 using static StatFormer.Tests.Moe.MoeLayerReference;
 using static TorchSharp.torch;
 

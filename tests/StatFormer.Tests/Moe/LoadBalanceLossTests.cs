@@ -1,5 +1,4 @@
 using StatFormer.Moe;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Moe;

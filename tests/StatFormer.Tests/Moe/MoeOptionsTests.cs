@@ -1,5 +1,5 @@
-using StatFormer.Options;
 using StatFormer.Moe;
+using StatFormer.Options;
 
 namespace StatFormer.Tests.Moe;
 

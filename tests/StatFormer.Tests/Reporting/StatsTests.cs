@@ -1,4 +1,3 @@
-using StatFormer.Language.Experiments;
 using StatFormer.Reporting;
 
 namespace StatFormer.Tests.Reporting;

@@ -1,5 +1,4 @@
 using StatFormer.Training;
-using TorchSharp;
 using static StatFormer.Tests.Training.TensorAssert;
 
 namespace StatFormer.Tests.Training;

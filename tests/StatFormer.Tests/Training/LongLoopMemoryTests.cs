@@ -1,13 +1,11 @@
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Data;
 using StatFormer.Fairness.Models;
-using StatFormer.Language.Data;
 using StatFormer.Language.Models;
 using StatFormer.Moe;
 using StatFormer.Training;
 using TorchSharp;
 using Xunit.Abstractions;
-using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Training;
 

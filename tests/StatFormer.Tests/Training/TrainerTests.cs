@@ -4,7 +4,6 @@ using StatFormer.Training;
 using TorchSharp;
 using Xunit.Abstractions;
 using static StatFormer.Tests.Training.TensorAssert;
-using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Training;
 

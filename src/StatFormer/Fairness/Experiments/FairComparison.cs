@@ -1,7 +1,7 @@
-using StatFormer.Options;
 using StatFormer.Comparison;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Data;
+using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
 
@@ -63,7 +63,9 @@ public static class FairComparison
         /// <summary>The shared run settings with this run's method, seed and folder: the only per-run difference.</summary>
         private FairRunOptions RunOptions(ContrastiveMethod method, int seed, string runFolder) => shared with
         {
-            Model = shared.Model with { Method = method }, Train = shared.Train with { Seed = seed }, Output = shared.Output with { OutDir = runFolder },
+            Model = shared.Model with { Method = method },
+            Train = shared.Train with { Seed = seed },
+            Output = shared.Output with { OutDir = runFolder },
         };
 
         /// <summary>
@@ -100,7 +102,8 @@ public static class FairComparison
             var methods = options.Methods.Select(m => Aggregate(NameOf(m), runs.Where(r => r.Variant == m).Select(r => r.Result).ToList())).ToList();
             var plots = FairComparisonReport.WritePlots(options.Run.Output.OutDir, _data.Name, options.Seeds, methods, results, biasMetric);
             var summary = new FairComparisonSummary(_data.Name, results[0].Sensitive, _data.Description, options.Seeds, biasMetric, methods, results,
-                Path.Combine(options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots) { Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } } };
+                Path.Combine(options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots)
+            { Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } } };
             FairComparisonReport.Write(options, summary);
             return summary;
         }

@@ -1,5 +1,3 @@
-using StatFormer.Reporting;
-
 namespace StatFormer.Fairness.Experiments;
 
 /// <summary>What `statformer fair compare` writes to summary.json and prints with --json.</summary>

@@ -1,4 +1,3 @@
-using StatFormer.Options;
 using System.Diagnostics;
 using StatFormer.Contrastive;
 using StatFormer.Data;
@@ -6,6 +5,7 @@ using StatFormer.Fairness.Data;
 using StatFormer.Fairness.Evaluation;
 using StatFormer.Fairness.Models;
 using StatFormer.IO;
+using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
 using TorchSharp;

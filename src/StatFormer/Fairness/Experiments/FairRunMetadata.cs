@@ -1,6 +1,6 @@
-using StatFormer.IO;
 using System.Text.Json;
 using StatFormer.Contrastive;
+using StatFormer.IO;
 using StatFormer.Reporting;
 using StatFormer.Training;
 

@@ -4,7 +4,6 @@ using StatFormer.Language.Models;
 using StatFormer.Moe;
 using StatFormer.Transformer;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace StatFormer.Language.Evaluation;
 

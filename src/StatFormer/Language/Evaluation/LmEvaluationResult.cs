@@ -1,5 +1,4 @@
 using StatFormer.Analysis;
-using StatFormer.Attention;
 
 namespace StatFormer.Language.Evaluation;
 

@@ -1,8 +1,8 @@
-using StatFormer.Options;
 using StatFormer.Analysis;
 using StatFormer.Comparison;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
+using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
 
@@ -98,7 +98,8 @@ public static class ComparisonExperiment
                 _data.Corpus.Name, _data.Tokenizer.Kind, _data.Tokenizer.VocabSize, _options.Seeds,
                 attacked.Select(a => a.Rate).ToList(), attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
                 EnumNames.Json(_options.Run.Attack.Mode), results[0].Summary.EvalTokens, targetPpl, variants, results.Select(r => r.Summary).ToList(),
-                Path.Combine(_options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots) { Options = _options with { Run = _options.Run with { Output = _options.Run.Output.Recorded } } };
+                Path.Combine(_options.Run.Output.OutDir, ComparisonRunner.ReportFileName), plots)
+            { Options = _options with { Run = _options.Run with { Output = _options.Run.Output.Recorded } } };
             LmComparisonReport.Write(_options, summary, _data.SyntheticCorpus?.Description);
             return summary;
         }

@@ -1,4 +1,3 @@
-using StatFormer.Analysis;
 using StatFormer.Reporting;
 
 namespace StatFormer.Language.Experiments;

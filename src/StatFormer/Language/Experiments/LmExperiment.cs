@@ -1,15 +1,11 @@
-using StatFormer.Options;
 using System.Diagnostics;
-using StatFormer.Analysis;
-using StatFormer.Attention;
 using StatFormer.IO;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Models;
-using StatFormer.Moe;
+using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
-using StatFormer.Transformer;
 using TorchSharp;
 
 namespace StatFormer.Language.Experiments;

@@ -1,5 +1,4 @@
 using StatFormer.Analysis;
-using StatFormer.Attention;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Models;
 

@@ -1,6 +1,6 @@
-using StatFormer.Options;
 using StatFormer.Attention;
 using StatFormer.Moe;
+using StatFormer.Options;
 
 namespace StatFormer.Language.Experiments;
 

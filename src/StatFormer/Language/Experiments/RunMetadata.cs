@@ -1,5 +1,5 @@
-using System.Text.Json.Serialization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using StatFormer.Language.Data;
 using StatFormer.Language.Models;
 using StatFormer.Language.Robustness;

@@ -1,5 +1,5 @@
-using System.Text.Json.Serialization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using StatFormer.Attention;
 using StatFormer.Moe;
 using StatFormer.Options;

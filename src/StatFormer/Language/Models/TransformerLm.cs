@@ -1,10 +1,10 @@
 using StatFormer.Moe;
 using StatFormer.Training;
 using StatFormer.Transformer;
-using TorchSharp.Modules;
 using TorchSharp;
-using static TorchSharp.torch.nn;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace StatFormer.Language.Models;
 

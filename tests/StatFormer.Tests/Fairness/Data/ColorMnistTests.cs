@@ -1,8 +1,6 @@
 using StatFormer.Data;
 using StatFormer.Fairness.Data;
 using StatFormer.Tests.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Fairness.Data;
 

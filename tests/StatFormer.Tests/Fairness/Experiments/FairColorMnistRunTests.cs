@@ -1,8 +1,6 @@
 using StatFormer.Contrastive;
-using StatFormer.Fairness.Data;
 using StatFormer.Fairness.Experiments;
 using StatFormer.Fairness.Models;
-using StatFormer.Reporting;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
 

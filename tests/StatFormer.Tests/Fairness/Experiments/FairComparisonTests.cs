@@ -3,7 +3,6 @@ using StatFormer.Analysis;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
 using StatFormer.IO;
-using StatFormer.Reporting;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
 using static StatFormer.Tests.Fairness.Experiments.FairRunFixtures;

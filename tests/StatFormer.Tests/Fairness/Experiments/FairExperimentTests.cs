@@ -1,11 +1,10 @@
-using StatFormer.IO;
-using StatFormer.Options;
 using System.Text.Json;
 using StatFormer.Analysis;
 using StatFormer.Contrastive;
-using StatFormer.Fairness.Data;
 using StatFormer.Fairness.Experiments;
 using StatFormer.Fairness.Models;
+using StatFormer.IO;
+using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;

@@ -1,6 +1,5 @@
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
-using StatFormer.Reporting;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
 

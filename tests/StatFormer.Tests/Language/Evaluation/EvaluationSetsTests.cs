@@ -2,7 +2,6 @@ using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Experiments;
 using StatFormer.Language.Robustness;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Language.Evaluation;

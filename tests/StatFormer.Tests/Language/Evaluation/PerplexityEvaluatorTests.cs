@@ -1,5 +1,4 @@
 using StatFormer.Language.Evaluation;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Language.Evaluation;

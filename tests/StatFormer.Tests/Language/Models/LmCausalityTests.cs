@@ -21,11 +21,11 @@ public class LmCausalityTests
     {
         var data = new TheoryData<string, int, double>();
         foreach (var variant in new[] { "softmax", "elliptical", "smoe", "xmoe", "ac-smoe", "ac-xmoe", "elliptical+ac-smoe", "elliptical+ac-xmoe" })
-        foreach (var capacity in new[] { 0.0, 0.75 })
-            data.Add(variant, 1, capacity);
+            foreach (var capacity in new[] { 0.0, 0.75 })
+                data.Add(variant, 1, capacity);
         foreach (var variant in new[] { "smoe", "ac-smoe", "ac-xmoe" })
-        foreach (var capacity in new[] { 0.0, 0.75 })
-            data.Add(variant, 2, capacity);                                  // GLaM layout
+            foreach (var capacity in new[] { 0.0, 0.75 })
+                data.Add(variant, 2, capacity);                                  // GLaM layout
         return data;
     }
 

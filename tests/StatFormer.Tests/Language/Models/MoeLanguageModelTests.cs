@@ -1,13 +1,11 @@
-using StatFormer.Options;
 using System.Text.Json;
-using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Experiments;
 using StatFormer.Language.Models;
 using StatFormer.Moe;
-using StatFormer.Reporting;
+using StatFormer.Options;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
 using StatFormer.Training;
