@@ -92,7 +92,7 @@ public static class OptionFlags
         new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
     ];
 
-    /// <summary>Properties of <see cref="Language.Experiments.ComparisonOptions"/> besides its run tree (<c>Run.…</c> paths are <see cref="Lm"/>'s).</summary>
+    /// <summary>Properties of <see cref="Language.Experiments.LmComparisonOptions"/> besides its run tree (<c>Run.…</c> paths are <see cref="Lm"/>'s).</summary>
     public static IReadOnlyList<OptionFlag> Comparison { get; } =
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),

@@ -32,7 +32,7 @@ public static class CompareCommand
     internal static IEnumerable<OptionFlag> RunFlags => OptionFlags.Lm.Where(f => f.Path is not ("Model.Stack.Attention" or "Model.Stack.Moe.Router" or "Train.Seed"));
 
     /// <summary>Adds the comparison options to <paramref name="command"/> and returns how to read them (the demo reuses both).</summary>
-    internal static Func<ParseResult, ComparisonOptions> AddOptions(Command command, int defaultSeeds, string defaultOut, string defaultVariants, LmRunOptions? baseline, out Option<bool> json)
+    internal static Func<ParseResult, LmComparisonOptions> AddOptions(Command command, int defaultSeeds, string defaultOut, string defaultVariants, LmRunOptions? baseline, out Option<bool> json)
     {
         var runBaseline = (baseline ?? new LmRunOptions()) with { Output = new RunOutputOptions { OutDir = defaultOut } };
         var tree = new OptionTree<LmRunOptions>(RunFlags, runBaseline);
@@ -48,8 +48,8 @@ public static class CompareCommand
         return result =>
         {
             var seedCount = result.GetValue(seeds);
-            OptionCheck.Require(seedCount >= 1, nameof(ComparisonOptions.Seeds), $"must be at least 1 (got {seedCount})");
-            var options = new ComparisonOptions
+            OptionCheck.Require(seedCount >= 1, nameof(LmComparisonOptions.Seeds), $"must be at least 1 (got {seedCount})");
+            var options = new LmComparisonOptions
             {
                 Run = tree.Read(result, runBaseline),
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
@@ -64,10 +64,10 @@ public static class CompareCommand
     private static string Describe(string path) => OptionFlags.Comparison.First(f => f.Path == path).Description;
 
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its tables and where the report is.</summary>
-    internal static ComparisonSummary RunAndPrint(ComparisonOptions options, bool json, CancellationToken cancellationToken = default)
+    internal static LmComparisonSummary RunAndPrint(LmComparisonOptions options, bool json, CancellationToken cancellationToken = default)
     {
         var view = new TrainingProgressView();
-        var summary = view.Run(progressFor => ComparisonExperiment.Run(options, progressFor, json ? null : view.Status, cancellationToken));
+        var summary = view.Run(progressFor => LmComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
         if (json) return summary;
         var (header, rows) = LmComparisonReport.Table(summary);
         Output.Table($"compare: {summary.Data} ({summary.Tokenizer}), {summary.Seeds.Count} seed(s), perplexity mean ± std", header, rows);

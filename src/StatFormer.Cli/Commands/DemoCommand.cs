@@ -66,5 +66,5 @@ public static class DemoCommand
     }
 
     /// <summary>What `demo --json` prints: the two comparison summaries.</summary>
-    public sealed record DemoSummary(ComparisonSummary LanguageModels, FairComparisonSummary? Fairness);
+    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness);
 }

@@ -29,7 +29,7 @@ public static class LmEvalCommand
             var checkpoint = Path.Combine(folder, Trainer.CheckpointFileName);
             if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"--run {folder}: no such folder");
             if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--run {folder}: no {Trainer.CheckpointFileName} there (is it a `lm train` output folder?)", checkpoint);
-            var metadata = RunMetadata.Parse(Checkpoint.ReadMetadata(checkpoint), checkpoint);
+            var metadata = LmRunMetadata.Parse(Checkpoint.ReadMetadata(checkpoint), checkpoint);
             var config = metadata.Config;
             // Unless told otherwise, score the windows and attack draw the run's own summary was computed on.
             var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions();

@@ -95,7 +95,7 @@ public static class LmComparisonReport
     }
 
     /// <summary>The comparison table (one row per variant), shared by the report and the CLI.</summary>
-    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) Table(ComparisonSummary summary)
+    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) Table(LmComparisonSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         var header = new List<string> { "variant", "params", "valid ppl", "test ppl" };
@@ -117,7 +117,7 @@ public static class LmComparisonReport
     }
 
     /// <summary>The routing-diagnostics table of the MoE variants; null when no variant has MoE layers.</summary>
-    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)? RoutingTable(ComparisonSummary summary)
+    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)? RoutingTable(LmComparisonSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         var moe = summary.Variants.Where(v => v.Routing is not null).ToList();
@@ -138,7 +138,7 @@ public static class LmComparisonReport
 
     /// <summary>Writes report.md into the comparison folder.</summary>
     /// <param name="dataDescription">What generated the data (synthetic corpus); null for real text.</param>
-    public static void Write(ComparisonOptions options, ComparisonSummary summary, string? dataDescription)
+    public static void Write(LmComparisonOptions options, LmComparisonSummary summary, string? dataDescription)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(summary);

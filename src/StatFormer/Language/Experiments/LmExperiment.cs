@@ -62,7 +62,7 @@ public static class LmExperiment
         var config = ModelConfig(options, data.Tokenizer.VocabSize);
         torch.manual_seed(seed);
         using var model = new TransformerLm(config);
-        var metadata = new RunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data.Description, options.Data.DataSeed, RunEvaluationSettings.From(options));
+        var metadata = new LmRunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data.Description, options.Data.DataSeed, RunEvaluationSettings.From(options));
         if (output.Resume) EnsureSameRun(output.OutDir, metadata);
         var trainer = new Trainer(model, TrainOptions(options),
             step => LmBatchSampler.Sample(data.Train, batchSize, seqLen, seed, step),
@@ -99,11 +99,11 @@ public static class LmExperiment
     /// tokenizer: weights of the same shapes would otherwise load silently (softmax and elliptical
     /// models have identical parameters) and the result would be reported under the wrong name.
     /// </summary>
-    public static void EnsureSameRun(string outDir, RunMetadata expected)
+    public static void EnsureSameRun(string outDir, LmRunMetadata expected)
     {
         var path = Path.Combine(outDir, Trainer.CheckpointFileName);
         if (!File.Exists(path)) return;
-        var saved = RunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
+        var saved = LmRunMetadata.Parse(Checkpoint.ReadMetadata(path), path);
         // Through LmConfig, so that a flat configuration of the previous build compares as the nested tree, with the
         // estimator resolved (the previous build wrote "causal" where the tree now leaves the LM's default, null).
         var differences = Checkpoint.MetadataDifferences(Resolved(saved.Config).ToJson(), Resolved(expected.Config).ToJson());

@@ -23,7 +23,7 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
     /// <summary>Parses a variant name.</summary>
     /// <param name="property">The option property the name is for: the ParamName of the exception.</param>
     /// <exception cref="ArgumentException">Not a variant name; the message lists the valid ones.</exception>
-    public static ModelVariant Parse(string text, string property = nameof(ComparisonOptions.Variants))
+    public static ModelVariant Parse(string text, string property = nameof(LmComparisonOptions.Variants))
     {
         var parts = text.Trim().ToLowerInvariant().Split('+', StringSplitOptions.TrimEntries);
         AttentionKind? attention = null;
@@ -40,7 +40,7 @@ public sealed record ModelVariant(AttentionKind Attention, MoeKind Moe)
     }
 
     /// <summary>A comma-separated list of variants, duplicates removed, order kept.</summary>
-    public static IReadOnlyList<ModelVariant> ParseList(string text, string property = nameof(ComparisonOptions.Variants))
+    public static IReadOnlyList<ModelVariant> ParseList(string text, string property = nameof(LmComparisonOptions.Variants))
     {
         var variants = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Parse(v, property)).Distinct().ToList();
         OptionCheck.Require(variants.Count > 0, property, "must name at least one model variant");

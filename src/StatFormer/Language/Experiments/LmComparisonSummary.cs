@@ -29,7 +29,7 @@ public sealed record RoutingAggregate(
     MeanStd? TopicNmi);
 
 /// <summary>What `statformer compare` writes to summary.json and prints with --json.</summary>
-public sealed record ComparisonSummary(
+public sealed record LmComparisonSummary(
     string Data,
     string Tokenizer,
     int VocabSize,
@@ -45,5 +45,5 @@ public sealed record ComparisonSummary(
     IReadOnlyList<string> Plots)
 {
     /// <summary>The resolved options the comparison ran with (its run tree, variants, seeds); null in summaries of older builds.</summary>
-    public ComparisonOptions? Options { get; init; }
+    public LmComparisonOptions? Options { get; init; }
 }

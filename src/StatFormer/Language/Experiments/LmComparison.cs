@@ -14,11 +14,11 @@ namespace StatFormer.Language.Experiments;
 /// perplexities, throughput, convergence, representation collapse and routing over seeds; <see cref="LmComparisonReport"/>
 /// writes report.md and the plots.
 /// </summary>
-public static class ComparisonExperiment
+public static class LmComparison
 {
     /// <param name="progressFor">Called once per run with its label ("elliptical seed 1") to get a progress sink; may return null.</param>
     /// <param name="log">Status lines (which run starts, which is reused).</param>
-    public static ComparisonSummary Run(ComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+    public static LmComparisonSummary Run(LmComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -41,13 +41,13 @@ public static class ComparisonExperiment
     }
 
     /// <summary>The language-model runs of a comparison: the data and the evaluation streams are loaded once and shared by every run.</summary>
-    private sealed class VariantRuns : IComparisonDomain<ModelVariant, LmRunResult, ComparisonSummary>
+    private sealed class VariantRuns : IComparisonDomain<ModelVariant, LmRunResult, LmComparisonSummary>
     {
-        private readonly ComparisonOptions _options;
+        private readonly LmComparisonOptions _options;
         private readonly LmDataset _data;
         private readonly EvaluationSets _sets;
 
-        public VariantRuns(ComparisonOptions options)
+        public VariantRuns(LmComparisonOptions options)
         {
             _options = options;
             var shared = options.Run;
@@ -73,7 +73,7 @@ public static class ComparisonExperiment
         {
             var runOptions = RunOptions(variant, seed, runFolder);
             var config = LmExperiment.ModelConfig(runOptions, _data.Tokenizer.VocabSize);
-            LmExperiment.EnsureSameRun(runFolder, new RunMetadata(config.ToJson(), _data.Tokenizer.ToJson(), runOptions.Data.Description, runOptions.Data.DataSeed));
+            LmExperiment.EnsureSameRun(runFolder, new LmRunMetadata(config.ToJson(), _data.Tokenizer.ToJson(), runOptions.Data.Description, runOptions.Data.DataSeed));
             var summary = ReadSummary(Path.Combine(runFolder, LmExperiment.SummaryFileName));
             if (!(summary.Steps == runOptions.Train.Steps || (summary.StoppedEarly && summary.Steps < runOptions.Train.Steps))) return null;
             return new LmRunResult(summary, MetricsLog.Read(Path.Combine(runFolder, Trainer.MetricsFileName)));
@@ -87,14 +87,14 @@ public static class ComparisonExperiment
 
         public string? WarningAbout(LmRunResult run) => null;
 
-        public ComparisonSummary Summarize(IReadOnlyList<ComparisonRun<ModelVariant, LmRunResult>> runs)
+        public LmComparisonSummary Summarize(IReadOnlyList<ComparisonRun<ModelVariant, LmRunResult>> runs)
         {
             var results = runs.Select(r => r.Result).ToList();
             var targetPpl = _options.TargetValidPpl ?? results.Max(r => BestValidPpl(r.History));
             var variants = _options.Variants.Select(v => Aggregate(v.Name, runs.Where(r => r.Name == v.Name).Select(r => r.Result).ToList(), targetPpl)).ToList();
             var attacked = _sets.Attacked;
             var plots = LmComparisonReport.WritePlots(_options.Run.Output.OutDir, results, attacked.Select(a => a.Rate).ToList());
-            var summary = new ComparisonSummary(
+            var summary = new LmComparisonSummary(
                 _data.Corpus.Name, _data.Tokenizer.Kind, _data.Tokenizer.VocabSize, _options.Seeds,
                 attacked.Select(a => a.Rate).ToList(), attacked.ToDictionary(a => a.Key, a => a.EffectiveRate),
                 EnumNames.Json(_options.Run.Attack.Mode), results[0].Summary.EvalTokens, targetPpl, variants, results.Select(r => r.Summary).ToList(),

@@ -4,7 +4,7 @@ namespace StatFormer.Language.Experiments;
 /// A comparison: the same data, model size, optimiser, step budget, evaluation windows and attack draw
 /// for every model variant (attention × feed-forward router), repeated over several seeds.
 /// </summary>
-public sealed record ComparisonOptions
+public sealed record LmComparisonOptions
 {
     /// <summary>
     /// The shared run settings; each run gets its variant's Model.Attention and Model.Moe, its Train.Seed and the

@@ -11,7 +11,7 @@ namespace StatFormer.Language.Experiments;
 /// tokenizer, data and evaluation (windows and attack draw): stored verbatim as the trainer's
 /// checkpoint metadata. <paramref name="Evaluation"/> is null in checkpoints written before it existed.
 /// </summary>
-public sealed record RunMetadata(string ModelConfig, string TokenizerJson, string Data, int DataSeed, RunEvaluationSettings? Evaluation = null)
+public sealed record LmRunMetadata(string ModelConfig, string TokenizerJson, string Data, int DataSeed, RunEvaluationSettings? Evaluation = null)
 {
     private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -23,11 +23,11 @@ public sealed record RunMetadata(string ModelConfig, string TokenizerJson, strin
     public ITokenizer Tokenizer => TokenizerFactory.FromJson(TokenizerJson);
 
     /// <summary>Parses metadata read from <paramref name="source"/> (named in the error).</summary>
-    public static RunMetadata Parse(string json, string source)
+    public static LmRunMetadata Parse(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<RunMetadata>(json, Options)
+            return JsonSerializer.Deserialize<LmRunMetadata>(json, Options)
                 ?? throw new InvalidDataException($"{source}: checkpoint metadata is empty");
         }
         catch (JsonException e)
