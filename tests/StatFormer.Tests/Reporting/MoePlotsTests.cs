@@ -7,18 +7,9 @@ namespace StatFormer.Tests.Reporting;
 
 public sealed class MoePlotsTests : IDisposable
 {
-    private static readonly byte[] PngSignature = { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A };
     private readonly string _dir = Directory.CreateTempSubdirectory("statformer-moeplots-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static void AssertPlausiblePng(string path)
-    {
-        Assert.True(File.Exists(path), $"{path} was not written");
-        var bytes = File.ReadAllBytes(path);
-        Assert.True(bytes.Length > 1024, $"{path} has only {bytes.Length} bytes");
-        Assert.Equal(PngSignature, bytes[..8]);
-    }
 
     private static MoeDiagnostics Diagnostics(int topics)
     {
@@ -41,7 +32,7 @@ public sealed class MoePlotsTests : IDisposable
     {
         var path = Path.Combine(_dir, "load.png");
         MoePlots.ExpertLoadHeatmap(path, Diagnostics(0), "Expert load");
-        AssertPlausiblePng(path);
+        PlotsTests.AssertPlausiblePng(path, aloneInFolder: false);
     }
 
     [Fact]
@@ -51,7 +42,7 @@ public sealed class MoePlotsTests : IDisposable
         var d = Diagnostics(3);
         Assert.All(d.Layers[0].TopicConfusion![5], c => Assert.Equal(0, c));
         MoePlots.TopicConfusionHeatmap(path, d.Layers[0], "Routing vs topic, MoE layer 0");
-        AssertPlausiblePng(path);
+        PlotsTests.AssertPlausiblePng(path, aloneInFolder: false);
     }
 
     [Fact]
