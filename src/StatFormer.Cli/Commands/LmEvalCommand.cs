@@ -2,9 +2,7 @@ using System.CommandLine;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Experiments;
-using StatFormer.Language.Models;
 using StatFormer.Options;
-using StatFormer.Training;
 
 namespace StatFormer.Cli.Commands;
 
@@ -26,33 +24,14 @@ public static class LmEvalCommand
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var folder = result.GetValue(run)!;
-            var checkpoint = Path.Combine(folder, Trainer.CheckpointFileName);
-            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"--run {folder}: no such folder");
-            if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--run {folder}: no {Trainer.CheckpointFileName} there (is it a `lm train` output folder?)", checkpoint);
-            var metadata = LmRunMetadata.Parse(Checkpoint.ReadMetadata(checkpoint), checkpoint);
+            using var trained = TrainedLmRun.Load(folder);
+            var (metadata, model) = (trained.Metadata, trained.Model);
             var config = metadata.Config;
             // Unless told otherwise, score the windows and attack draw the run's own summary was computed on.
             var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions();
             var options = tree.Read(result, baseline with { Model = config });
             options.Validate();
-            var dataset = LmDataset.Load(result.GetValue(data) ?? metadata.Data, metadata.Tokenizer, metadata.DataSeed);
-            using var model = new TransformerLm(config);
-            var best = Path.Combine(folder, Trainer.BestModelFileName);
-            if (File.Exists(best))
-            {
-                try
-                {
-                    model.load(best);
-                }
-                catch (Exception e) when (e is not IOException)
-                {
-                    throw new InvalidDataException($"{best} is corrupt or does not fit the run's model: {e.Message}", e);
-                }
-            }
-            else
-            {
-                Checkpoint.Load(checkpoint, model);
-            }
+            var dataset = LmDataset.Load(result.GetValue(data) ?? metadata.Data, trained.Tokenizer, metadata.DataSeed);
             var sets = EvaluationSets.Build(dataset, options);
             var evaluation = LmEvaluation.Evaluate(model, sets, options.Data.BatchSize, options.Eval.Stride);
             if (result.GetValue(json))
