@@ -32,10 +32,36 @@ public static class EllipticalMetric
         var sums = estimator == EllipticalEstimator.Sequence
             ? change.sum(new long[] { 2 }, keepdim: true)                                // [B,H,1,D]
             : change.cumsum(2);                                                          // [B,H,N,D] prefix sums
+        return Normalise(sums, eps).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The causal estimate for the next positions of a decoded sequence: values and previous values [B,H,n,D] of
+    /// positions t₀ … t₀+n−1 only, and <paramref name="runningSums"/> [B,H,1,D] float64, the sums of |ΔV| over the
+    /// positions before t₀, which this adds the new positions to. Returns m [B,H,n,D], the very m that
+    /// <see cref="Estimate"/> with <see cref="EllipticalEstimator.Causal"/> gives those positions over the whole prefix:
+    /// libtorch's CPU cumsum accumulates float in double and rounds each prefix sum once, and so does this.
+    /// </summary>
+    public static Tensor EstimateStep(Tensor values, Tensor previousValues, Tensor runningSums, double eps = 1e-6)
+    {
+        if (!values.shape.SequenceEqual(previousValues.shape))
+            throw new ArgumentException($"values {Shape(values)} and previous values {Shape(previousValues)} must have the same shape [B,H,n,D]");
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var n = values.shape[2];
+        var change = values.detach().sub(previousValues.detach()).abs_();              // [B,H,n,D]
+        // The earlier positions' sum leads the scan, so the additions happen in the full forward's order.
+        var sums = torch.cat(new[] { runningSums, change.to(ScalarType.Float64) }, 2).cumsum(2).narrow(2, 1, n);   // [B,H,n,D]
+        runningSums.copy_(sums.narrow(2, n - 1, 1));
+        return Normalise(sums.to(change.dtype), eps).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>m = (S + ε) / (max_d S + ε), in place on the sums.</summary>
+    private static Tensor Normalise(Tensor sums, double eps)
+    {
         var max = sums.amax(new long[] { -1 }, keepdim: true);
         // eps on both sides: unchanged values (all sums 0) give m = 1, i.e. standard attention, not 0/0.
-        var m = sums.add_(eps).div_(max.add_(eps));
-        return m.MoveToOuterDisposeScope();
+        return sums.add_(eps).div_(max.add_(eps));
     }
 
     /// <summary>

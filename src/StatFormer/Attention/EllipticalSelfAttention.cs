@@ -1,3 +1,4 @@
+using StatFormer.Transformer;
 using static TorchSharp.torch;
 
 namespace StatFormer.Attention;
@@ -40,6 +41,16 @@ public sealed class EllipticalSelfAttention : SelfAttention
     {
         if (previousValues is null) return (1.0, null);
         var metric = EllipticalMetric.Estimate(v, previousValues, Estimator, keyPaddingMask);
+        return (Unscaled ? Math.Sqrt(HeadDim) : 1.0, metric);
+    }
+
+    /// <summary>The causal estimator continued from the cached prefix sums; the sequence estimator cannot be cached (m would change with every later token).</summary>
+    protected override (double QueryScale, Tensor? Metric) StepQueryTransform(Tensor q, Tensor v, Tensor? previousValues, LayerCache cache)
+    {
+        if (previousValues is null) return (1.0, null);
+        if (Estimator != EllipticalEstimator.Causal || cache.ChangeSums is null)
+            throw new NotSupportedException("cached decoding needs the causal elliptical estimator: with the sequence estimator every position's m depends on later tokens");
+        var metric = EllipticalMetric.EstimateStep(v, previousValues, cache.ChangeSums);
         return (Unscaled ? Math.Sqrt(HeadDim) : 1.0, metric);
     }
 }

@@ -1,3 +1,4 @@
+using StatFormer.Transformer;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,6 +57,62 @@ public abstract class SelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Attent
         var attended = Attend(q, k, v, metric, queryScale, keyPaddingMask);
         var y = proj.forward(attended.transpose(1, 2).reshape(b, n, c));
         return new AttentionOutput(y.MoveToOuterDisposeScope(), v.detach().MoveToOuterDisposeScope(), metric?.detach().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The cached path of a causal layer (evaluation only): x [B,n,C] holds positions t₀ … t₀+n−1 with
+    /// t₀ = <paramref name="position"/>, the positions before them are in <paramref name="cache"/>; their keys and
+    /// values are written into it. Each new position attends to every cached position and to the new ones up to
+    /// itself, so the output equals the full forward's at those positions. <paramref name="previousValues"/> are the
+    /// previous layer's values at the new positions only [B,H,n,D].
+    /// </summary>
+    public AttentionOutput Step(Tensor x, Tensor? previousValues, LayerCache cache, int position)
+    {
+        if (!Causal) throw new InvalidOperationException("only causal attention can decode with a cache");
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var (b, n, c) = (x.shape[0], x.shape[1], x.shape[2]);
+        var heads = qkv.forward(x).reshape(b, n, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4);  // [3,B,H,n,D]
+        var q = heads[0];
+        var k = heads[1];
+        var v = heads[2];
+        cache.KeyBuffer.narrow(2, position, n).copy_(k);
+        cache.ValueBuffer.narrow(2, position, n).copy_(v);
+        var keys = cache.KeyBuffer.narrow(2, 0, position + n);                        // [B,H,t₀+n,D]
+        var values = cache.ValueBuffer.narrow(2, 0, position + n);
+        var (queryScale, metric) = StepQueryTransform(q, v, previousValues, cache);
+        var attended = AttendCached(q, keys, values, metric, queryScale, position);
+        var y = proj.forward(attended.transpose(1, 2).reshape(b, n, c));
+        return new AttentionOutput(y.MoveToOuterDisposeScope(), v.detach().MoveToOuterDisposeScope(), metric?.detach().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// <see cref="QueryTransform"/> for new positions of a decoded sequence (q, v and previousValues [B,H,n,D]).
+    /// The default suits a variant whose transform does not look at earlier positions; one that does (the causal
+    /// elliptical estimator) overrides it and keeps its running state in <paramref name="cache"/>.
+    /// </summary>
+    protected virtual (double QueryScale, Tensor? Metric) StepQueryTransform(Tensor q, Tensor v, Tensor? previousValues, LayerCache cache) =>
+        QueryTransform(q, v, previousValues, null);
+
+    /// <summary>Queries of positions t₀ … t₀+n−1 against keys and values of positions 0 … t₀+n−1.</summary>
+    private Tensor AttendCached(Tensor q, Tensor keys, Tensor values, Tensor? metric, double queryScale, int position)
+    {
+        var n = q.shape[2];
+        // One new position sees every key; a prompt from position 0 is the full forward's causal case; a block of
+        // new positions after cached ones needs the causal mask shifted by t₀ (SDPA's flag aligns it top-left).
+        var causalFlag = n > 1 && position == 0;
+        Tensor? allowed = null;
+        if (n > 1 && position > 0)
+        {
+            var query = torch.arange(position, position + n, dtype: ScalarType.Int64, device: q.device).unsqueeze(1);
+            var key = torch.arange(position + n, dtype: ScalarType.Int64, device: q.device).unsqueeze(0);
+            allowed = key.le(query).reshape(1, 1, n, position + n);                          // [1,1,n,t₀+n]
+        }
+        if (Kernel == AttentionKernel.Explicit)
+            return ExplicitAttention.Compute(q, keys, values, metric, allowed, causalFlag, queryScale / Math.Sqrt(HeadDim));
+        var qm = metric is null ? q : q * metric;
+        if (queryScale != 1.0) qm = qm * queryScale;
+        return nn.functional.scaled_dot_product_attention(qm, keys, values, allowed, 0.0, causalFlag);
     }
 
     /// <summary>

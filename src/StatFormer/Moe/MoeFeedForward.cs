@@ -83,7 +83,29 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
 
     /// <param name="x">[B,T,d] (causal layers: always), or [N,d].</param>
     /// <param name="previous">The previous MoE layer's routing; required by the AC kinds, ignored by the others.</param>
-    public override MoeOutput forward(Tensor x, RoutingState? previous)
+    public override MoeOutput forward(Tensor x, RoutingState? previous) => Run(x, previous, null, null);
+
+    /// <summary>
+    /// The cached path of a causal layer (evaluation only): x [B,n,d] holds the next n positions of B decoded
+    /// sequences, <paramref name="previous"/> the previous MoE layer's routing of the same tokens. With a capacity
+    /// limit, <paramref name="expertCounts"/> [B,E] int64 holds the assignments each sequence sent to each expert at
+    /// earlier positions (the new ones are added to it) and <paramref name="capacity"/> the per-sequence limit
+    /// (<see cref="CapacityFor"/> of the window length a full forward would have); without one both are null.
+    /// The routing of a token depends only on the token itself and, for the AC router in evaluation, on its frozen
+    /// running statistics and the previous layer's routing of that token, so nothing else needs to be carried.
+    /// </summary>
+    public MoeOutput Step(Tensor x, RoutingState? previous, Tensor? expertCounts, long? capacity)
+    {
+        if (!Causal || x.dim() != 3) throw new InvalidOperationException("only a causal MoE layer with [B,n,d] input can decode with a cache");
+        if ((expertCounts is null) != (Options.CapacityFactor <= 0) || (expertCounts is null) != (capacity is null))
+            throw new ArgumentException("with a capacity limit the cached path needs the per-sequence expert counts and the capacity; without one neither");
+        return Run(x, previous, expertCounts, capacity);
+    }
+
+    /// <summary>The per-sequence capacity of a causal layer over windows of <paramref name="sequenceLength"/> tokens: ⌈c·T·k/E⌉.</summary>
+    public long CapacityFor(long sequenceLength) => (long)Math.Ceiling(Options.CapacityFactor * sequenceLength * Options.TopK / Options.Experts);
+
+    private MoeOutput Run(Tensor x, RoutingState? previous, Tensor? expertCounts, long? capacity)
     {
         if (x.dim() < 2 || x.shape[^1] != DModel)
             throw new ArgumentException($"MoE input must end in d_model = {DModel} (got [{string.Join(",", x.shape)}])");
@@ -100,7 +122,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         var balance = LoadBalanceLoss.Compute(routed.Logits, topIndices, Options.Experts);
 
         var sequenceLength = Causal ? x.shape[1] : tokens.shape[0];
-        var (combined, dropped) = Dispatch(tokens, topIndices, gates, sequenceLength);
+        var (combined, dropped) = Dispatch(tokens, topIndices, gates, sequenceLength, expertCounts, capacity);
         var output = dropout.forward(combined).reshape(x.shape);
         var routing = new RoutingState(topIndices.MoveToOuterDisposeScope(), gates.detach().MoveToOuterDisposeScope());
         return new MoeOutput(output.MoveToOuterDisposeScope(), routing, balance.MoveToOuterDisposeScope(),
@@ -109,7 +131,9 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
 
     /// <summary>Runs every kept assignment through its expert and sums the gate-weighted results per token.</summary>
     /// <param name="sequenceLength">Causal layers: T, the tokens are B sequences of T in order; otherwise N (the batch is one group).</param>
-    private (Tensor Output, long Dropped) Dispatch(Tensor tokens, Tensor topIndices, Tensor gates, long sequenceLength)
+    /// <param name="priorCounts">Cached decoding: [B,E] assignments of earlier positions per sequence and expert (updated); null in a full forward.</param>
+    /// <param name="fixedCapacity">Cached decoding: the capacity of the full window; null: computed from <paramref name="sequenceLength"/>.</param>
+    private (Tensor Output, long Dropped) Dispatch(Tensor tokens, Tensor topIndices, Tensor gates, long sequenceLength, Tensor? priorCounts, long? fixedCapacity)
     {
         var n = tokens.shape[0];
         var (experts, k) = (Options.Experts, Options.TopK);
@@ -121,8 +145,8 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         long dropped = 0;
         if (Options.CapacityFactor > 0)
         {
-            var capacity = (long)Math.Ceiling(Options.CapacityFactor * sequenceLength * k / experts);
-            var kept = Causal ? KeptInPositionOrder(expertOf, n / sequenceLength, sequenceLength, capacity)
+            var capacity = fixedCapacity ?? CapacityFor(sequenceLength);
+            var kept = Causal ? KeptInPositionOrder(expertOf, n / sequenceLength, sequenceLength, capacity, priorCounts)
                               : KeptByGatePriority(expertOf, gateOf, capacity);
             var keptIndices = kept.nonzero().reshape(-1);
             order = keptIndices.index_select(0, expertOf.index_select(0, keptIndices).sort(stable: true).Indices);
@@ -159,11 +183,17 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     /// so its own other slots never compete). Depends on positions ≤ t of the same sequence only.
     /// </summary>
     /// <returns>bool [N·k] in assignment order.</returns>
-    private Tensor KeptInPositionOrder(Tensor expertOf, long sequences, long sequenceLength, long capacity)
+    /// <param name="priorCounts">[B,E] assignments at positions before this input (cached decoding; updated), or null.</param>
+    private Tensor KeptInPositionOrder(Tensor expertOf, long sequences, long sequenceLength, long capacity, Tensor? priorCounts)
     {
         var k = Options.TopK;
         var perPosition = nn.functional.one_hot(expertOf, Options.Experts).reshape(sequences, sequenceLength, k, Options.Experts).sum(2);  // [B,T,E]
         var before = perPosition.cumsum(1) - perPosition;                                              // assignments at earlier positions
+        if (priorCounts is not null)
+        {
+            before = before + priorCounts.unsqueeze(1);                                                // … including the cached ones
+            priorCounts.add_(perPosition.sum(1));
+        }
         var rank = before.unsqueeze(2).expand(sequences, sequenceLength, k, Options.Experts).reshape(-1, Options.Experts)
                          .gather(1, expertOf.unsqueeze(1)).reshape(-1);
         return rank.lt(capacity);

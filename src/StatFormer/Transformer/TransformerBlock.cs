@@ -67,6 +67,30 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
         }
         return new BlockOutput(x.MoveToOuterDisposeScope(), a.Values.MoveToOuterDisposeScope(), a.Metric?.MoveToOuterDisposeScope(), moeOutput);
     }
+
+    /// <summary>
+    /// The cached path (evaluation only): the block at the new positions t₀ … t₀+n−1 of x [B,n,C], with the previous
+    /// block's values [B,H,n,D] and the last MoE layer's routing of the same n tokens; the earlier positions are in
+    /// <paramref name="cache"/>, which gets the new ones. See <see cref="TransformerStack.Step"/>.
+    /// </summary>
+    public BlockOutput Step(Tensor x, Tensor? previousValues, RoutingState? previousRouting, LayerCache cache, int position, long? expertCapacity)
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = attn.Step(ln1.forward(x), previousValues, cache, position);
+        x = x + a.Output;                                                            // [B,n,C]
+        MoeOutput? moeOutput = null;
+        if (moe is not null)
+        {
+            moeOutput = moe.Step(ln2.forward(x), previousRouting, cache.ExpertCounts, cache.ExpertCounts is null ? null : expertCapacity);
+            x = x + moeOutput.Output;
+            moeOutput = moeOutput.MoveToOuterDisposeScope();
+        }
+        else
+        {
+            x = x + ffn!.forward(ln2.forward(x));
+        }
+        return new BlockOutput(x.MoveToOuterDisposeScope(), a.Values.MoveToOuterDisposeScope(), a.Metric?.MoveToOuterDisposeScope(), moeOutput);
+    }
 }
 
 /// <summary>

@@ -82,6 +82,81 @@ public sealed class TransformerStack : Module<Tensor, Tensor?, bool, Transformer
         var auxiliary = balance is null ? null : balance * Options.Moe.BalanceWeight;
         return new TransformerStackOutput(x, auxiliary, records).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// An empty decoding cache for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> positions
+    /// (see <see cref="Step"/>). <paramref name="capacityLength"/>: the window length whose per-sequence MoE capacity
+    /// decoding applies, as a full forward over a window of that many tokens would (default <paramref name="maxLength"/>).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The stack is not causal, an elliptical layer uses the sequence estimator
+    /// or an AC layer the batch estimator: their outputs at a position depend on later tokens, so no cache can reproduce them.</exception>
+    public KeyValueCache NewCache(int batch, int maxLength, int? capacityLength = null, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    {
+        if (batch < 1) throw new ArgumentException($"the batch must hold at least one sequence (got {batch})", nameof(batch));
+        if (maxLength < 1) throw new ArgumentException($"maxLength must be at least 1 (got {maxLength})", nameof(maxLength));
+        var window = capacityLength ?? maxLength;
+        if (window < 1) throw new ArgumentException($"capacityLength must be at least 1 (got {window})", nameof(capacityLength));
+        if (!Causal) throw new NotSupportedException("only a causal stack can decode with a cache");
+        foreach (var block in layers)
+        {
+            if (block.Attention is EllipticalSelfAttention { Estimator: not EllipticalEstimator.Causal })
+                throw new NotSupportedException("cached decoding needs the causal elliptical estimator: with the sequence estimator (--estimator sequence) every position's m depends on later tokens");
+            if (block.MixtureOfExperts?.Router is AdaptiveClusteringRouter { Estimator: AcEstimator.Batch })
+                throw new NotSupportedException("cached decoding needs the running AC estimator: with the batch estimator (--ac-estimator batch) a token's routing depends on every token of its batch");
+        }
+        var firstMoe = layers.Select(b => b.MixtureOfExperts).FirstOrDefault(m => m is not null);
+        long? capacity = firstMoe is { Options.CapacityFactor: > 0 } ? firstMoe.CapacityFor(window) : null;
+        var (heads, headDim) = (Options.Heads, Options.DModel / Options.Heads);
+        var caches = new LayerCache[layers.Length];
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var block = layers[i];
+            var keys = torch.zeros(new long[] { batch, heads, maxLength, headDim }, dtype: dtype, device: device).DetachFromDisposeScope();
+            var values = torch.zeros(new long[] { batch, heads, maxLength, headDim }, dtype: dtype, device: device).DetachFromDisposeScope();
+            var sums = block.Attention is EllipticalSelfAttention
+                ? torch.zeros(new long[] { batch, heads, 1, headDim }, dtype: ScalarType.Float64, device: device).DetachFromDisposeScope()
+                : null;
+            var counts = block.MixtureOfExperts is { Options.CapacityFactor: > 0 } moe
+                ? torch.zeros(new long[] { batch, moe.Options.Experts }, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope()
+                : null;
+            caches[i] = new LayerCache(keys, values, sums, counts);
+        }
+        return new KeyValueCache(caches, batch, maxLength, window, capacity);
+    }
+
+    /// <summary>
+    /// Incremental decoding (evaluation mode only: dropout off, AC statistics frozen): the stack at the next n
+    /// positions of x [B,n,C] (n ≥ 1; n &gt; 1 prefills a prompt in one pass), given the earlier positions' state in
+    /// <paramref name="cache"/>, which then holds these positions too. Returns [B,n,C], equal (to float rounding) to
+    /// <see cref="forward"/> over the whole prefix at those positions: attention sees the cached keys and values; an
+    /// elliptical layer continues its prefix sums of |V^ℓ − V^(ℓ−1)| from the cache with the previous layer's values of
+    /// the new positions; an MoE layer with capacity continues each sequence's per-expert counts; an AC layer routes with
+    /// its frozen running statistics and the previous MoE layer's routing of the same tokens, handed on as in forward.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch differs from the cache's, or the positions would pass its MaxLength.</exception>
+    /// <exception cref="InvalidOperationException">The stack is in training mode.</exception>
+    public Tensor Step(Tensor x, KeyValueCache cache)
+    {
+        if (training) throw new InvalidOperationException("cached decoding runs in evaluation mode only (call eval()): dropout and the AC statistics updates of training mode have no cached equivalent");
+        if (x.dim() != 3 || x.shape[0] != cache.Batch || x.shape[2] != Options.DModel)
+            throw new ArgumentException($"Step needs x [B={cache.Batch},n,C={Options.DModel}] (got [{string.Join(",", x.shape)}])", nameof(x));
+        if (cache.Layers.Count != layers.Length) throw new ArgumentException($"the cache has {cache.Layers.Count} layers, the stack {layers.Length}", nameof(cache));
+        var n = (int)x.shape[1];
+        if (n < 1 || cache.Length + n > cache.MaxLength)
+            throw new ArgumentException($"positions {cache.Length}..{cache.Length + n - 1} are beyond the cache's {cache.MaxLength} positions (the model's context)", nameof(x));
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        Tensor? values = null;
+        RoutingState? lastRouting = null;
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var output = layers[i].Step(x, values, lastRouting, cache.Layers[i], cache.Length, cache.ExpertCapacity);
+            (x, values) = (output.Output, output.Values);                              // [B,n,C], [B,H,n,D]
+            if (output.Moe is { } moe) lastRouting = moe.Routing;                      // GLaM: dense blocks pass it through
+        }
+        cache.Advance(n);
+        return x.MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>What a <see cref="TransformerStack"/> returns.</summary>

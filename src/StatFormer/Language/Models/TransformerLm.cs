@@ -65,6 +65,46 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
         return new LmOutput(logits, stack.AuxiliaryLoss, stack.Layers).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// An empty cache for decoding <paramref name="batch"/> sequences with <see cref="Step"/>, up to the context
+    /// (SeqLen) positions. With an MoE capacity limit, decoding applies the per-sequence capacity of a window of
+    /// <paramref name="capacityLength"/> tokens (default SeqLen, the training and evaluation window), i.e. what a full
+    /// forward over that many tokens decides. The caller disposes the cache.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model uses the elliptical sequence estimator or the AC batch estimator (neither is causal).</exception>
+    public KeyValueCache NewCache(int batch, int? capacityLength = null)
+    {
+        var weight = tokenEmbedding.weight!;
+        return blocks.NewCache(batch, Config.SeqLen, capacityLength ?? Config.SeqLen, weight.device, weight.dtype);
+    }
+
+    /// <summary>
+    /// Incremental decoding, in evaluation mode only (call <c>eval()</c>; dropout off): feeds the next tokens of each
+    /// sequence, [B] (one position) or [B,n] (n positions, e.g. a whole prompt into an empty cache), at positions
+    /// cache.Length … cache.Length+n−1, and returns their logits [B,V] or [B,n,V]. Guarantee: the logits at position t
+    /// equal <see cref="forward"/>'s at t over the same tokens 0 … t (to float rounding, ~1e-6), for every causal
+    /// variant (softmax, elliptical with the causal estimator, dense or MoE with any router, Switch or GLaM layout, with
+    /// or without capacity — capacity as for a window of the cache's CapacityLength tokens), however the tokens are
+    /// split into calls. Runs without gradient.
+    /// </summary>
+    /// <exception cref="ArgumentException">A position would pass the context (SeqLen): truncate the prompt or start a new cache; or the batch differs from the cache's.</exception>
+    public Tensor Step(KeyValueCache cache, Tensor nextTokens)
+    {
+        if (nextTokens.dim() is not (1 or 2)) throw new ArgumentException($"nextTokens must be [B] or [B,n] (got [{string.Join(",", nextTokens.shape)}])", nameof(nextTokens));
+        var single = nextTokens.dim() == 1;
+        var n = single ? 1 : nextTokens.shape[1];
+        if (cache.Length + n > Config.SeqLen)
+            throw new ArgumentException($"positions {cache.Length}..{cache.Length + n - 1} are beyond the model's context (SeqLen {Config.SeqLen})", nameof(nextTokens));
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var ids = single ? nextTokens.unsqueeze(1) : nextTokens;                                            // [B,n]
+        var positions = torch.arange(cache.Length, cache.Length + n, dtype: ScalarType.Int64, device: ids.device);
+        var x = tokenEmbedding.forward(ids) + positionEmbedding.forward(positions);                         // [B,n,C] (eval: no dropout)
+        var h = blocks.Step(x, cache);
+        var logits = finalNorm.forward(h).matmul(tokenEmbedding.weight!.t());                                // [B,n,V]
+        return (single ? logits.squeeze(1) : logits).MoveToOuterDisposeScope();
+    }
+
     (Tensor Logits, Tensor? AuxiliaryLoss) IAuxiliaryLossModel.Run(Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
