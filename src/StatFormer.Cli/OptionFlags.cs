@@ -171,6 +171,35 @@ public static class OptionFlags
     ];
 
     /// <summary>
+    /// Properties of <see cref="Language.Generation.GenerationOptions"/> (`lm generate`). <c>Prompt</c> and <c>Stop</c> are plain
+    /// options of the command (text, repeatable), listed here so that an error about them names their flag.
+    /// </summary>
+    public static IReadOnlyList<OptionFlag> Generate { get; } =
+    [
+        new("Prompt", "--prompt", "The text to continue; '-' or none reads it from standard input. An empty prompt starts from the start-of-text token (<eos>, <|endoftext|> or a newline)."),
+        new("MaxTokens", "--max-tokens", "New tokens per sample (fewer when a --stop string appears)."),
+        new("Sampling.Temperature", "--temperature", "Divides the logits before sampling; 0 = greedy (always the most likely token)."),
+        new("Sampling.TopK", ["--top-k"], "Sample only from the k most likely tokens (0 = all).", ZeroMeansNull: true),
+        new("Sampling.TopP", "--top-p", "Nucleus sampling: only from the smallest set of most likely tokens whose probability reaches p (1 = all)."),
+        new("Seed", "--seed", "Seeds the sampler's own generator: the same run, prompt, options and seed give the same text."),
+        new("NumSamples", "--num-samples", "Samples drawn one after another from the same seeded sampler."),
+        new("Stop", "--stop", "End a sample at the first occurrence of this text, which is cut (repeatable; \\n, \\t and \\\\ are escapes)."),
+        new("UseCache", ["--no-cache"], "Decode with a full forward over the window for every token instead of the key/value cache.", Inverted: true),
+    ];
+
+    /// <summary>Properties of <see cref="Benchmarks.GenerationBenchmarkOptions"/> (`bench generate`).</summary>
+    public static IReadOnlyList<OptionFlag> BenchGenerate { get; } =
+    [
+        new("PromptTokens", "--prompt-tokens", "Tokens of the (random) prompt."),
+        new("NewTokens", "--new-tokens", "Tokens generated after it (greedy)."),
+        new("Layers", "--layers", "Transformer blocks."),
+        new("DModel", "--d-model", "Model width."),
+        new("Heads", "--heads", "Attention heads."),
+        new("Vocab", "--vocab", "Vocabulary size."),
+        new("Repeats", "--repeats", "Timed generations per decoder and attention (median)."),
+    ];
+
+    /// <summary>
     /// The flag of the property at <paramref name="path"/> (a run tree path such as <c>Model.Heads</c>, a comparison's
     /// <c>Run.Model.Heads</c> or <c>Seeds</c>, or a fair run's), or null when no flag sets it.
     /// </summary>
@@ -181,5 +210,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate];
 }

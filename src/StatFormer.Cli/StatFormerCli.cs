@@ -11,14 +11,15 @@ public static class StatFormerCli
         // A plain command named like the tool (RootCommand would take the assembly's name, StatFormer.Cli).
         var root = new Command("statformer",
             "StatFormer: Elliptical Attention, Adaptive Clustering MoE routers and fair contrastive learning (FARE, SparseFARE) — " +
-            "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` (one language model), " +
+            "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` / `lm generate` (one language model), " +
             "`compare` (language-model variants across seeds), `fair train` / `fair compare` (fair contrastive methods), " +
-            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair` (speed).");
+            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair|generate` (speed).");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
-        var lm = new Command("lm", "Train or evaluate one language model.");
+        var lm = new Command("lm", "Train, evaluate or generate from one language model.");
         lm.Subcommands.Add(LmTrainCommand.Build());
         lm.Subcommands.Add(LmEvalCommand.Build());
+        lm.Subcommands.Add(LmGenerateCommand.Build());
         root.Subcommands.Add(lm);
         root.Subcommands.Add(CompareCommand.Build());
         var bench = new Command("bench", "Speed benchmarks (figures and ratios from one run).");
@@ -26,6 +27,7 @@ public static class StatFormerCli
         bench.Subcommands.Add(BenchLmCommand.Build());
         bench.Subcommands.Add(BenchMoeCommand.Build());
         bench.Subcommands.Add(BenchFairCommand.Build());
+        bench.Subcommands.Add(BenchGenerateCommand.Build());
         root.Subcommands.Add(bench);
         var fair = new Command("fair", "Fair contrastive learning (FARE, SparseFARE and baselines): train one run or compare methods.");
         fair.Subcommands.Add(FairTrainCommand.Build());

@@ -21,7 +21,9 @@ public sealed class FullWindowDecoder : ITokenDecoder
         device = model.parameters().First().device;
     }
 
-    public string Name => "full-window";
+    public const string DecoderName = "full-window";
+
+    public string Name => DecoderName;
 
     public Tensor Start(IReadOnlyList<int> prompt)
     {

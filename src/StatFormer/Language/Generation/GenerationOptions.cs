@@ -34,7 +34,7 @@ public sealed record GenerationOptions
     public SamplingOptions Sampling { get; init; } = new();
 
     /// <summary>Seeds the sampler's own generator: the same seed, model and prompt give the same samples.</summary>
-    public long Seed { get; init; } = 0;
+    public int Seed { get; init; }
 
     /// <summary>Samples drawn one after another from the same sampler (sample i depends on the seed and i).</summary>
     public int NumSamples { get; init; } = 1;

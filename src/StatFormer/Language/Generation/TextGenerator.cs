@@ -65,7 +65,19 @@ public sealed class TextGenerator
     };
 
     /// <summary>The decoder <paramref name="options"/> ask for: the key/value cache where the model supports it, else a full forward per token.</summary>
-    public ITokenDecoder CreateDecoder(GenerationOptions options) => new FullWindowDecoder(Model);
+    public ITokenDecoder CreateDecoder(GenerationOptions options) => CreateDecoder(Model, options.UseCache && CachedDecoder.Supports(Model) ? CachedDecoder.DecoderName : FullWindowDecoder.DecoderName);
+
+    /// <summary>The decoders <paramref name="model"/> can run with, the full-window one first.</summary>
+    public static IReadOnlyList<string> DecoderNames(TransformerLm model) =>
+        CachedDecoder.Supports(model) ? [FullWindowDecoder.DecoderName, CachedDecoder.DecoderName] : [FullWindowDecoder.DecoderName];
+
+    /// <summary>A decoder by <see cref="ITokenDecoder.Name"/>.</summary>
+    public static ITokenDecoder CreateDecoder(TransformerLm model, string name) => name switch
+    {
+        FullWindowDecoder.DecoderName => new FullWindowDecoder(model),
+        CachedDecoder.DecoderName => new CachedDecoder(model),
+        _ => throw new ArgumentException($"unknown decoder '{name}' (known for this model: {string.Join(", ", DecoderNames(model))})", nameof(name)),
+    };
 
     /// <summary>
     /// Draws one sample, yielding each token as it is produced (its <see cref="GeneratedToken.Text"/> is what to print). The

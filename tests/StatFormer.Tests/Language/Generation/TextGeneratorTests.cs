@@ -59,6 +59,24 @@ public class TextGeneratorTests
             sequence.Add(token.Id);
         }
         Assert.Equal(Chars.Decode(sample.Tokens.Select(t => t.Id).ToList()), sample.Text);
+        // The cache serves every causal model; the sequence estimator sees the whole window, so it decodes with full forwards.
+        Assert.Equal(estimator == EllipticalEstimator.Sequence ? "full-window" : "kv-cache", sample.Decoder);
+    }
+
+    [Theory]
+    [InlineData(AttentionKind.Softmax)]
+    [InlineData(AttentionKind.Elliptical)]
+    public void CacheAndFullWindowGiveTheSameTokensWithinAndBeyondTheContext(AttentionKind attention)
+    {
+        using var model = Model(Chars.VocabSize, seqLen: 8, attention);
+        var options = new GenerationOptions { MaxTokens = 20, Sampling = new() { Temperature = 0 } };
+        var cached = model.Generate(Chars, "abcdef", options)[0];
+        var full = model.Generate(Chars, "abcdef", options with { UseCache = false })[0];
+        Assert.Equal("kv-cache", cached.Decoder);
+        Assert.Equal("full-window", full.Decoder);
+        Assert.Equal(full.Tokens.Select(t => t.Id), cached.Tokens.Select(t => t.Id));
+        for (var i = 0; i < full.Tokens.Count; i++)
+            Assert.True(Math.Abs(full.Tokens[i].ModelLogProb - cached.Tokens[i].ModelLogProb) < 1e-4, $"token {i}");
     }
 
     [Fact]
