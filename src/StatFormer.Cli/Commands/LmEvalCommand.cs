@@ -48,6 +48,7 @@ public static class LmEvalCommand
             rows.AddRange(evaluation.AttackedTestPpl.Select(kv => (IReadOnlyList<string>)new[]
                 { $"test attacked {kv.Key}", LmTrainCommand.F(kv.Value), $"{evaluation.AttackEffectiveRate[kv.Key]:P2}" }));
             Output.Table($"lm eval: {folder} ({EnumNames.Cli(config.Stack.Attention)}) on {dataset.Corpus.Name}", header, rows);
+            if (LmTrainCommand.BitsLine(evaluation.TestBitsPerCharacter, evaluation.TestBitsPerByte) is { } bits) Output.Line(bits);
             return 0;
         }));
         return command;

@@ -36,11 +36,17 @@ public static class LmTrainCommand
             row.AddRange(summary.AttackedTestPpl.Values.Select(F));
             row.Add(summary.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture));
             Output.Table($"lm train: {summary.Data} ({summary.Tokenizer})", header, new[] { row });
+            if (BitsLine(summary.TestBitsPerCharacter, summary.TestBitsPerByte) is { } bits) Output.Line(bits);
             Output.Line($"run folder: {Path.GetFullPath(options.Output.OutDir)}");
             return 0;
         }));
         return command;
     }
+
+    /// <summary>"test: 2.012 bits per character, 1.873 bits per byte", or null when neither applies (word tokenizer).</summary>
+    internal static string? BitsLine(double? perCharacter, double? perByte) => perCharacter is { } c
+        ? string.Create(CultureInfo.InvariantCulture, $"test: {c:F3} bits per character") + (perByte is { } b ? string.Create(CultureInfo.InvariantCulture, $", {b:F3} bits per byte") : "")
+        : null;
 
     internal static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
 }

@@ -11,8 +11,10 @@ namespace StatFormer.Language.Evaluation;
 /// </summary>
 public sealed class EvaluationSets
 {
-    private EvaluationSets(long[] validForTraining, long[] valid, long[] test, IReadOnlyList<AttackedSet> attacked, int[]? testTopics, int topicCount)
+    private EvaluationSets(long[] validForTraining, long[] valid, long[] test, IReadOnlyList<AttackedSet> attacked, int[]? testTopics, int topicCount,
+        TargetTextSize? testTargetText)
     {
+        TestTargetText = testTargetText;
         ValidForTraining = validForTraining;
         Valid = valid;
         Test = test;
@@ -30,6 +32,25 @@ public sealed class EvaluationSets
     public int[]? TestTopics { get; }
     /// <summary>Number of latent topics (0 without <see cref="TestTopics"/>).</summary>
     public int TopicCount { get; }
+    /// <summary>The size of the text the scored test targets stand for (the denominator of bits per character / byte); null for the word tokenizer.</summary>
+    public TargetTextSize? TestTargetText { get; }
+
+    /// <param name="Characters">UTF-16 code units (the char tokenizer's unit; one per character outside the astral planes).</param>
+    /// <param name="Bytes">UTF-8 bytes, for byte-level tokenizers (GPT-2 BPE); null otherwise.</param>
+    public sealed record TargetTextSize(long Characters, long? Bytes);
+
+    /// <summary>
+    /// The text the targets of <paramref name="ids"/> (tokens 1 … N−1, every one scored once) cover: they are decoded as one sequence,
+    /// so the byte pieces of a character count once (a character split by the first token counts as U+FFFD, 3 bytes). Null for the
+    /// word tokenizer, whose decoded text is not the original (whitespace normalised, unknown words spelt &lt;unk&gt;), so characters
+    /// of it would not measure the text.
+    /// </summary>
+    public static TargetTextSize? TargetText(ITokenizer tokenizer, long[] ids)
+    {
+        if (tokenizer is WordTokenizer || ids.Length < 2) return null;
+        var text = tokenizer.Decode(ids[1..].Select(id => (int)id).ToList());
+        return new TargetTextSize(text.Length, tokenizer is Gpt2Tokenizer ? System.Text.Encoding.UTF8.GetByteCount(text) : null);
+    }
 
     /// <param name="Untouched">The targets the attack did not touch, located in both streams; null when the tokenizer's spans give no
     /// exact alignment (see <see cref="UntouchedTargetAlignment"/>).</param>
@@ -68,7 +89,7 @@ public sealed class EvaluationSets
         }).ToList();
         var topics = TokenTopics(data);
         return new EvaluationSets(Cap(data.Valid, options.Eval.ValidTokens), Cap(data.Valid, options.Eval.EvalTokens), test, attacked,
-            topics?[..test.Length], topics is null ? 0 : data.SyntheticCorpus!.TopicWords.Count);
+            topics?[..test.Length], topics is null ? 0 : data.SyntheticCorpus!.TopicWords.Count, TargetText(data.Tokenizer, test));
     }
 
     /// <summary>

@@ -33,7 +33,9 @@ public static class LmEvaluation
         }
         var (collapse, metric) = Diagnostics(model, sets.Test);
         var routing = Routing(model, sets.Test, sets.TestTopics, sets.TopicCount, batchSize);
-        return new LmEvaluationResult(valid.Perplexity, test.Perplexity, attacked, effective, test.TokensScored, collapse, metric, context, routing);
+        var size = sets.TestTargetText;
+        return new LmEvaluationResult(valid.Perplexity, test.Perplexity, attacked, effective, test.TokensScored, collapse, metric, context, routing,
+            size is null ? null : test.TotalBits / size.Characters, size?.Bytes is { } bytes ? test.TotalBits / bytes : null);
     }
 
     /// <summary>Test windows (at most) the routing diagnostics are computed on.</summary>

@@ -81,7 +81,7 @@ public static class LmExperiment
             Attention = EnumNames.Json(config.Stack.Attention), Estimator = config.Stack.Attention == Attention.AttentionKind.Elliptical ? EnumNames.Json(config.Stack.EstimatorFor(causal: true)) : "none",
             Data = data.Corpus.Name, Tokenizer = data.Tokenizer.Kind, VocabSize = data.Tokenizer.VocabSize,
             Params = model.ParameterCount, Steps = training.StepsCompleted, Seed = seed,
-            ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl,
+            ValidPpl = evaluation.ValidPpl, TestPpl = evaluation.TestPpl, TestBitsPerCharacter = evaluation.TestBitsPerCharacter, TestBitsPerByte = evaluation.TestBitsPerByte,
             AttackedTestPpl = evaluation.AttackedTestPpl, AttackEffectiveRate = evaluation.AttackEffectiveRate, ContextAttack = evaluation.ContextAttack,
             AttackMode = EnumNames.Json(options.Attack.Mode), AttackUnit = EnumNames.Json(options.Attack.Unit), TokensPerSecond = training.Throughput,
             FinalTrainLoss = training.FinalTrainLoss, BestValidLoss = training.BestValidLoss, BestStep = training.BestStep,

@@ -21,6 +21,10 @@ public sealed record LmRunSummary
     public required int Seed { get; init; }
     public required double ValidPpl { get; init; }
     public required double TestPpl { get; init; }
+    /// <summary>Test NLL in bits per character of the text the targets cover (char and GPT-2 tokenizers; null for words).</summary>
+    public double? TestBitsPerCharacter { get; init; }
+    /// <summary>Test NLL in bits per UTF-8 byte (GPT-2 BPE only).</summary>
+    public double? TestBitsPerByte { get; init; }
     /// <summary>Test perplexity after the word-swap attack, keyed by the nominal rate ("0.015").</summary>
     public required IReadOnlyDictionary<string, double> AttackedTestPpl { get; init; }
     /// <summary>Fraction of all test words actually swapped at each nominal rate (≥ the rate: every non-empty line gets at least one swap).</summary>
