@@ -65,4 +65,23 @@ public class EllipticalMetricTests
         for (var i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"index {i}: expected {expected[i]}, got {actual[i]}");
     }
+
+    [Fact]
+    public void TheStepEstimateContinuesTheCausalEstimateExactly()
+    {
+        // Cached decoding: the prefix sums continued chunk by chunk (1, 3, then single positions) give the causal m bit for bit.
+        var generator = new TorchSharp.torch.Generator(3);
+        using var v = randn(new long[] { 2, 3, 9, 4 }, generator: generator);
+        using var prev = randn(new long[] { 2, 3, 9, 4 }, generator: generator);
+        using var full = EllipticalMetric.Estimate(v, prev, EllipticalEstimator.Causal);
+        using var sums = zeros(new long[] { 2, 3, 1, 4 }, dtype: ScalarType.Float64);
+        var start = 0;
+        foreach (var n in new[] { 1, 3, 1, 1, 1, 1, 1 })
+        {
+            using var step = EllipticalMetric.EstimateStep(v.narrow(2, start, n), prev.narrow(2, start, n), sums);
+            Assert.True(StatFormer.Tests.Training.TensorAssert.SameTensor(step, full.narrow(2, start, n)), $"positions {start}..{start + n - 1} differ");
+            start += n;
+        }
+        Assert.Equal(9, start);
+    }
 }

@@ -50,6 +50,44 @@ public sealed class LongLoopMemoryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CachedDecodingLoopStaysFlat()
+    {
+        // 200 greedy decoding steps of an elliptical AC-XMoE model with capacity, a new cache whenever the context is full.
+        torch.manual_seed(0);
+        const int seqLen = 50;
+        using var model = new TransformerLm(new LmConfig
+        {
+            VocabSize = 40, SeqLen = seqLen,
+            Stack = new() { Layers = 3, DModel = 16, Heads = 2, Attention = StatFormer.Attention.AttentionKind.Elliptical, Moe = new() { Router = MoeKind.AcXmoe, Layer = new() { Experts = 4, CapacityFactor = 0.75 } } },
+        });
+        model.eval();
+        var samples = new Dictionary<int, (long Rss, long LiveTensors)>();
+        StatFormer.Transformer.KeyValueCache? cache = null;
+        var next = torch.tensor(new long[] { 1, 2 });
+        for (var step = 0; step < 200; step++)
+        {
+            if (cache is null || cache.Length == seqLen)
+            {
+                cache?.Dispose();
+                cache = model.NewCache(2);
+            }
+            using (var logits = model.Step(cache, next))                                  // [2,V]
+            {
+                var argmax = logits.argmax(-1);
+                next.Dispose();
+                next = argmax;
+            }
+            if (step is 60 or 180) samples[step] = (SettledRss(), DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+        cache!.Dispose();
+        next.Dispose();
+        var growth = samples[180].Rss - samples[60].Rss;
+        output.WriteLine($"RSS {samples[60].Rss / 1e6:F1} → {samples[180].Rss / 1e6:F1} MB, live tensors {samples[60].LiveTensors} → {samples[180].LiveTensors}");
+        Assert.True(growth < 20L << 20, $"RSS grew by {growth / 1e6:F1} MB over 120 decoding steps");
+        Assert.Equal(samples[60].LiveTensors, samples[180].LiveTensors);
+    }
+
+    [Fact]
     public void SparseFareContrastiveLoopStaysFlat()
     {
         using var data = SyntheticFairData.Create(seed: 0, trainCount: 256, testCount: 16);

@@ -74,6 +74,8 @@ public sealed class TransformerLm : Module<Tensor, Tensor>, IAuxiliaryLossModel
     /// <exception cref="NotSupportedException">The model uses the elliptical sequence estimator or the AC batch estimator (neither is causal).</exception>
     public KeyValueCache NewCache(int batch, int? capacityLength = null)
     {
+        // The scope frees the handle the weight getter may create; the cache's tensors are detached from it.
+        using var scope = torch.NewDisposeScope();
         var weight = tokenEmbedding.weight!;
         return blocks.NewCache(batch, Config.SeqLen, capacityLength ?? Config.SeqLen, weight.device, weight.dtype);
     }

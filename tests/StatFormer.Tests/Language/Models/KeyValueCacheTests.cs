@@ -3,6 +3,7 @@ using StatFormer.Language.Experiments;
 using StatFormer.Language.Models;
 using StatFormer.Moe;
 using TorchSharp;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Language.Models;
@@ -13,7 +14,7 @@ namespace StatFormer.Tests.Language.Models;
 /// training steps (so the AC running statistics are non-trivial): token by token, and a prompt prefilled in one call
 /// followed by blocks of two and single tokens. The non-causal estimators are refused.
 /// </summary>
-public class KeyValueCacheTests
+public class KeyValueCacheTests(ITestOutputHelper output)
 {
     private const int Vocab = 20, SeqLen = 12, Batch = 3;
     private const float Tolerance = 1e-5f;
@@ -65,10 +66,11 @@ public class KeyValueCacheTests
     private static Tensor Prompts(int length) =>
         torch.randint(0, Vocab, new long[] { Batch, length }, generator: new Generator(13));
 
-    private static void AssertClose(Tensor expected, Tensor actual, string what)
+    private void AssertClose(Tensor expected, Tensor actual, string what)
     {
         Assert.Equal(expected.shape, actual.shape);
         var diff = (expected - actual).abs().max().item<float>();
+        output.WriteLine($"{what}: max |Δlogit| {diff:E2}");
         Assert.True(diff <= Tolerance, $"{what}: cached logits differ from the full forward by {diff}");
     }
 
