@@ -29,6 +29,12 @@ public sealed class LmGenerateCliTests : IDisposable
     public void CharRunStreamsSeededSamplesAndReportsTokens()
     {
         var run = Train("char", "elliptical");
+        // Beside perplexity, lm eval reports bits per character for a char run (no bytes: that is GPT-2's).
+        var eval = Run("lm", "eval", "--run", run, "--json");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        var ppl = eval.Json().GetProperty("test_ppl").GetDouble();
+        Assert.Equal(Math.Log2(ppl), eval.Json().GetProperty("test_bits_per_character").GetDouble(), 6);   // one target per character
+        Assert.Equal(JsonValueKind.Null, eval.Json().GetProperty("test_bits_per_byte").ValueKind);
         var streamed = Run("lm", "generate", "--run", run, "--prompt", "the ", "--max-tokens", "12", "--seed", "3");
         Assert.True(streamed.ExitCode == 0, streamed.ToString());
         Assert.StartsWith("the ", streamed.Stdout);
