@@ -2,6 +2,7 @@ using StatFormer.Attention;
 using StatFormer.Contrastive;
 using StatFormer.Fairness.Experiments;
 using StatFormer.Language.Experiments;
+using StatFormer.Language.Generation;
 using StatFormer.Language.Models;
 using StatFormer.Moe;
 using StatFormer.Tests.Training;
@@ -79,6 +80,20 @@ public sealed class ReadmeExamplesTests : IDisposable
         });
         Assert.True(double.IsFinite(summary.TestPpl));
         Assert.NotEmpty(summary.AttackedTestPpl);
+
+        // Generation from the trained run, streamed through the callback.
+        using (var trained = TrainedLmRun.Load(_dir.File("lm")))
+        {
+            var streamed = new System.Text.StringBuilder();
+            var samples = trained.Model.Generate(trained.Tokenizer, "the", new GenerationOptions
+            {
+                MaxTokens = 12, Seed = 1, Stop = ["\n"],
+                Sampling = new() { Temperature = 0.8, TopK = 40, TopP = 0.95 },
+            }, onToken: (sample, token) => streamed.Append(token.Text));
+            Assert.Equal(samples[0].Text, streamed.ToString());
+            Assert.DoesNotContain('\n', samples[0].Text);
+            Assert.Equal("kv-cache", samples[0].Decoder);
+        }
 
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(0);
