@@ -197,6 +197,7 @@ public static class OptionFlags
         new("Heads", "--heads", "Attention heads."),
         new("Vocab", "--vocab", "Vocabulary size."),
         new("Repeats", "--repeats", "Timed generations per decoder and attention (median)."),
+        new("Rounds", "--rounds", "Interleaved rounds over all decoders and attentions (the best median is kept)."),
     ];
 
     /// <summary>

@@ -1,7 +1,9 @@
 using StatFormer.Attention;
 using StatFormer.Language.Data;
+using StatFormer.Language.Experiments;
 using StatFormer.Language.Generation;
 using StatFormer.Language.Models;
+using StatFormer.Moe;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,15 +66,28 @@ public class TextGeneratorTests
     }
 
     [Theory]
-    [InlineData(AttentionKind.Softmax)]
-    [InlineData(AttentionKind.Elliptical)]
-    public void CacheAndFullWindowGiveTheSameTokensWithinAndBeyondTheContext(AttentionKind attention)
+    [InlineData("softmax", AcEstimator.Running)]
+    [InlineData("elliptical", AcEstimator.Running)]
+    [InlineData("ac-smoe", AcEstimator.Running)]
+    [InlineData("elliptical+ac-xmoe", AcEstimator.Running)]
+    [InlineData("ac-smoe", AcEstimator.Batch)]   // not causal: the cache is refused, both decode with full forwards
+    public void CacheAndFullWindowGiveTheSameTokensWithinAndBeyondTheContext(string variant, AcEstimator acEstimator)
     {
-        using var model = Model(Chars.VocabSize, seqLen: 8, attention);
+        var v = ModelVariant.Parse(variant);
+        torch.manual_seed(11);
+        using var model = new TransformerLm(new LmConfig
+        {
+            VocabSize = Chars.VocabSize, SeqLen = 8,
+            Stack = new()
+            {
+                Layers = 2, DModel = 16, Heads = 2, Dropout = 0.0, Attention = v.Attention,
+                Moe = new() { Router = v.Moe, Layer = new() { Experts = 4, TopK = 2, AcEstimator = acEstimator } },
+            },
+        });
         var options = new GenerationOptions { MaxTokens = 20, Sampling = new() { Temperature = 0 } };
         var cached = model.Generate(Chars, "abcdef", options)[0];
         var full = model.Generate(Chars, "abcdef", options with { UseCache = false })[0];
-        Assert.Equal("kv-cache", cached.Decoder);
+        Assert.Equal(acEstimator == AcEstimator.Batch ? "full-window" : "kv-cache", cached.Decoder);
         Assert.Equal("full-window", full.Decoder);
         Assert.Equal(full.Tokens.Select(t => t.Id), cached.Tokens.Select(t => t.Id));
         for (var i = 0; i < full.Tokens.Count; i++)
