@@ -83,12 +83,17 @@ public class KeyValueCacheTests(ITestOutputHelper output)
         using var noGrad = torch.no_grad();
         var ids = Prompts(SeqLen);
         var full = model.forward(ids);                                           // [B,T,V]
+        var buffers = model.named_buffers().Select(b => b.buffer.clone()).ToArray();
         using var cache = model.NewCache(Batch);
         for (var t = 0; t < SeqLen; t++)
         {
             var logits = model.Step(cache, ids[.., t]);                          // [B,V]
             AssertClose(full[.., t], logits, $"{variant} (moe every {moeEvery}, capacity {capacity}), position {t}");
         }
+        // The AC routers decode with their frozen running statistics: decoding changes none of them.
+        Assert.All(model.named_buffers().Zip(buffers), p => Assert.True(StatFormer.Tests.Training.TensorAssert.SameTensor(p.First.buffer, p.Second)));
+        if (ModelVariant.Parse(variant).Moe is MoeKind.AcSmoe or MoeKind.AcXmoe)
+            Assert.True(buffers.Any(b => b.abs().sum().item<float>() > 0), "the AC running statistics should be non-trivial after training");
         Assert.Equal(SeqLen, cache.Length);
         if (capacity > 0 && ModelVariant.Parse(variant).Moe != MoeKind.None)
         {
