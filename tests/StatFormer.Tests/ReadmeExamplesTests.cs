@@ -60,6 +60,14 @@ public sealed class ReadmeExamplesTests : IDisposable
         Assert.NotNull(run.AuxiliaryLoss);
         Assert.NotNull(run.Layers![1].Routing);
 
+        moeModel.eval();
+        using var cache = moeModel.NewCache(batch: 2);
+        var promptLogits = moeModel.Step(cache, ids);
+        var nextLogits = moeModel.Step(cache, promptLogits[.., -1].argmax(-1));
+        Assert.True((promptLogits - moeModel.forward(ids)).abs().max().item<float>() < 1e-5f);
+        Assert.Equal(new long[] { 2, 50 }, nextLogits.shape);
+        Assert.Equal(7, cache.Length);
+
         var first = new MoeFeedForward(16, MoeKind.Smoe, new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 }, causal: false);
         var second = new MoeFeedForward(16, MoeKind.AcSmoe, new MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 }, causal: false);
         var h = first.forward(x, null);

@@ -31,11 +31,12 @@ public class KeyValueCacheTests(ITestOutputHelper output)
         return data;
     }
 
-    private static TransformerLm Model(string variant, int moeEvery, double capacity, EllipticalEstimator? estimator = null, AcEstimator acEstimator = AcEstimator.Running)
+    private static TransformerLm Model(string variant, int moeEvery, double capacity, EllipticalEstimator? estimator = null, AcEstimator acEstimator = AcEstimator.Running,
+        Func<LmConfig, LmConfig>? adjust = null)
     {
         var v = ModelVariant.Parse(variant);
         torch.manual_seed(11);
-        var model = new TransformerLm(new LmConfig
+        var config = new LmConfig
         {
             VocabSize = Vocab, SeqLen = SeqLen,
             Stack = new()
@@ -43,7 +44,8 @@ public class KeyValueCacheTests(ITestOutputHelper output)
                 Layers = moeEvery == 1 ? 3 : 5, DModel = 16, Heads = 2, Dropout = 0.1, Attention = v.Attention, Estimator = estimator,
                 Moe = new() { Router = v.Moe, Every = moeEvery, Layer = new() { Experts = 4, TopK = 2, CapacityFactor = capacity, AcEstimator = acEstimator } },
             },
-        });
+        };
+        var model = new TransformerLm(adjust is null ? config : adjust(config));
         // A few real training steps (AdamW, dropout on): weights move and the AC running statistics are non-trivial.
         model.train();
         using var optimizer = torch.optim.AdamW(model.parameters(), lr: 3e-3);
@@ -83,12 +85,17 @@ public class KeyValueCacheTests(ITestOutputHelper output)
         using var noGrad = torch.no_grad();
         var ids = Prompts(SeqLen);
         var full = model.forward(ids);                                           // [B,T,V]
+        var buffers = model.named_buffers().Select(b => b.buffer.clone()).ToArray();
         using var cache = model.NewCache(Batch);
         for (var t = 0; t < SeqLen; t++)
         {
             var logits = model.Step(cache, ids[.., t]);                          // [B,V]
             AssertClose(full[.., t], logits, $"{variant} (moe every {moeEvery}, capacity {capacity}), position {t}");
         }
+        // The AC routers decode with their frozen running statistics: decoding changes none of them.
+        Assert.All(model.named_buffers().Zip(buffers), p => Assert.True(StatFormer.Tests.Training.TensorAssert.SameTensor(p.First.buffer, p.Second)));
+        if (ModelVariant.Parse(variant).Moe is MoeKind.AcSmoe or MoeKind.AcXmoe)
+            Assert.True(buffers.Any(b => b.abs().sum().item<float>() > 0), "the AC running statistics should be non-trivial after training");
         Assert.Equal(SeqLen, cache.Length);
         if (capacity > 0 && ModelVariant.Parse(variant).Moe != MoeKind.None)
         {
@@ -131,6 +138,24 @@ public class KeyValueCacheTests(ITestOutputHelper output)
         AssertClose(full[.., ..3], model.Step(cache, ids[.., ..3]), $"{variant}: prompt of 3");
         for (var t = 3; t < 7; t++)
             AssertClose(full[.., t], model.Step(cache, ids[.., t]), $"{variant}: position {t}");
+    }
+
+    [Fact]
+    public void UnscaledEllipticalTopOneAndMixedAcWeightsDecodeTheSame()
+    {
+        // The other options of the mechanisms: no 1/√D (--unscaled), the Switch top-1 gate, AC weights mixed over the previous top-k.
+        using var model = Model("elliptical+ac-xmoe", 1, 0.75, adjust: c => c with
+        {
+            Stack = c.Stack with { EllipticalUnscaled = true, Moe = c.Stack.Moe with { Layer = c.Stack.Moe.Layer with { TopK = 1, AcMixTopK = true } } },
+        });
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var ids = Prompts(SeqLen);
+        var full = model.forward(ids);
+        using var cache = model.NewCache(Batch);
+        AssertClose(full[.., ..2], model.Step(cache, ids[.., ..2]), "options: prompt");
+        for (var t = 2; t < SeqLen; t++)
+            AssertClose(full[.., t], model.Step(cache, ids[.., t]), $"options: position {t}");
     }
 
     [Fact]
