@@ -176,7 +176,7 @@ public static class OptionFlags
     /// </summary>
     public static IReadOnlyList<OptionFlag> Generate { get; } =
     [
-        new("Prompt", "--prompt", "The text to continue; '-' or none reads it from standard input. An empty prompt starts from the start-of-text token (<eos>, <|endoftext|> or a newline)."),
+        new("Prompt", "--prompt", "The text to continue; '-' or none reads it from standard input (one final line break dropped). An empty prompt starts from the start-of-text token (<eos>, <|endoftext|> or a newline)."),
         new("MaxTokens", "--max-tokens", "New tokens per sample (fewer when a --stop string appears)."),
         new("Sampling.Temperature", "--temperature", "Divides the logits before sampling; 0 = greedy (always the most likely token)."),
         new("Sampling.TopK", ["--top-k"], "Sample only from the k most likely tokens (0 = all).", ZeroMeansNull: true),

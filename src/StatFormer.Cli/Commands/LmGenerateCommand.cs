@@ -87,12 +87,14 @@ public static class LmGenerateCommand
 
     private static OptionFlag Flag(string path) => OptionFlags.Generate.Single(f => f.Path == path);
 
-    /// <summary>--prompt, or standard input when it is absent or '-'.</summary>
+    /// <summary>--prompt, or standard input (less one final line break) when it is absent or '-'.</summary>
     private static string ReadPrompt(string? prompt)
     {
         if (prompt is not null and not "-") return prompt;
         if (!Console.IsInputRedirected) Console.Error.WriteLine("reading the prompt from standard input (end it with Ctrl+D) …");
-        return Console.In.ReadToEnd();
+        // `echo TEXT |` adds a newline nobody means to prompt with (a word model would start a new line after it).
+        var text = Console.In.ReadToEnd();
+        return text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
     }
 
     /// <exception cref="ArgumentException">A malformed escape; ParamName "Stop" (named as --stop).</exception>

@@ -74,7 +74,7 @@ public sealed class LmGenerateCliTests : IDisposable
         var oldIn = Console.In;
         try
         {
-            Console.SetIn(new StringReader("the"));
+            Console.SetIn(new StringReader("the\n"));   // as `echo the |` gives it
             var samples = Samples(Run("lm", "generate", "--run", run, "--max-tokens", "6", "--num-samples", "2", "--seed", "1", "--json"));
             Assert.Equal(2, samples.Count);
             Assert.All(samples, s => Assert.Equal("the", s.GetProperty("prompt").GetString()));
