@@ -92,6 +92,22 @@ public sealed class LmGenerateCliTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Gpt2RunStreamsWholeCharactersAndReportsBitsPerByte()
+    {
+        var run = Train("gpt2");
+        var eval = Run("lm", "eval", "--run", run, "--json");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        var perByte = eval.Json().GetProperty("test_bits_per_byte").GetDouble();
+        Assert.True(double.IsFinite(perByte) && perByte > 0, $"{perByte}");
+        // The streamed text is the decoded continuation, whatever byte pieces the tokens are.
+        var sample = Assert.Single(Samples(Run("lm", "generate", "--run", run, "--prompt", "日本 é", "--max-tokens", "16", "--seed", "2", "--json")));
+        var text = sample.GetProperty("text").GetString()!;
+        var streamed = Run("lm", "generate", "--run", run, "--prompt", "日本 é", "--max-tokens", "16", "--seed", "2");
+        Assert.True(streamed.ExitCode == 0, streamed.ToString());
+        Assert.Equal("日本 é" + text + (text.EndsWith('\n') ? "" : "\n"), streamed.Stdout);
+    }
+
     [Theory]
     [InlineData("--max-tokens", "0")]
     [InlineData("--top-p", "1.5")]
