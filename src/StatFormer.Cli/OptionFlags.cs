@@ -184,7 +184,7 @@ public static class OptionFlags
         new("Seed", "--seed", "Seeds the sampler's own generator: the same run, prompt, options and seed give the same text."),
         new("NumSamples", "--num-samples", "Samples drawn one after another from the same seeded sampler."),
         new("Stop", "--stop", "End a sample at the first occurrence of this text, which is cut (repeatable; \\n, \\t and \\\\ are escapes)."),
-        new("UseCache", ["--no-cache"], "Decode with a full forward over the window for every token instead of the key/value cache.", Inverted: true),
+        new("UseCache", ["--no-cache"], "Decode with a full forward over the window for every token instead of the key/value cache (models that are not causal, --estimator sequence or --ac-estimator batch, always do).", Inverted: true),
     ];
 
     /// <summary>Properties of <see cref="Benchmarks.GenerationBenchmarkOptions"/> (`bench generate`).</summary>

@@ -25,6 +25,7 @@ public static class LmGenerateCommand
         tree.AddTo(command, withConfig: false);
         command.Options.Add(stop);
         var json = JsonFlag.Add(command);
+        json.Description = "Print the samples as JSON on stdout (prompt, text, finish reason, decoder; per token id, piece, log_prob, model_log_prob) instead of streaming the text.";
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var options = tree.Read(result, defaults) with { Stop = result.GetValue(stop)!.Select(Unescape).ToList() };
@@ -41,7 +42,7 @@ public static class LmGenerateCommand
             var samples = generator.Generate(text, options, stream.Write);
             stream.End();
             Console.Error.WriteLine($"{samples.Sum(s => s.Tokens.Count)} tokens in {samples.Count} sample(s), {samples[0].Decoder} decoding" +
-                (options.MaxTokens + tokens.Ids.Length > seqLen ? $"; beyond the context of {seqLen} tokens the window slid" : ""));
+                (samples.Max(x => x.Tokens.Count) + tokens.Ids.Length > seqLen + 1 ? $"; beyond the context of {seqLen} tokens the window slid" : ""));
             if (!toStdout)
                 Output.Json(samples.Select(s => new
                 {
