@@ -14,4 +14,10 @@ public enum EllipticalEstimator
     /// for non-causal attention, where every position sees every token anyway.
     /// </summary>
     Sequence,
+    /// <summary>
+    /// One m per sequence from the median over positions of |V^l − V^(l−1)| instead of the mean: what the authors'
+    /// image-attack scripts use (<c>--grad-median</c>) on checkpoints trained with <see cref="Sequence"/>, a train/test
+    /// estimator mismatch (docs/vision.md). Non-causal, like <see cref="Sequence"/>; no padding mask.
+    /// </summary>
+    Median,
 }

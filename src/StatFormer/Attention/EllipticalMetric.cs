@@ -12,7 +12,7 @@ public static class EllipticalMetric
 {
     /// <summary>
     /// Computes m from this layer's values and the previous layer's values, both [B,H,N,D].
-    /// Returns [B,H,1,D] for <see cref="EllipticalEstimator.Sequence"/> and [B,H,N,D] (one m per query
+    /// Returns [B,H,1,D] for <see cref="EllipticalEstimator.Sequence"/> and <see cref="EllipticalEstimator.Median"/>, and [B,H,N,D] (one m per query
     /// position) for <see cref="EllipticalEstimator.Causal"/>; either broadcasts against q.
     /// No gradient flows through m.
     /// </summary>
@@ -22,9 +22,17 @@ public static class EllipticalMetric
     {
         if (!values.shape.SequenceEqual(previousValues.shape))
             throw new ArgumentException($"values {Shape(values)} and previous values {Shape(previousValues)} must have the same shape [B,H,N,D]");
+        if (estimator == EllipticalEstimator.Median && keyPaddingMask is not null)
+            throw new ArgumentException("the median estimator takes no key padding mask (a median over padded positions is not defined here)", nameof(keyPaddingMask));
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var change = values.detach().sub(previousValues.detach()).abs_();              // [B,H,N,D]
+        if (estimator == EllipticalEstimator.Median)
+        {
+            // torch.median's convention: the lower middle value when N is even.
+            var (sorted, _) = change.sort(2);                                            // [B,H,N,D]
+            return Normalise(sorted.narrow(2, (change.shape[2] - 1) / 2, 1).contiguous(), eps).MoveToOuterDisposeScope();   // [B,H,1,D]
+        }
         if (keyPaddingMask is not null)
             change.mul_(keyPaddingMask.logical_not().to_type(change.dtype).reshape(change.shape[0], 1, change.shape[2], 1));
         // The mean's 1/count is one scalar per (b, h, position), so it cancels in the max-normalisation:

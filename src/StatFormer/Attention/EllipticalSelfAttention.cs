@@ -26,7 +26,11 @@ public sealed class EllipticalSelfAttention : SelfAttention
         RegisterComponents();
     }
 
-    public EllipticalEstimator Estimator { get; }
+    /// <summary>
+    /// Settable so that a trained model can be evaluated with another estimator than it was trained with: the authors
+    /// attack mean-trained image models with <see cref="EllipticalEstimator.Median"/>.
+    /// </summary>
+    public EllipticalEstimator Estimator { get; set; }
 
     /// <summary>The estimator used when none is given: causal attention needs the prefix mean, non-causal attention can use the authors' sequence mean.</summary>
     public static EllipticalEstimator DefaultEstimator(bool causal) => causal ? EllipticalEstimator.Causal : EllipticalEstimator.Sequence;

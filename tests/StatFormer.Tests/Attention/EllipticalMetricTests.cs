@@ -22,6 +22,20 @@ public class EllipticalMetricTests
     }
 
     [Fact]
+    public void MedianEstimatorIsTheMaxScaledMedianAbsoluteChange()
+    {
+        // |ΔV| over three tokens = [[1,0,2],[0,-4,3],[5,1,-1]] (signs must not matter)
+        using var v = tensor(new float[] { 1, 0, 2, 0, -4, 3, 5, 1, -1 }).reshape(1, 1, 3, 3);
+        using var prev = zeros(1, 1, 3, 3);
+        using var m = EllipticalMetric.Estimate(v, prev, EllipticalEstimator.Median);
+        // medians per coordinate = [1, 1, 2]; divided by their max 2 (the mean would give [2, 5/3, 2] / 2)
+        Assert.Equal(new long[] { 1, 1, 1, 3 }, m.shape);
+        AssertClose(new[] { 0.5f, 0.5f, 1.0f }, m.data<float>().ToArray());
+        using var padding = zeros(1, 3, dtype: ScalarType.Bool);
+        Assert.Throws<ArgumentException>(() => EllipticalMetric.Estimate(v, prev, EllipticalEstimator.Median, padding));
+    }
+
+    [Fact]
     public void CausalEstimatorUsesPrefixMeans()
     {
         using var v = tensor(Values).reshape(1, 1, 2, 3);
