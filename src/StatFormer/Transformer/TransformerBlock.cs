@@ -24,14 +24,18 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
     private readonly FeedForward? ffn;
     private readonly MoeFeedForward? moe;
 
-    public TransformerBlock(int dModel, SelfAttention attention, FeedForward feedForward, double dropout, string name)
-        : this(dModel, attention, feedForward, null, dropout, name) { }
+    /// <param name="dropPath">Probability of dropping each residual branch for a whole sample in training (stochastic depth); 0: off.</param>
+    public TransformerBlock(int dModel, SelfAttention attention, FeedForward feedForward, double dropout, string name, double dropPath = 0)
+        : this(dModel, attention, feedForward, null, dropout, name, dropPath) { }
 
-    public TransformerBlock(int dModel, SelfAttention attention, MoeFeedForward mixtureOfExperts, double dropout, string name)
-        : this(dModel, attention, null, mixtureOfExperts, dropout, name) { }
+    /// <param name="dropPath">Probability of dropping each residual branch for a whole sample in training (stochastic depth); 0: off.</param>
+    public TransformerBlock(int dModel, SelfAttention attention, MoeFeedForward mixtureOfExperts, double dropout, string name, double dropPath = 0)
+        : this(dModel, attention, null, mixtureOfExperts, dropout, name, dropPath) { }
 
-    private TransformerBlock(int dModel, SelfAttention attention, FeedForward? feedForward, MoeFeedForward? mixtureOfExperts, double dropout, string name) : base(name)
+    private TransformerBlock(int dModel, SelfAttention attention, FeedForward? feedForward, MoeFeedForward? mixtureOfExperts, double dropout, string name, double dropPath) : base(name)
     {
+        if (dropPath is < 0 or >= 1) throw new ArgumentException($"dropPath must be in [0, 1) (got {dropPath})", nameof(dropPath));
+        DropPathProbability = dropPath;
         ln1 = LayerNorm(dModel);
         ln2 = LayerNorm(dModel);
         attn = attention;
@@ -43,6 +47,9 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
 
     public SelfAttention Attention => attn;
 
+    /// <summary>The stochastic-depth probability of each residual branch (0: off).</summary>
+    public double DropPathProbability { get; }
+
     /// <summary>The dense feed-forward layer, or null in an MoE block.</summary>
     public FeedForward? FeedForward => ffn;
 
@@ -53,19 +60,34 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
     {
         using var scope = torch.NewDisposeScope();
         var a = attn.forward(ln1.forward(x), previousValues, keyPaddingMask);
-        x = x + residualDropout.forward(a.Output);                                   // [B,N,C]
+        x = x + DropPath(residualDropout.forward(a.Output));                         // [B,N,C]
         MoeOutput? moeOutput = null;
         if (moe is not null)
         {
             moeOutput = moe.forward(ln2.forward(x), previousRouting);
-            x = x + moeOutput.Output;
+            x = x + DropPath(moeOutput.Output);
             moeOutput = moeOutput.MoveToOuterDisposeScope();
         }
         else
         {
-            x = x + ffn!.forward(ln2.forward(x));
+            x = x + DropPath(ffn!.forward(ln2.forward(x)));
         }
         return new BlockOutput(x.MoveToOuterDisposeScope(), a.Values.MoveToOuterDisposeScope(), a.Metric?.MoveToOuterDisposeScope(), moeOutput);
+    }
+
+    /// <summary>
+    /// Stochastic depth on a residual branch [B,…]: in training, zero it for a whole sample with probability p and scale
+    /// the kept ones by 1/(1 − p), so the expectation is unchanged; the identity otherwise (and no random draw when p = 0).
+    /// </summary>
+    private Tensor DropPath(Tensor branch)
+    {
+        if (!training || DropPathProbability == 0) return branch;
+        var keep = 1 - DropPathProbability;
+        var shape = new long[branch.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = branch.shape[0];
+        var mask = torch.rand(shape, dtype: branch.dtype, device: branch.device).lt_(keep).to_type(branch.dtype).div_(keep);
+        return branch * mask;
     }
 
     /// <summary>

@@ -17,6 +17,16 @@ public sealed record TransformerStackOptions
     public int Heads { get; init; } = 4;
     public double Dropout { get; init; } = 0.1;
 
+    /// <summary>
+    /// Stochastic depth (drop-path): the largest probability of dropping a block's residual branches for a whole sample in
+    /// training, reached at the last block and rising linearly from 0 at the first (DeiT's rule). 0: off (no draw at all,
+    /// so models without it, and their checkpoints, are unchanged).
+    /// </summary>
+    public double DropPath { get; init; }
+
+    /// <summary>The drop-path probability of block <paramref name="layer"/>: <see cref="DropPath"/> · layer / (Layers − 1).</summary>
+    public double DropPathAt(int layer) => Layers <= 1 ? 0 : DropPath * layer / (Layers - 1);
+
     /// <summary>Hidden width of the dense feed-forward block as a multiple of <see cref="DModel"/>.</summary>
     public int FfnMultiplier { get; init; } = 4;
 
@@ -66,6 +76,7 @@ public sealed record TransformerStackOptions
         OptionCheck.Require(DModel >= 1, nameof(DModel), $"DModel must be at least 1 (got {DModel})");
         OptionCheck.Require(Heads >= 1 && DModel % Heads == 0, nameof(Heads), $"DModel ({DModel}) must be a positive multiple of Heads ({Heads})");
         OptionCheck.Require(Dropout is >= 0 and < 1, nameof(Dropout), $"Dropout must be in [0, 1) (got {Dropout})");
+        OptionCheck.Require(DropPath is >= 0 and < 1, nameof(DropPath), $"DropPath must be in [0, 1) (got {DropPath})");
         OptionCheck.Require(FfnMultiplier >= 1, nameof(FfnMultiplier), $"FfnMultiplier must be at least 1 (got {FfnMultiplier})");
         foreach (var layer in EllipticalLayers ?? Array.Empty<int>())
         {
