@@ -44,6 +44,7 @@ public static class OptionFlags
         new("Model.Stack.Heads", "--heads", "Attention heads (must divide --d-model)."),
         new("Model.SeqLen", "--seq-len", "Context length in tokens."),
         new("Model.Stack.Dropout", "--dropout", "Dropout probability."),
+        new("Model.Stack.DropPath", "--drop-path", "Stochastic depth: probability of dropping a block's residual branches for a whole sample in training, rising linearly from 0 at the first block to this at the last (0: off)."),
         new("Model.Stack.FfnMultiplier", "--ffn-multiplier", "Hidden width of the dense feed-forward block as a multiple of --d-model."),
         new("Model.Stack.Estimator", "--estimator", "Elliptical metric estimator: causal (prefix mean, no look-ahead; the default of a language model) or sequence (authors' whole-sequence mean; leaks future tokens)."),
         new("Model.Stack.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
