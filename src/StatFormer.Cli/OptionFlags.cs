@@ -159,6 +159,98 @@ public static class OptionFlags
         new("Methods", "--methods", "Comma-separated methods to compare."),
     ];
 
+    /// <summary>Properties of <see cref="Vision.Experiments.VisionRunOptions"/> (`vision train`, `vision compare`, part of `vision eval`).</summary>
+    public static IReadOnlyList<OptionFlag> Vision { get; } =
+    [
+        new("Data.Source", "--data", "Images: the embedded synthetic generator, an MNIST IDX folder, or an image folder (root/<class>/*.png|jpg, with or without train/ and test/)."),
+        new("Data.Path", "--data-path", "The MNIST folder or the image-folder root (--data mnist or image-folder)."),
+        new("Data.CacheDir", "--cache-dir", "Where decoded image folders are cached (default: $STATFORMER_CACHE, else ~/.cache/statformer/images)."),
+        new("Data.TestFraction", "--test-fraction", "Image folder without train/ and test/: the share of each class held out for testing."),
+        new("Data.SplitSeed", "--split-seed", "Seed of the one-folder split and of the --max-train/--max-test subsets."),
+        new("Data.MaxTrain", ["--max-train"], "Train on a seeded, class-stratified subset of this many images (0: all).", ZeroMeansNull: true),
+        new("Data.MaxTest", ["--max-test"], "Test on a seeded, class-stratified subset of this many images (0: all).", ZeroMeansNull: true),
+        new("Data.BatchSize", "--batch-size", "Images per step (and per evaluation batch)."),
+        new("Data.Channels", ["--channels"], "Image folder: 1 (grey) or 3 (RGB) channels (0: follow the first image).", ZeroMeansNull: true),
+        new("Data.Augment.RandomCropPadding", "--crop-padding", "Augmentation: zero-pad by this many pixels, then crop back at a random offset (0: off; CIFAR recipe: 4)."),
+        new("Data.Augment.HorizontalFlip", "--flip", "Augmentation: mirror each image left-right with probability 1/2 (not for digits)."),
+        new("Data.Augment.RandAugment.Ops", "--randaugment-ops", "Augmentation: RandAugment with this many operations per image (setting any --randaugment-* flag turns it on)."),
+        new("Data.Augment.RandAugment.Magnitude", "--randaugment-magnitude", "RandAugment magnitude bin."),
+        new("Data.Augment.RandAugment.MagnitudeBins", "--randaugment-bins", "RandAugment magnitude bins."),
+        new("Data.Synthetic.Classes", "--synthetic-classes", "Synthetic images: classes."),
+        new("Data.Synthetic.Channels", "--synthetic-channels", "Synthetic images: channels (1 or 3)."),
+        new("Data.Synthetic.Size", "--synthetic-size", "Synthetic images: height and width in pixels (a multiple of --synthetic-patch)."),
+        new("Data.Synthetic.PatchSize", "--synthetic-patch", "Synthetic images: side of the generator's patches."),
+        new("Data.Synthetic.TrainCount", "--synthetic-train", "Synthetic images: training images."),
+        new("Data.Synthetic.TestCount", "--synthetic-test", "Synthetic images: test images."),
+        new("Data.Synthetic.InformativeFeatures", "--synthetic-informative", "Synthetic images: patches that carry the class."),
+        new("Data.Synthetic.SignalStrength", "--synthetic-signal", "Synthetic images: pixel offset of an informative patch."),
+        new("Data.Synthetic.NuisanceStrength", "--synthetic-nuisance", "Synthetic images: standard deviation of a nuisance patch's offset."),
+        new("Data.Synthetic.NoiseStd", "--synthetic-noise", "Synthetic images: standard deviation of the per-pixel noise."),
+        new("Data.Synthetic.Seed", "--data-seed", "Seed of the synthetic images (layout, class codes, both splits)."),
+
+        new("Model.Architecture", "--arch", "The classifier: a ViT (vit) or TorchVision's ResNet-18 (resnet18, the convolutional reference)."),
+        new("Model.PatchSize", "--patch-size", "ViT: side of the square patches (must divide the image size)."),
+        new("Model.Pooling", "--pooling", "ViT: classify the class token (cls) or the mean of the patch tokens (mean)."),
+        new("Model.Stem", "--stem", "ResNet: small (3x3 conv, no max-pool; for 28-32 px images) or TorchVision's imagenet stem (7x7/2 conv + max-pool, 3 channels)."),
+        new("Model.Normalization", "--normalization", "Per-channel normalisation inside the model (attacks work in pixels): auto (MNIST statistics for 1 channel, CIFAR-10's for 3), none, mnist, cifar10."),
+        new("Model.Stack.Attention", "--attention", "ViT self-attention: softmax or elliptical (layers 1.. by default)."),
+        new("Model.Stack.Layers", "--layers", "Transformer blocks."),
+        new("Model.Stack.DModel", "--d-model", "Model width."),
+        new("Model.Stack.Heads", "--heads", "Attention heads (must divide --d-model)."),
+        new("Model.Stack.Dropout", "--dropout", "Dropout probability."),
+        new("Model.Stack.DropPath", "--drop-path", "Stochastic depth: probability of dropping a block's residual branches for a whole sample in training, rising linearly from 0 at the first block to this at the last (0: off)."),
+        new("Model.Stack.FfnMultiplier", "--ffn-multiplier", "Hidden width of the feed-forward block as a multiple of --d-model."),
+        new("Model.Stack.Estimator", "--estimator", "Elliptical metric estimator in training: sequence (mean over tokens, the authors' training choice) or median."),
+        new("Model.Stack.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
+        new("Model.Stack.EllipticalLayers", "--elliptical-layers", "Comma-separated layers that use the elliptical metric (default: all but layer 0, which has no previous values)."),
+
+        new("Train.Steps", "--steps", "Optimizer steps."),
+        new("Train.LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up then cosine decay to --min-lr)."),
+        new("Train.MinLearningRate", "--min-lr", "Floor of the cosine decay (default: --lr / 10)."),
+        new("Train.WarmupSteps", "--warmup", "Warm-up steps."),
+        new("Train.WeightDecay", "--weight-decay", "AdamW weight decay (matrices only)."),
+        new("Train.Beta1", "--beta1", "AdamW β₁."),
+        new("Train.Beta2", "--beta2", "AdamW β₂."),
+        new("Train.GradClip", "--grad-clip", "Max global gradient norm (0: off)."),
+        new("Train.EvalEvery", "--eval-every", "Checkpoint every N steps (vision runs have no validation split)."),
+        new("Train.EarlyStoppingPatience", "--patience", "Early stopping patience (needs a validation loss, which vision runs do not compute: no effect)."),
+        new("Train.CheckpointEvery", "--checkpoint-every", "Extra checkpoint every N steps (0: only every --eval-every and at the end)."),
+        new("Train.Seed", "--seed", "Seed of initialisation, batch order, augmentation, adversarial starts, dropout and drop-path."),
+        new("LabelSmoothing", "--label-smoothing", "Label smoothing of the training cross-entropy."),
+        new("Adversarial.Epsilon", "--adv-eps", "Madry PGD adversarial training: L∞ ε in pixel units (e.g. 2/255; 0: off)."),
+        new("Adversarial.Steps", "--adv-steps", "Adversarial training: PGD steps per batch."),
+        new("Adversarial.StepFraction", "--adv-step-fraction", "Adversarial training: PGD step size as a fraction of --adv-eps."),
+
+        new("Eval.Attack.Attacks", "--attacks", "Comma-separated attacks: fgsm, pgd, pgd-l2, spsa, apgd-ce, apgd-t, square."),
+        new("Eval.Attack.Epsilons", "--eps", "Comma-separated ε (fractions allowed: 1/255,2/255); pixel units unless --normalised-eps."),
+        new("Eval.Attack.Labels", "--attack-labels", "Attack the true labels (true) or the model's own predictions (prediction, as the authors' scripts do)."),
+        new("Eval.Attack.NormalisedEpsilon", "--normalised-eps", "ε in the model's normalised input units, as in the authors' tables (ε_pixel = ε·std per channel; no [0, 1] clip)."),
+        new("Eval.Attack.PgdSteps", "--pgd-steps", "PGD iterations."),
+        new("Eval.Attack.PgdStepFraction", "--pgd-step-fraction", "PGD step size as a fraction of ε (the authors: 0.15)."),
+        new("Eval.Attack.Restarts", "--restarts", "PGD restarts (per example the first successful, else the highest-loss, perturbation is kept)."),
+        new("Eval.Attack.RandomStart", "--random-start", "PGD starts at a uniform random point of the ε-ball."),
+        new("Eval.Attack.L2RadiusPerEpsilon", "--l2-radius", "PGD-L2: the ball's radius as a multiple of each ε."),
+        new("Eval.Attack.SpsaIterations", "--spsa-iterations", "SPSA iterations."),
+        new("Eval.Attack.SpsaSamples", "--spsa-samples", "SPSA Rademacher samples per gradient estimate."),
+        new("Eval.Attack.SpsaDelta", "--spsa-delta", "SPSA finite-difference step δ."),
+        new("Eval.Attack.SpsaLearningRate", "--spsa-lr", "SPSA Adam learning rate."),
+        new("Eval.Attack.ApgdIterations", "--apgd-iterations", "APGD iterations."),
+        new("Eval.Attack.ApgdTargets", "--apgd-targets", "APGD-T target classes."),
+        new("Eval.Attack.SquareQueries", "--square-queries", "Square attack query budget."),
+        new("Eval.Attack.SquareInitialFraction", "--square-p0", "Square attack initial window fraction p₀."),
+        new("Eval.Attack.WorstCase", "--worst-case", "Also report, per ε, the accuracy under the worst of all attacks (robust only if every attack failed)."),
+        new("Eval.Attack.BatchSize", "--attack-batch-size", "Images per attack batch."),
+        new("Eval.Attack.MaxImages", ["--attack-images"], "Attack the first N test images (0: all).", ZeroMeansNull: true),
+        new("Eval.Attack.Seed", "--attack-seed", "Seed of the attacks' random draws (shared by every model)."),
+        new("Eval.Estimator", "--eval-estimator", "Elliptical estimator at evaluation and attack time (default: as trained); the authors attack mean-trained models with the median."),
+        new("Eval.DiagnosticImages", "--diagnostic-images", "Test images for the per-layer diagnostics (elliptical metric, representation collapse)."),
+        new("Eval.ExampleImages", "--example-images", "Images in the clean vs adversarial grid of a comparison report."),
+
+        new("Output.OutDir", "--out", "Output folder."),
+        new("Output.Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
+        new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+    ];
+
     /// <summary>Properties of <see cref="Benchmarks.MoeBenchmarkOptions"/> (`bench moe`).</summary>
     public static IReadOnlyList<OptionFlag> BenchMoe { get; } =
     [
@@ -212,5 +304,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, BenchMoe, Generate, BenchGenerate];
 }

@@ -149,11 +149,11 @@ public sealed class OptionTree<T> where T : class
             var option = new Option<string>(flag.Name, flag.Names[1..]) { Description = flag.Description };
             if (defaultValue is JsonArray list)
             {
-                var text = string.Join(",", list.Select(v => v!.ToJsonString()));
+                var text = string.Join(",", list.Select(v => element.IsEnum ? EnumNames.Cli(EnumNames.Parse(element, v!.ToJsonString().Trim('"'))) : v!.ToJsonString()));
                 option.DefaultValueFactory = _ => text;
             }
             return (flag, option, r => new JsonArray(r.GetValue(option)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(part => Number(flag, element, part)).ToArray()));
+                .Select(part => element.IsEnum ? JsonValue.Create(EnumNames.Json(EnumNames.Parse(element, part, flag.Path))) : Number(flag, element, part)).ToArray()));
         }
         throw new InvalidOperationException($"no command-line form for {property.PropertyType.Name} ({flag.Path})");
     }
@@ -173,6 +173,11 @@ public sealed class OptionTree<T> where T : class
             return flag.ZeroMeansNull && i == 0 ? null : JsonValue.Create(i);
         if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
             return JsonValue.Create(d);
-        throw new ArgumentException($"'{text}' is not {(type == typeof(int) ? "an integer" : "a finite number")}", flag.Path);
+        // A fraction such as 8/255, the usual way to write an attack's ε.
+        if (type == typeof(double) && text.Split('/') is [var numerator, var denominator]
+            && double.TryParse(numerator, NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+            && double.TryParse(denominator, NumberStyles.Float, CultureInfo.InvariantCulture, out var q) && q != 0 && double.IsFinite(n / q))
+            return JsonValue.Create(n / q);
+        throw new ArgumentException($"'{text}' is not {(type == typeof(int) ? "an integer" : "a finite number or fraction")}", flag.Path);
     }
 }

@@ -11,18 +11,18 @@ public sealed class HelpCliTests
     {
         var result = Run("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (var word in new[] { "lm", "compare", "fair", "demo", "bench", "Elliptical Attention", "MoE", "FARE" })
+        foreach (var word in new[] { "lm", "compare", "fair", "vision", "demo", "bench", "Elliptical Attention", "MoE", "FARE" })
             Assert.Contains(word, result.Stdout);
     }
 
     [Theory]
-    [InlineData("vision", "train", "--help")]
-    [InlineData("vision", "train")]
-    [InlineData("vision")]
+    [InlineData("images", "train", "--help")]
+    [InlineData("images", "train")]
+    [InlineData("images")]
     public void UnknownCommandIsAnErrorEvenWithHelp(params string[] args)
     {
         var result = Run(args);
-        AssertOneLineError(result, "unknown command 'vision'", "lm", "fair");
+        AssertOneLineError(result, "unknown command 'images'", "lm", "fair", "vision");
         Assert.Equal("", result.Stdout);
     }
 

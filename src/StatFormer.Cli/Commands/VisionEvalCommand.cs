@@ -1,0 +1,39 @@
+using System.CommandLine;
+using StatFormer.Vision.Data;
+using StatFormer.Vision.Experiments;
+
+namespace StatFormer.Cli.Commands;
+
+/// <summary>`statformer vision eval --run DIR`: clean and robust accuracy of a trained run under the given attacks.</summary>
+public static class VisionEvalCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("eval", "Evaluate a trained vision run (its final weights) on its test images: clean accuracy and robust accuracy under --attacks at each --eps.");
+        var run = new Option<string>("--run") { Description = "The run folder written by `vision train` (holds checkpoint.bin).", Required = true };
+        // The evaluation flags of the run tree; unless given, the run's own settings apply.
+        var tree = new OptionTree<VisionRunOptions>(OptionFlags.Vision.Where(f => f.Path.StartsWith("Eval.", StringComparison.Ordinal) || f.Path == "Data.BatchSize"), new VisionRunOptions());
+        command.Options.Add(run);
+        tree.AddTo(command, withConfig: false);
+        var json = JsonFlag.Add(command);
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
+        {
+            var folder = result.GetValue(run)!;
+            using var trained = TrainedVisionRun.Load(folder);
+            var options = tree.Read(result, trained.Metadata.Options);
+            options.Validate();
+            using var data = VisionData.Load(options.Data, null, cancellationToken);
+            var evaluation = VisionExperiment.Evaluate(trained.Model, trained.Metadata.Spec, data.Test, options, cancellationToken);
+            if (result.GetValue(json))
+            {
+                Output.Json(evaluation);
+                return 0;
+            }
+            var estimator = options.Eval.Estimator is { } e ? Options.EnumNames.Cli(e) : "as trained";
+            Output.Line($"vision eval: {folder} ({trained.Metadata.Spec.Model.VariantName}); clean accuracy {VisionTrainCommand.Percent(evaluation.Clean.Accuracy)} on {evaluation.Clean.Images} test images");
+            VisionTrainCommand.PrintRobustness(evaluation.Robustness, $"robust accuracy on {evaluation.Robustness.Images} test images (estimator: {estimator})");
+            return 0;
+        }));
+        return command;
+    }
+}
