@@ -251,6 +251,13 @@ public static class OptionFlags
         new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
     ];
 
+    /// <summary>Properties of <see cref="Vision.Experiments.VisionComparisonOptions"/> besides its run (<c>Run.…</c> paths are <see cref="Vision"/>'s).</summary>
+    public static IReadOnlyList<OptionFlag> VisionComparison { get; } =
+    [
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
+        new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18."),
+    ];
+
     /// <summary>Properties of <see cref="Benchmarks.MoeBenchmarkOptions"/> (`bench moe`).</summary>
     public static IReadOnlyList<OptionFlag> BenchMoe { get; } =
     [
@@ -304,5 +311,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, BenchMoe, Generate, BenchGenerate];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, VisionComparison, BenchMoe, Generate, BenchGenerate];
 }

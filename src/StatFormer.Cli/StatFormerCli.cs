@@ -13,7 +13,7 @@ public static class StatFormerCli
             "StatFormer: Elliptical Attention, Adaptive Clustering MoE routers and fair contrastive learning (FARE, SparseFARE) — " +
             "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` / `lm generate` (one language model), " +
             "`compare` (language-model variants across seeds), `fair train` / `fair compare` (fair contrastive methods), " +
-            "`vision train` / `vision eval` (image classifiers: ViT softmax or elliptical, ResNet-18; clean and under attack), " +
+            "`vision train` / `vision eval` / `vision compare` (image classifiers: ViT softmax or elliptical, ResNet-18; clean and under attack), " +
             "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair|generate` (speed).");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
@@ -37,6 +37,7 @@ public static class StatFormerCli
         var vision = new Command("vision", "Image classifiers (ViT with softmax or elliptical attention, the ResNet-18 reference): train one, evaluate it under attacks, compare variants.");
         vision.Subcommands.Add(VisionTrainCommand.Build());
         vision.Subcommands.Add(VisionEvalCommand.Build());
+        vision.Subcommands.Add(VisionCompareCommand.Build());
         root.Subcommands.Add(vision);
         root.Subcommands.Add(DemoCommand.Build());
         return root;

@@ -1,5 +1,7 @@
 using System.Reflection;
+using System.Text.Json;
 using StatFormer.Cli;
+using StatFormer.Reporting;
 using StatFormer.Tests.Training;
 using StatFormer.Vision.Experiments;
 using static StatFormer.Tests.Cli.CliHarness;
@@ -46,6 +48,30 @@ public sealed class VisionCliTests
         Assert.True(table.ExitCode == 0, table.ToString());
         Assert.Contains("ε=8/255", table.Stdout);
         Assert.Contains("median", table.Stdout);
+    }
+
+    [Fact]
+    public void CompareWritesAReportAndAResumeReusesItsRuns()
+    {
+        using var dir = new TempDir();
+        string[] args = ["vision", "compare", .. TinyVision(dir.Path, steps: 3), .. Attacks, "--seeds", "2", "--variants", "softmax,elliptical-median,resnet18", "--example-images", "4"];
+        var first = Run([.. args, "--json"]);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var summary = first.Json();
+        Assert.Equal(["softmax", "elliptical-median", "resnet18"], summary.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("variant").GetString()!));
+        Assert.Equal(6, summary.GetProperty("runs").GetArrayLength());
+        Assert.Equal("median", summary.GetProperty("variants")[1].GetProperty("eval_estimator").GetString());
+        foreach (var plot in summary.GetProperty("plots").EnumerateArray()) AssertPng(Path.Combine(dir.Path, plot.GetString()!));
+        Assert.Contains(summary.GetProperty("plots").EnumerateArray(), p => p.GetString() == VisionComparisonReport.ExampleGridFileName);
+        var report = File.ReadAllText(Path.Combine(dir.Path, "report.md"));
+        Assert.Contains("| softmax |", report);
+        Assert.Contains("fgsm 4/255 %", report);
+
+        var resumed = Run([.. args, "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("finished earlier, reusing", resumed.Stdout + resumed.Stderr);
+        var again = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "summary.json"))).RootElement;
+        Assert.Equal(Canonical(summary.GetProperty("variants")), Canonical(again.GetProperty("variants")));
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public static class VisionExperiment
 
         var summary = new VisionRunSummary
         {
-            Variant = spec.Model.VariantName, Architecture = EnumNames.Cli(spec.Model.Architecture),
+            Variant = VariantName(model, spec, options.Eval.Estimator), Architecture = EnumNames.Cli(spec.Model.Architecture),
             TrainEstimator = EstimatorName(model, null), EvalEstimator = EstimatorName(model, options.Eval.Estimator),
             Data = train.Source, Classes = train.Classes, ImageShape = [train.Channels, train.Height, train.Width],
             TrainImages = train.Count, TestImages = data.Test.Count, Params = VisionModels.ParameterCount(model),
@@ -132,6 +132,11 @@ public static class VisionExperiment
             if (trained is { } original && model is VisionTransformer restored) restored.Estimator = original;
         }
     }
+
+    /// <summary>softmax, elliptical, resnet18; an elliptical model evaluated with another estimator than it was trained with gets its name as a suffix (elliptical-median).</summary>
+    public static string VariantName(nn.Module model, VisionModelSpec spec, EllipticalEstimator? evalEstimator) =>
+        model is VisionTransformer { Estimator: { } trained } && evalEstimator is { } other && other != trained
+            ? $"{spec.Model.VariantName}-{EnumNames.Cli(other)}" : spec.Model.VariantName;
 
     private static string EstimatorName(nn.Module model, EllipticalEstimator? requested) =>
         model is VisionTransformer { Estimator: { } trained } ? EnumNames.Json(requested ?? trained) : "none";

@@ -46,7 +46,7 @@ public sealed class VisionExperimentTests(ITestOutputHelper output)
         Assert.True(losses[^1] < losses[0] - 0.4, $"the loss should fall (from {losses[0]:F3} to {losses[^1]:F3})");
         Assert.True(summary.CleanAccuracy > 0.6, $"accuracy {summary.CleanAccuracy:P1} should beat chance (25 %) by a margin");
         Assert.Equal(128, summary.TestImages);
-        Assert.Equal("elliptical", summary.Variant);
+        Assert.Equal("elliptical-median", summary.Variant);
         Assert.Equal("sequence", summary.TrainEstimator);
         Assert.Equal("median", summary.EvalEstimator);
         Assert.Equal(64, summary.Robustness.Images);

@@ -1,0 +1,203 @@
+using System.Text.Json;
+using StatFormer.Attention;
+using StatFormer.Comparison;
+using StatFormer.IO;
+using StatFormer.Options;
+using StatFormer.Reporting;
+using StatFormer.Training;
+using StatFormer.Vision.Data;
+using StatFormer.Vision.Models;
+using StatFormer.Vision.Robustness;
+
+namespace StatFormer.Vision.Experiments;
+
+/// <summary>
+/// What a vision comparison runs: the shared run options, the variants and the seeds. Every variant of a seed gets the
+/// same data order, augmentation, adversarial-training starts, step budget and attack draws (the seeds of all of them
+/// are the run's <c>Train.Seed</c> = the comparison seed and the shared <c>Eval.Attack.Seed</c>).
+/// </summary>
+public sealed record VisionComparisonOptions
+{
+    public required VisionRunOptions Run { get; init; }
+
+    public IReadOnlyList<VisionVariant> Variants { get; init; } = [VisionVariant.Softmax, VisionVariant.Elliptical];
+
+    public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
+
+    public void Validate()
+    {
+        OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
+        OptionCheck.Require(Seeds.Distinct().Count() == Seeds.Count, nameof(Seeds), "names a seed twice");
+        OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one variant");
+        OptionCheck.Require(Variants.Distinct().Count() == Variants.Count, nameof(Variants), "names a variant twice");
+        OptionCheck.Nested(nameof(Run), Run.Validate);
+    }
+}
+
+/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18.</summary>
+public enum VisionVariant
+{
+    Softmax,
+    Elliptical,
+    /// <summary>The elliptical ViT trained with the mean estimator and evaluated and attacked with the median, as the authors' attack scripts do.</summary>
+    EllipticalMedian,
+    Resnet18,
+}
+
+/// <summary>Comparisons of image classifiers across seeds, on equal footing, through <see cref="ComparisonRunner"/>.</summary>
+public static class VisionComparison
+{
+    /// <summary>The run options of <paramref name="variant"/> at <paramref name="seed"/> in <paramref name="runFolder"/>.</summary>
+    public static VisionRunOptions RunOptions(VisionRunOptions shared, VisionVariant variant, int seed, string runFolder)
+    {
+        var model = variant switch
+        {
+            VisionVariant.Softmax => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax } },
+            VisionVariant.Elliptical or VisionVariant.EllipticalMedian => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Elliptical } },
+            VisionVariant.Resnet18 => shared.Model with { Architecture = VisionArchitecture.Resnet18 },
+            _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "unknown variant"),
+        };
+        var eval = variant == VisionVariant.EllipticalMedian ? shared.Eval with { Estimator = EllipticalEstimator.Median } : shared.Eval;
+        return shared with { Model = model, Eval = eval, Train = shared.Train with { Seed = seed }, Output = shared.Output with { OutDir = runFolder } };
+    }
+
+    public static VisionComparisonSummary Run(VisionComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var output = options.Run.Output;
+        var plan = new ComparisonPlan<VisionVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
+        return ComparisonRunner.Run(plan, () => new VariantRuns(options, cancellationToken), progressFor, log, cancellationToken);
+    }
+
+    private sealed class VariantRuns(VisionComparisonOptions options, CancellationToken cancellationToken)
+        : IComparisonDomain<VisionVariant, VisionRunSummary, VisionComparisonSummary>, IDisposable
+    {
+        // Loaded once: every variant and seed trains and is attacked on the very same images.
+        private readonly ImageSplits _data = VisionData.Load(options.Run.Data, null, cancellationToken);
+
+        public string NameOf(VisionVariant variant) => EnumNames.Cli(variant);
+
+        public VisionRunSummary? ReadFinished(VisionVariant variant, int seed, string runFolder)
+        {
+            var runOptions = RunOptions(options.Run, variant, seed, runFolder);
+            var spec = VisionExperiment.Spec(runOptions, _data.Train);
+            VisionRunMetadata.EnsureSameRun(runFolder, new VisionRunMetadata(spec, runOptions));
+            VisionRunSummary? summary;
+            try
+            {
+                summary = JsonSerializer.Deserialize<VisionRunSummary>(File.ReadAllText(Path.Combine(runFolder, RunFolder.SummaryFileName)), JsonOutput.Options);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+            // Reused only when every option (steps, evaluation, attacks) is this comparison's; otherwise it is resumed and re-evaluated.
+            var expected = JsonOutput.Serialize(runOptions with { Output = runOptions.Output.Recorded });
+            return summary is not null && JsonOutput.Serialize(summary.Options) == expected ? summary : null;
+        }
+
+        public VisionRunSummary Run(VisionVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken token) =>
+            VisionExperiment.Run(RunOptions(options.Run, variant, seed, runFolder), progress, _data, token);
+
+        public string? WarningAbout(VisionRunSummary run) => null;
+
+        public VisionComparisonSummary Summarize(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs)
+        {
+            var variants = options.Variants.Select(v => VisionVariantAggregate.Of(NameOf(v), runs.Where(r => r.Variant == v).Select(r => r.Result).ToList())).ToList();
+            var outDir = options.Run.Output.OutDir;
+            using var examples = ExampleColumns(runs);
+            var summary = new VisionComparisonSummary
+            {
+                Data = _data.Train.Source, Classes = _data.Train.Classes, TrainImages = _data.Train.Count, TestImages = _data.Test.Count,
+                Seeds = options.Seeds, Variants = variants, Runs = runs.Select(r => r.Result).ToList(),
+                Report = Path.Combine(outDir, ComparisonRunner.ReportFileName),
+                Plots = VisionComparisonReport.WritePlots(outDir, variants, examples, _data.Test.ClassNames),
+                Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } },
+            };
+            VisionComparisonReport.Write(summary);
+            return summary;
+        }
+
+        /// <summary>
+        /// The image grid's columns: the first seed's model of each variant on the first test images, attacked by the
+        /// strongest gradient attack asked for (PGD if listed, else the first) at the largest ε, with the same draws.
+        /// </summary>
+        private VisionExampleGrid? ExampleColumns(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs)
+        {
+            var attack = options.Run.Eval.Attack;
+            var kind = attack.Attacks.Contains(AttackKind.Pgd) ? AttackKind.Pgd : attack.Attacks[0];
+            var epsilon = attack.Epsilons.Max();
+            var count = (int)Math.Min(options.Run.Eval.ExampleImages, _data.Test.Count);
+            var columns = new List<VisionExampleColumn>();
+            TorchSharp.torch.Tensor? clean = null;
+            long[] labels = [];
+            foreach (var run in runs.Where(r => r.Seed == options.Seeds[0]))
+            {
+                using var trained = TrainedVisionRun.Load(run.Folder);
+                if (run.Variant == VisionVariant.EllipticalMedian && trained.Model is VisionTransformer vit) vit.Estimator = EllipticalEstimator.Median;
+                using var examples = RobustnessEvaluation.Examples(trained.Model, _data.Test, kind, epsilon, count, attack, trained.Metadata.Spec.Normalization);
+                clean ??= examples.Clean.detach().clone().DetachFromDisposeScope();
+                labels = examples.Labels.data<long>().ToArray();
+                columns.Add(new VisionExampleColumn(run.Name, examples.Adversarial.detach().clone().DetachFromDisposeScope(),
+                    examples.CleanPredictions.data<long>().ToArray(), examples.AdversarialPredictions.data<long>().ToArray()));
+            }
+            return clean is null ? null : new VisionExampleGrid(EnumNames.Cli(kind), epsilon, clean, labels, columns);
+        }
+
+        public void Dispose() => _data.Dispose();
+    }
+}
+
+/// <summary>The adversarial examples of the comparison's image grid (owns its tensors).</summary>
+public sealed record VisionExampleGrid(string Attack, double Epsilon, TorchSharp.torch.Tensor Clean, IReadOnlyList<long> Labels, IReadOnlyList<VisionExampleColumn> Columns) : IDisposable
+{
+    public void Dispose()
+    {
+        Clean.Dispose();
+        foreach (var column in Columns) column.Adversarial.Dispose();
+    }
+}
+
+/// <summary>One variant's column of the grid: its adversarial images and its predictions on the clean and the adversarial ones.</summary>
+public sealed record VisionExampleColumn(string Variant, TorchSharp.torch.Tensor Adversarial, IReadOnlyList<long> CleanPredictions, IReadOnlyList<long> AdversarialPredictions);
+
+/// <summary>The comparison's result, written as summary.json.</summary>
+public sealed record VisionComparisonSummary
+{
+    public required string Data { get; init; }
+    public required int Classes { get; init; }
+    public required long TrainImages { get; init; }
+    public required long TestImages { get; init; }
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public required IReadOnlyList<VisionVariantAggregate> Variants { get; init; }
+    public required IReadOnlyList<VisionRunSummary> Runs { get; init; }
+    public required string Report { get; init; }
+    public required IReadOnlyList<string> Plots { get; init; }
+    public required VisionComparisonOptions Options { get; init; }
+}
+
+/// <summary>One variant over the seeds: mean ± sample std of every measure.</summary>
+public sealed record VisionVariantAggregate(string Variant, long Params, MeanStd CleanAccuracy, IReadOnlyList<VisionAttackAggregate> Attacks,
+    IReadOnlyList<VisionEpsilonAggregate>? WorstCase, IReadOnlyList<VisionLayerAggregate> Layers, MeanStd ImagesPerSecond, MeanStd WallSeconds, string EvalEstimator)
+{
+    public static VisionVariantAggregate Of(string variant, IReadOnlyList<VisionRunSummary> runs)
+    {
+        var first = runs[0];
+        var attacks = first.Robustness.Curves.Select((curve, c) => new VisionAttackAggregate(curve.Attack, curve.GradientFree,
+            curve.Points.Select((point, p) => new VisionEpsilonAggregate(point.Epsilon, MeanStd.Of(runs.Select(r => r.Robustness.Curves[c].Points[p].RobustAccuracy)))).ToList())).ToList();
+        var worst = first.Robustness.WorstCase?.Select((point, p) => new VisionEpsilonAggregate(point.Epsilon, MeanStd.Of(runs.Select(r => r.Robustness.WorstCase![p].RobustAccuracy)))).ToList();
+        var layers = first.Layers.Select((layer, l) => new VisionLayerAggregate(layer.Layer, MeanStd.Of(runs.Select(r => r.Layers[l].RepresentationCollapse)),
+            MeanStd.OfAll(runs.Select(r => r.Layers[l].MetricMean)), MeanStd.OfAll(runs.Select(r => r.Layers[l].MetricStd)))).ToList();
+        return new VisionVariantAggregate(variant, first.Params, MeanStd.Of(runs.Select(r => r.CleanAccuracy)), attacks, worst, layers,
+            MeanStd.Of(runs.Select(r => r.ImagesPerSecond)), MeanStd.Of(runs.Select(r => r.WallSeconds)), first.EvalEstimator);
+    }
+}
+
+public sealed record VisionAttackAggregate(string Attack, bool GradientFree, IReadOnlyList<VisionEpsilonAggregate> Points);
+
+public sealed record VisionEpsilonAggregate(double Epsilon, MeanStd RobustAccuracy);
+
+/// <summary>One ViT layer over the seeds: representation collapse and the elliptical metric's mean and spread over coordinates (null in softmax layers).</summary>
+public sealed record VisionLayerAggregate(int Layer, MeanStd RepresentationCollapse, MeanStd? MetricMean, MeanStd? MetricStd);
