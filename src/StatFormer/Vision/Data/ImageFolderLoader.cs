@@ -69,7 +69,15 @@ public static class ImageFolderLoader
             return decoded;
         }
         decoded = Decode(parts, channels, progress, ct);
-        ImageCache.Write(cacheFile, key, decoded);
+        try
+        {
+            ImageCache.Write(cacheFile, key, decoded);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write the image cache {cacheFile} ({e.Message}); choose a writable folder with CacheDir " +
+                $"or ${VisionDataOptions.CacheEnvironmentVariable}", e);
+        }
         progress?.Report(new ImageLoadProgress(ImageLoadStage.CacheWritten, total, total, cacheFile));
         return decoded;
     }

@@ -210,6 +210,35 @@ public sealed class ImageFolderLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AHandWrittenBmpDecodesToItsPixels()
+    {
+        // A 24-bit 2×2 BMP: 14-byte file header, 40-byte info header, rows bottom-up as B,G,R padded to 4 bytes.
+        var rows = new byte[] { 70, 80, 90, 100, 110, 120, 0, 0, /* bottom row (y = 1) */ 10, 20, 30, 40, 50, 60, 0, 0 /* top row (y = 0) */ };
+        var header = new List<byte> { (byte)'B', (byte)'M' };
+        void Int(int v) => header.AddRange(BitConverter.GetBytes(v));
+        void Short(short v) => header.AddRange(BitConverter.GetBytes(v));
+        Int(54 + rows.Length); Int(0); Int(54);
+        Int(40); Int(2); Int(2); Short(1); Short(24); Int(0); Int(rows.Length); Int(2835); Int(2835); Int(0); Int(0);
+        var root = _dir.File("bmp");
+        Directory.CreateDirectory(Path.Combine(root, "only"));
+        File.WriteAllBytes(Path.Combine(root, "only", "x.bmp"), [.. header, .. rows]);
+
+        using var data = ImageFolderLoader.LoadFolder(root, cacheDir: Cache);
+        // Channel-major R, G, B planes of the top row (x = 0, 1) then the bottom row.
+        Assert.Equal(new byte[] { 30, 60, 90, 120, 20, 50, 80, 110, 10, 40, 70, 100 }, ImageBytes(data, 0));
+    }
+
+    [Fact]
+    public void AnUnwritableCacheFolderIsAClearError()
+    {
+        var root = TrainTestFolder();
+        var blocker = _dir.File("not-a-folder");
+        File.WriteAllText(blocker, "a file where the cache folder should be");
+        var e = Assert.Throws<IOException>(() => VisionData.Load(Options(root) with { CacheDir = blocker }));
+        Assert.Contains("CacheDir", e.Message);
+    }
+
+    [Fact]
     public void Cifar10TestFolderLoads10000ImagesOf1000PerClass()
     {
         // TestData throws, naming the folders it searched, when shared/data is missing.
