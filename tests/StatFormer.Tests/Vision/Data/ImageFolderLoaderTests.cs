@@ -110,6 +110,32 @@ public sealed class ImageFolderLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ATruncatedCacheFileIsAMissAndIsRewritten()
+    {
+        var root = TrainTestFolder();
+        var first = new ProgressRecorder();
+        using (VisionData.Load(Options(root), first)) { }
+        var cacheFile = first.Reports.Single(r => r.Stage == ImageLoadStage.CacheWritten).CacheFile!;
+        var bytes = File.ReadAllBytes(cacheFile);
+        File.WriteAllBytes(cacheFile, bytes[..(bytes.Length - 10)]);
+
+        var second = new ProgressRecorder();
+        using (var splits = VisionData.Load(Options(root), second))
+            Assert.Equal(Expected(1), ImageBytes(splits.Train, 1));
+        Assert.Contains(second.Reports, r => r.Stage == ImageLoadStage.Decoding);
+        Assert.Equal(bytes, File.ReadAllBytes(cacheFile));
+    }
+
+    [Fact]
+    public void ACancelledLoadStops()
+    {
+        var root = TrainTestFolder();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => VisionData.Load(Options(root), ct: cancelled.Token));
+    }
+
+    [Fact]
     public void ACorruptOrTruncatedFileIsReportedByName()
     {
         var root = TrainTestFolder();
