@@ -24,29 +24,62 @@ public static class ImageFolderLoader
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         ArgumentNullException.ThrowIfNull(options);
+        root = CheckedRoot(root);
+        var decoded = DecodeCached(root, ListParts(root), options.Channels, options.ResolvedCacheDir(), progress, ct);
+        return ToSplits(root, decoded, options);
+    }
+
+    /// <summary>
+    /// Every image of one <c>folder/&lt;class&gt;/*</c> as one dataset, not split (e.g. CIFAR-10's <c>test/</c> alone);
+    /// decoded and cached like <see cref="Load"/>.
+    /// </summary>
+    /// <param name="channels">As <see cref="VisionDataOptions.Channels"/>.</param>
+    /// <param name="cacheDir">As <see cref="VisionDataOptions.CacheDir"/>; null: the default.</param>
+    public static ImageDataset LoadFolder(string folder, int? channels = null, string? cacheDir = null, IProgress<ImageLoadProgress>? progress = null,
+        CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        folder = CheckedRoot(folder);
+        var resolvedCache = new VisionDataOptions { CacheDir = cacheDir }.ResolvedCacheDir();
+        var decoded = DecodeCached(folder, [ListPart("all", folder)], channels, resolvedCache, progress, ct);
+        return ToDataset(decoded[0], $"folder:{folder}");
+    }
+
+    private static string CheckedRoot(string root)
+    {
         root = Path.GetFullPath(root);
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"image folder not found: {root}");
-        var cacheDir = options.ResolvedCacheDir();
+        return root;
+    }
+
+    private static IReadOnlyList<DecodedPart> DecodeCached(string root, IReadOnlyList<FolderPart> parts, int? channels, string cacheDir,
+        IProgress<ImageLoadProgress>? progress, CancellationToken ct)
+    {
         if (IsWithin(cacheDir, root))
             throw new ArgumentException($"the cache folder {cacheDir} lies inside the image folder {root}; the dataset folder is never written to",
                 nameof(VisionDataOptions.CacheDir));
-
-        var parts = ListParts(root);
-        var key = ImageCache.Key(root, parts, options.Channels);
+        var key = ImageCache.Key(root, parts, channels);
         var cacheFile = Path.Combine(cacheDir, $"{CacheName(root)}-{Convert.ToHexStringLower(key)[..16]}.sfimg");
         var decoded = ImageCache.TryRead(cacheFile, key);
+        var total = parts.Sum(p => p.Files.Count);
         if (decoded is not null)
         {
-            progress?.Report(new ImageLoadProgress(ImageLoadStage.CacheHit, decoded.Sum(p => p.Count), decoded.Sum(p => p.Count), cacheFile));
+            progress?.Report(new ImageLoadProgress(ImageLoadStage.CacheHit, total, total, cacheFile));
+            return decoded;
         }
-        else
+        decoded = Decode(parts, channels, progress, ct);
+        try
         {
-            decoded = Decode(parts, options.Channels, progress, ct);
             ImageCache.Write(cacheFile, key, decoded);
-            progress?.Report(new ImageLoadProgress(ImageLoadStage.CacheWritten, decoded.Sum(p => p.Count), decoded.Sum(p => p.Count), cacheFile));
         }
-        return ToSplits(root, decoded, options);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write the image cache {cacheFile} ({e.Message}); choose a writable folder with CacheDir " +
+                $"or ${VisionDataOptions.CacheEnvironmentVariable}", e);
+        }
+        progress?.Report(new ImageLoadProgress(ImageLoadStage.CacheWritten, total, total, cacheFile));
+        return decoded;
     }
 
     /// <summary>The listing of one part (train, test, or the whole root): class names and, per file, its class.</summary>
@@ -162,10 +195,12 @@ public static class ImageFolderLoader
         new(torch.tensor(part.Pixels, new long[] { part.Count, part.Channels, part.Height, part.Width }),
             torch.tensor(part.Labels.Select(l => (long)l).ToArray()), part.ClassNames, source);
 
-    /// <summary>A readable, file-name-safe stem for the cache file: the root folder's name.</summary>
+    /// <summary>A readable, file-name-safe stem for the cache file: the root's parent and own name ("cifar10-jpeg_test").</summary>
     private static string CacheName(string root)
     {
-        var name = Path.GetFileName(root.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        var trimmed = root.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        var parent = Path.GetFileName(Path.GetDirectoryName(trimmed) ?? "");
+        var name = string.IsNullOrEmpty(parent) ? Path.GetFileName(trimmed) : $"{parent}_{Path.GetFileName(trimmed)}";
         var safe = new string(name.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_').ToArray());
         return safe.Length == 0 ? "images" : safe;
     }

@@ -13,6 +13,9 @@ public enum ImageLoadStage
     Read,
 }
 
-/// <summary>A progress report of <see cref="VisionData.Load"/>; the CLI draws the bar from Done/Total.</summary>
+/// <summary>
+/// A progress report of <see cref="VisionData.Load"/>; the CLI draws the bar from Done/Total. Decoding reports come from
+/// the decoding threads and may arrive slightly out of order, so a bar should show the largest Done seen.
+/// </summary>
 /// <param name="CacheFile">The cache file for CacheHit and CacheWritten, else null.</param>
 public sealed record ImageLoadProgress(ImageLoadStage Stage, long Done, long Total, string? CacheFile = null);

@@ -71,6 +71,10 @@ public static class VisionAugmentation
         // TorchVision's ops assume 8-bit pixels (posterize needs uint8; solarize's thresholds run from 255 down), and a
         // batch from ImageDataset holds exact multiples of 1/255, so the round trip through uint8 loses nothing.
         var bytes = x.mul(255).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+        // Its colour ops (saturation, contrast) expect RGB; a grey image goes through as three equal channels, which
+        // every op keeps equal, and comes back as one.
+        var grey = bytes.shape[1] == 1;
+        if (grey) bytes = bytes.expand(-1, 3, -1, -1);
         var outputs = new Tensor[seeds.Length];
         var saved = torch.random.get_rng_state();
         try
@@ -78,7 +82,8 @@ public static class VisionAugmentation
             for (var i = 0; i < seeds.Length; i++)
             {
                 torch.random.manual_seed(seeds[i]);
-                outputs[i] = transform.call(bytes[i]);
+                var output = transform.call(bytes[i]);
+                outputs[i] = grey ? output.narrow(0, 0, 1) : output;
             }
         }
         finally
