@@ -65,10 +65,13 @@ public sealed class PgdAttack(int steps, double stepFraction, int restarts, bool
             var (gradient, loss, logits) = AttackLosses.InputGradient(model, current, l => AttackLosses.CrossEntropy(l, labels));
             // The iterate just evaluated: freeze the images it fools for the first time.
             var newlyFooled = logits.argmax(1).ne(labels).logical_and_(fooled.logical_not());
-            var mask = newlyFooled.reshape(-1, 1, 1, 1);
-            AttackLosses.Replace(ref kept, kept.where(mask.logical_not(), current));
-            AttackLosses.Replace(ref keptLoss, keptLoss.where(newlyFooled.logical_not(), loss));
-            AttackLosses.Replace(ref fooled, fooled.logical_or(newlyFooled));
+            // Most steps fool no new image: skip the image-sized copy then.
+            if (newlyFooled.any().item<bool>())
+            {
+                AttackLosses.Replace(ref kept, kept.where(newlyFooled.logical_not().reshape(-1, 1, 1, 1), current));
+                AttackLosses.Replace(ref keptLoss, keptLoss.where(newlyFooled.logical_not(), loss));
+                AttackLosses.Replace(ref fooled, fooled.logical_or(newlyFooled));
+            }
             AttackLosses.Replace(ref current, threat.Project(threat.Step(current, gradient, alpha), images));
         }
         var finalLogits = AttackLosses.Logits(model, current);

@@ -88,8 +88,9 @@ public static class RobustnessEvaluation
     }
 
     /// <summary>
-    /// The first <paramref name="count"/> images attacked by <paramref name="kind"/> at <paramref name="epsilon"/>, with
-    /// the same draws as the first batch of <see cref="Evaluate"/> when <paramref name="count"/> ≤ the batch size.
+    /// The first <paramref name="count"/> images attacked by <paramref name="kind"/> at <paramref name="epsilon"/>, as one
+    /// batch with the generator of batch 0: with <paramref name="count"/> = the batch size, exactly what the first batch
+    /// of <see cref="Evaluate"/> attacks. Sets eval mode and restores the model's mode.
     /// </summary>
     public static AdversarialExamples Examples(nn.Module<Tensor, Tensor> model, ImageDataset data, AttackKind kind, double epsilon, int count,
         AttackOptions options, ChannelNormalization normalization)
