@@ -99,6 +99,7 @@ public static class OptionFlags
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Variants", ["--variants", "--attention"], "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe)."),
         new("FairEpochs", "--fair-epochs", "`demo`: epochs of the fair contrastive part (0 skips it)."),
+        new("VisionSteps", "--vision-steps", "`demo`: training steps of the vision part, softmax vs elliptical ViTs on synthetic images (0 skips it)."),
         new("TargetValidPpl", "--target-ppl", "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)."),
     ];
 
@@ -258,6 +259,23 @@ public static class OptionFlags
         new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18."),
     ];
 
+    /// <summary>Properties of <see cref="Benchmarks.VisionBenchmarkOptions"/> (`bench vision`).</summary>
+    public static IReadOnlyList<OptionFlag> BenchVision { get; } =
+    [
+        new("Batch", "--batch", "Images per batch."),
+        new("ImageSize", "--image-size", "Image side in pixels (3 channels)."),
+        new("PatchSize", "--patch-size", "ViT patch side."),
+        new("Layers", "--layers", "Transformer blocks (at least 2)."),
+        new("DModel", "--d-model", "Model width."),
+        new("Heads", "--heads", "Attention heads."),
+        new("Repeats", "--repeats", "Timed training steps per measurement (median)."),
+        new("Rounds", "--rounds", "Interleaved rounds (the best median is kept; the ratio is the median of the rounds' ratios)."),
+        new("PgdSteps", "--pgd-steps", "PGD steps k."),
+        new("SpsaIterations", "--spsa-iterations", "SPSA iterations timed."),
+        new("SpsaSamples", "--spsa-samples", "SPSA samples per gradient estimate."),
+        new("Seed", "--seed", "Seeds the weights and the images."),
+    ];
+
     /// <summary>Properties of <see cref="Benchmarks.MoeBenchmarkOptions"/> (`bench moe`).</summary>
     public static IReadOnlyList<OptionFlag> BenchMoe { get; } =
     [
@@ -311,5 +329,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, VisionComparison, BenchMoe, Generate, BenchGenerate];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, VisionComparison, BenchVision, BenchMoe, Generate, BenchGenerate];
 }

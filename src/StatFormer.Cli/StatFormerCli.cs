@@ -14,7 +14,7 @@ public static class StatFormerCli
             "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` / `lm generate` (one language model), " +
             "`compare` (language-model variants across seeds), `fair train` / `fair compare` (fair contrastive methods), " +
             "`vision train` / `vision eval` / `vision compare` (image classifiers: ViT softmax or elliptical, ResNet-18; clean and under attack), " +
-            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair|generate` (speed).");
+            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair|generate|vision` (speed).");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
         var lm = new Command("lm", "Train, evaluate or generate from one language model.");
@@ -29,6 +29,7 @@ public static class StatFormerCli
         bench.Subcommands.Add(BenchMoeCommand.Build());
         bench.Subcommands.Add(BenchFairCommand.Build());
         bench.Subcommands.Add(BenchGenerateCommand.Build());
+        bench.Subcommands.Add(BenchVisionCommand.Build());
         root.Subcommands.Add(bench);
         var fair = new Command("fair", "Fair contrastive learning (FARE, SparseFARE and baselines): train one run or compare methods.");
         fair.Subcommands.Add(FairTrainCommand.Build());

@@ -31,10 +31,12 @@ public static class DemoCommand
     public static Command Build()
     {
         var command = new Command("demo",
-            "Run the two short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE) and fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) — and show where the reports are.");
+            "Run the short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE), fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) and image classifiers (softmax vs elliptical ViT under FGSM, PGD and SPSA) — and show where the reports are.");
         var read = CompareCommand.AddOptions(command, defaultSeeds: 2, defaultOut: Path.Combine("runs", "demo"), DefaultVariants, DemoRun, out var json);
         var fairEpochs = new Option<int>("--fair-epochs") { Description = OptionFlags.Comparison.First(f => f.Path == "FairEpochs").Description, DefaultValueFactory = _ => FairComparison.DemoRun.Train.Epochs };
         command.Options.Add(fairEpochs);
+        var visionSteps = new Option<int>("--vision-steps") { Description = OptionFlags.Comparison.First(f => f.Path == "VisionSteps").Description, DefaultValueFactory = _ => DemoVisionPart.DefaultSteps };
+        command.Options.Add(visionSteps);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var lm = read(result);
@@ -59,12 +61,17 @@ public static class DemoCommand
                 };
                 fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken);
             }
-            if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary));
+            var steps = result.GetValue(visionSteps);
+            if (steps < 0) throw new ArgumentException($"must be 0 (skip) or positive (got {steps})", "VisionSteps");
+            var visionSummary = steps > 0
+                ? DemoVisionPart.Run(Path.Combine(output.OutDir, "vision"), lm.Seeds, steps, output.Resume, output.Overwrite, isJson, cancellationToken)
+                : null;
+            if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary, visionSummary));
             return 0;
         }));
         return command;
     }
 
     /// <summary>What `demo --json` prints: the two comparison summaries.</summary>
-    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness);
+    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness, Vision.Experiments.VisionComparisonSummary? Vision = null);
 }

@@ -75,6 +75,23 @@ public sealed class VisionCliTests
     }
 
     [Fact]
+    public void BenchVisionReportsTheStepRatioAndAttackThroughput()
+    {
+        var result = Run("bench", "vision", "--json", "--batch", "4", "--image-size", "8", "--layers", "2", "--d-model", "16", "--heads", "2",
+            "--repeats", "1", "--rounds", "1", "--pgd-steps", "2", "--spsa-iterations", "1", "--spsa-samples", "2");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var json = result.Json();
+        Assert.Equal(5, json.GetProperty("tokens").GetInt32());
+        Assert.True(json.GetProperty("ratio").GetDouble() > 0);
+        var attacks = json.GetProperty("attacks");
+        Assert.Equal(2, attacks.GetProperty("pgd_steps").GetInt32());
+        // PGD-k costs at least about k forward+backward passes.
+        Assert.True(attacks.GetProperty("pgd_ratio").GetDouble() > 0.5, result.Stdout);
+        Assert.True(attacks.GetProperty("clean_images_per_second").GetDouble() > attacks.GetProperty("pgd_images_per_second").GetDouble());
+        AssertOneLineError(Run("bench", "vision", "--layers", "1"), "--layers");
+    }
+
+    [Fact]
     public void BadValuesAreOneLineErrorsNamingTheFlag()
     {
         using var dir = new TempDir();

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Globalization;
+using StatFormer.Benchmarks;
+
+namespace StatFormer.Cli.Commands;
+
+/// <summary>`statformer bench vision`: elliptical vs softmax ViT training step, and attack throughput (clean, PGD-k, SPSA).</summary>
+public static class BenchVisionCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("vision", "ViT training-step milliseconds, softmax vs elliptical (same weights, same batch; ratio bar ≤ 1.05), and attack throughput: clean evaluation, PGD-k and SPSA images/s, PGD-k / (k × forward+backward) (bar ≤ 1.1).");
+        var defaults = new VisionBenchmarkOptions();
+        var tree = new OptionTree<VisionBenchmarkOptions>(OptionFlags.BenchVision, defaults);
+        tree.AddTo(command, withConfig: false);
+        var json = JsonFlag.Add(command);
+        command.SetAction(result => CommandRunner.Guard(() =>
+        {
+            var options = tree.Read(result, defaults);
+            var measured = VisionBenchmark.Measure(options);
+            if (result.GetValue(json))
+            {
+                Output.Json(measured);
+                return 0;
+            }
+            var a = measured.Attacks;
+            string F(double v, string format = "F2") => v.ToString(format, CultureInfo.InvariantCulture);
+            Output.Table($"bench vision (B{measured.Batch}, {measured.ImageSize}×{measured.ImageSize}×3, {measured.Tokens} tokens, {measured.Layers}×{measured.DModel}, {measured.Parameters:N0} params, {TorchSharp.torch.get_num_threads()} threads)",
+                ["measure", "value"],
+                [
+                    ["softmax ViT training step (ms)", F(measured.SoftmaxStepMs)],
+                    ["elliptical ViT training step (ms)", F(measured.EllipticalStepMs)],
+                    ["elliptical / softmax (bar ≤ 1.05)", F(measured.Ratio, "F3")],
+                    ["clean evaluation (images/s)", F(a.CleanImagesPerSecond, "F0")],
+                    [$"PGD-{a.PgdSteps} (images/s)", F(a.PgdImagesPerSecond, "F1")],
+                    [$"SPSA {a.SpsaIterations}×{a.SpsaSamples} (images/s)", F(a.SpsaImagesPerSecond, "F2")],
+                    [$"PGD-{a.PgdSteps} / ({a.PgdSteps} × forward+backward) (bar ≤ 1.1)", F(a.PgdRatio, "F3")],
+                ]);
+            return 0;
+        }));
+        return command;
+    }
+}

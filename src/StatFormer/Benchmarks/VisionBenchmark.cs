@@ -1,0 +1,102 @@
+using StatFormer.Attention;
+using StatFormer.Options;
+using StatFormer.Transformer;
+using StatFormer.Vision.Models;
+using StatFormer.Vision.Robustness;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StatFormer.Benchmarks;
+
+/// <summary>What `bench vision` times: a ViT of the default vision size on CIFAR-shaped random images.</summary>
+public sealed record VisionBenchmarkOptions
+{
+    /// <summary>Images per batch.</summary>
+    public int Batch { get; init; } = 64;
+    /// <summary>Image side in pixels (3 channels).</summary>
+    public int ImageSize { get; init; } = 32;
+    public int PatchSize { get; init; } = 4;
+    public int Layers { get; init; } = 4;
+    public int DModel { get; init; } = 64;
+    public int Heads { get; init; } = 4;
+    /// <summary>Timed training steps per measurement (median).</summary>
+    public int Repeats { get; init; } = 10;
+    /// <summary>Interleaved rounds (the best median is kept).</summary>
+    public int Rounds { get; init; } = 3;
+    /// <summary>PGD steps k of the PGD-k / (k × forward+backward) ratio.</summary>
+    public int PgdSteps { get; init; } = 20;
+    /// <summary>SPSA iterations timed (the cleverhans default is 40 × 128 samples; fewer keep the benchmark short, and images/s scales with them).</summary>
+    public int SpsaIterations { get; init; } = 4;
+    public int SpsaSamples { get; init; } = 32;
+    public int Seed { get; init; }
+
+    public void Validate()
+    {
+        OptionCheck.Require(Batch >= 1, nameof(Batch), $"must be at least 1 (got {Batch})");
+        OptionCheck.Require(PatchSize >= 1 && ImageSize % PatchSize == 0, nameof(PatchSize), $"must divide the image size {ImageSize} (got {PatchSize})");
+        OptionCheck.Require(Layers >= 2, nameof(Layers), $"must be at least 2 so that a layer is elliptical (got {Layers})");
+        OptionCheck.Require(Heads >= 1 && DModel % Heads == 0, nameof(Heads), $"must divide the model width {DModel} (got {Heads})");
+        OptionCheck.Require(Repeats >= 1, nameof(Repeats), $"must be at least 1 (got {Repeats})");
+        OptionCheck.Require(Rounds >= 1, nameof(Rounds), $"must be at least 1 (got {Rounds})");
+        OptionCheck.Require(PgdSteps >= 1, nameof(PgdSteps), $"must be at least 1 (got {PgdSteps})");
+        OptionCheck.Require(SpsaIterations >= 1, nameof(SpsaIterations), $"must be at least 1 (got {SpsaIterations})");
+        OptionCheck.Require(SpsaSamples >= 1, nameof(SpsaSamples), $"must be at least 1 (got {SpsaSamples})");
+    }
+}
+
+/// <summary>The training-step times of the two ViTs (identical weights) and the attack throughput of the elliptical one.</summary>
+/// <param name="Ratio">Elliptical / softmax training-step time: the median over rounds of each round's ratio (the bar is ≤ 1.05).</param>
+public sealed record VisionBenchmarkResult(int Batch, int ImageSize, int Tokens, int Layers, int DModel, long Parameters, double SoftmaxStepMs, double EllipticalStepMs,
+    double Ratio, AttackBenchmarkResult Attacks)
+{
+    public const double RatioBar = 1.05;
+}
+
+/// <summary>
+/// `bench vision`: one training step (forward, label-smoothed cross-entropy, backward, AdamW) of a softmax and an elliptical
+/// ViT with the same weights on the same batch, interleaved so that machine load hits both alike; then
+/// <see cref="AttackBenchmark"/> (clean, PGD-k, SPSA images/s; PGD-k / (k × forward+backward)) on the elliptical model.
+/// </summary>
+public static class VisionBenchmark
+{
+    public static VisionBenchmarkResult Measure(VisionBenchmarkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        VisionModelSpec Spec(AttentionKind attention) => VisionModelSpec.For(new VisionModelOptions
+        {
+            PatchSize = options.PatchSize,
+            Stack = new TransformerStackOptions { Layers = options.Layers, DModel = options.DModel, Heads = options.Heads, Dropout = 0, DropPath = 0, FfnMultiplier = 2, Attention = attention },
+        }, 3, options.ImageSize, options.ImageSize, 10);
+        torch.manual_seed(options.Seed);
+        using var softmax = new VisionTransformer(Spec(AttentionKind.Softmax));
+        using var elliptical = new VisionTransformer(Spec(AttentionKind.Elliptical));
+        elliptical.load_state_dict(softmax.state_dict());
+        using var generator = new Generator((ulong)options.Seed);
+        using var images = torch.rand(new long[] { options.Batch, 3, options.ImageSize, options.ImageSize }, generator: generator);
+        using var labels = torch.randint(0, 10, new long[] { options.Batch }, generator: generator);
+        using var softmaxOptimizer = torch.optim.AdamW(softmax.parameters(), 1e-4);
+        using var ellipticalOptimizer = torch.optim.AdamW(elliptical.parameters(), 1e-4);
+
+        void Step(VisionTransformer model, optim.Optimizer optimizer)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            nn.functional.cross_entropy(model.forward(images), labels, label_smoothing: 0.1).backward();
+            optimizer.step();
+        }
+
+        var softmaxMs = new List<double>();
+        var ellipticalMs = new List<double>();
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, softmaxOptimizer), warmup: 2, options.Repeats));
+            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, ellipticalOptimizer), warmup: 2, options.Repeats));
+        }
+        var ratios = softmaxMs.Zip(ellipticalMs, (s, e) => e / s).Order().ToList();
+        var attacks = AttackBenchmark.Measure(elliptical, images, labels,
+            new AttackOptions { PgdSteps = options.PgdSteps, SpsaIterations = options.SpsaIterations, SpsaSamples = options.SpsaSamples });
+        return new VisionBenchmarkResult(options.Batch, options.ImageSize, softmax.Tokens, options.Layers, options.DModel, softmax.ParameterCount,
+            softmaxMs.Min(), ellipticalMs.Min(), ratios[ratios.Count / 2], attacks);
+    }
+}
