@@ -9,8 +9,9 @@ namespace StatFormer.Benchmarks;
 /// the input gradient of the cross-entropy as PGD computes it): the bar is ≤ 1.1, the floor is 1 (k of them are
 /// unavoidable; PGD adds one forward to judge the last iterate, and the projection).
 /// </summary>
-/// <param name="PgdRatio">The median over rounds of that round's PGD ms / (k × that round's forward+backward ms), so that
-/// machine-load drift between rounds cancels within each ratio.</param>
+/// <param name="ForwardBackwardMs">The median of the timed blocks of k back-to-back forward+backward passes, divided by k.</param>
+/// <param name="PgdRatio">The median over pairs (one PGD-k run, one block of k forward+backward passes, order alternating)
+/// of the pair's time ratio, so that machine-load drift, large on a small shared machine, cancels within each pair.</param>
 public sealed record AttackBenchmarkResult(int Batch, int Threads, int PgdSteps, int SpsaIterations, int SpsaSamples,
     double CleanImagesPerSecond, double PgdImagesPerSecond, double SpsaImagesPerSecond,
     double ForwardBackwardMs, double PgdMs, double SpsaMs, double PgdRatio)
@@ -19,15 +20,17 @@ public sealed record AttackBenchmarkResult(int Batch, int Threads, int PgdSteps,
 }
 
 /// <summary>
-/// Times clean evaluation (no-grad forward), one forward+backward to the input, PGD (L∞, <see cref="AttackOptions.PgdSteps"/>
-/// steps, default 20) and SPSA (<see cref="AttackOptions.SpsaIterations"/> × <see cref="AttackOptions.SpsaSamples"/>) on
-/// the given batch, interleaved within each round; each figure is the best of the rounds' medians. The model is put in eval
+/// Times clean evaluation (no-grad forward), forward+backward to the input, PGD (L∞, <see cref="AttackOptions.PgdSteps"/>
+/// steps, default 20) and SPSA (<see cref="AttackOptions.SpsaIterations"/> × <see cref="AttackOptions.SpsaSamples"/>,
+/// 2·samples·iterations forwards per image: set fewer iterations for a quick figure, images/s scales as 1/iterations)
+/// on the given batch. Medians of the timed calls after <c>warmup</c> untimed ones of each. The model is put in eval
 /// mode for the measurement and its mode restored. Prints nothing.
 /// </summary>
 public static class AttackBenchmark
 {
+    /// <param name="pairs">PGD / forward+backward pairs timed (the PGD and ratio figures are their medians).</param>
     public static AttackBenchmarkResult Measure(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, AttackOptions? options = null,
-        double epsilon = 8.0 / 255, int repeats = 3, int warmup = 1, int rounds = 3, int spsaRepeats = 1)
+        double epsilon = 8.0 / 255, int repeats = 5, int warmup = 1, int pairs = 5, int spsaRepeats = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
@@ -37,10 +40,11 @@ public static class AttackBenchmark
         if (images.dim() != 4 || labels.dim() != 1 || labels.shape[0] != images.shape[0])
             throw new ArgumentException($"need images [B,C,H,W] and labels [B], got [{string.Join(",", images.shape)}] and [{string.Join(",", labels.shape)}]", nameof(images));
         if (repeats < 1) throw new ArgumentException($"must be at least 1 (got {repeats})", nameof(repeats));
-        if (rounds < 1) throw new ArgumentException($"must be at least 1 (got {rounds})", nameof(rounds));
+        if (pairs < 1) throw new ArgumentException($"must be at least 1 (got {pairs})", nameof(pairs));
         if (spsaRepeats < 1) throw new ArgumentException($"must be at least 1 (got {spsaRepeats})", nameof(spsaRepeats));
 
-        var pgd = new PgdAttack(options.PgdSteps, options.PgdStepFraction, restarts: 1, options.RandomStart);
+        var steps = options.PgdSteps;
+        var pgd = new PgdAttack(steps, options.PgdStepFraction, restarts: 1, options.RandomStart);
         var spsa = new SpsaAttack(options.SpsaIterations, options.SpsaSamples, options.SpsaDelta, options.SpsaLearningRate);
         var threat = new ThreatModel(ThreatNorm.LInf, epsilon);
         var batch = (int)images.shape[0];
@@ -50,10 +54,13 @@ public static class AttackBenchmark
             using var scope = torch.NewDisposeScope();
             AttackLosses.Logits(model, images);
         }
-        void ForwardBackward()
+        void ForwardBackwardBlock()
         {
-            using var scope = torch.NewDisposeScope();
-            AttackLosses.InputGradient(model, images, logits => AttackLosses.CrossEntropy(logits, labels));
+            for (var i = 0; i < steps; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                AttackLosses.InputGradient(model, images, logits => AttackLosses.CrossEntropy(logits, labels));
+            }
         }
         void Attack(IImageAttack attack)
         {
@@ -61,35 +68,52 @@ public static class AttackBenchmark
             using var generator = new Generator((ulong)options.Seed);
             attack.Perturb(model, images, labels, threat, generator);
         }
+        static double TimeOnce(Action action) => BenchmarkTimer.MedianMilliseconds(action, warmup: 0, repeats: 1);
 
         var wasTraining = model.training;
         model.eval();
         try
         {
-            double clean = double.PositiveInfinity, forwardBackward = double.PositiveInfinity, pgdMs = double.PositiveInfinity, spsaMs = double.PositiveInfinity;
-            var ratios = new List<double>();
-            for (var round = 0; round < rounds; round++)
+            var clean = BenchmarkTimer.MedianMilliseconds(Clean, warmup, repeats);
+            for (var i = 0; i < warmup; i++)
             {
-                var warm = round == 0 ? warmup : 0;
-                var roundClean = BenchmarkTimer.MedianMilliseconds(Clean, warm, repeats);
-                var roundForwardBackward = BenchmarkTimer.MedianMilliseconds(ForwardBackward, warm, repeats);
-                var roundPgd = BenchmarkTimer.MedianMilliseconds(() => Attack(pgd), warm, repeats);
-                var roundSpsa = BenchmarkTimer.MedianMilliseconds(() => Attack(spsa), 0, spsaRepeats);
-                ratios.Add(roundPgd / (options.PgdSteps * roundForwardBackward));
-                clean = Math.Min(clean, roundClean);
-                forwardBackward = Math.Min(forwardBackward, roundForwardBackward);
-                pgdMs = Math.Min(pgdMs, roundPgd);
-                spsaMs = Math.Min(spsaMs, roundSpsa);
+                ForwardBackwardBlock();
+                Attack(pgd);
             }
-            ratios.Sort();
-            var ratio = ratios.Count % 2 == 1 ? ratios[ratios.Count / 2] : 0.5 * (ratios[ratios.Count / 2 - 1] + ratios[ratios.Count / 2]);
+            var (blocks, pgdTimes, ratios) = (new List<double>(), new List<double>(), new List<double>());
+            for (var pair = 0; pair < pairs; pair++)
+            {
+                double block, attack;
+                if (pair % 2 == 0)
+                {
+                    block = TimeOnce(ForwardBackwardBlock);
+                    attack = TimeOnce(() => Attack(pgd));
+                }
+                else
+                {
+                    attack = TimeOnce(() => Attack(pgd));
+                    block = TimeOnce(ForwardBackwardBlock);
+                }
+                blocks.Add(block);
+                pgdTimes.Add(attack);
+                ratios.Add(attack / block);
+            }
+            var spsaMs = BenchmarkTimer.MedianMilliseconds(() => Attack(spsa), 0, spsaRepeats);
+            var pgdMs = Median(pgdTimes);
             double PerSecond(double ms) => batch * 1000.0 / ms;
-            return new AttackBenchmarkResult(batch, torch.get_num_threads(), options.PgdSteps, options.SpsaIterations, options.SpsaSamples,
-                PerSecond(clean), PerSecond(pgdMs), PerSecond(spsaMs), forwardBackward, pgdMs, spsaMs, ratio);
+            return new AttackBenchmarkResult(batch, torch.get_num_threads(), steps, options.SpsaIterations, options.SpsaSamples,
+                PerSecond(clean), PerSecond(pgdMs), PerSecond(spsaMs), Median(blocks) / steps, pgdMs, spsaMs, Median(ratios));
         }
         finally
         {
             model.train(wasTraining);
         }
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        var n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
     }
 }

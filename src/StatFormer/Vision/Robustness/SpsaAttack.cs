@@ -11,12 +11,13 @@ namespace StatFormer.Vision.Robustness;
 /// </summary>
 /// <remarks>
 /// δ and the learning rate are in the threat's units (times the channel scale s in pixels). Adam: β₁ 0.9, β₂ 0.999,
-/// ε̂ 1e-8, bias-corrected. Probes are batched, <see cref="MaxProbeImages"/> images per forward.
+/// ε̂ 1e-8, bias-corrected. Probes are batched, about <see cref="MaxProbeElements"/> floats per forward (4096 CIFAR
+/// images; at least the 2·B images of one sample).
 /// </remarks>
 public sealed class SpsaAttack(int iterations, int samples, double delta, double learningRate) : IImageAttack
 {
-    /// <summary>Images per probe forward: bounds the memory of one gradient estimate.</summary>
-    public const int MaxProbeImages = 4096;
+    /// <summary>Floats per probe forward (50 MB): bounds the memory of one gradient estimate.</summary>
+    public const long MaxProbeElements = 4096L * 3 * 32 * 32;
 
     public int Iterations { get; } = iterations >= 1 ? iterations : throw new ArgumentException($"must be at least 1 (got {iterations})", nameof(iterations));
     public int Samples { get; } = samples >= 1 ? samples : throw new ArgumentException($"must be at least 1 (got {samples})", nameof(samples));
@@ -71,7 +72,7 @@ public sealed class SpsaAttack(int iterations, int samples, double delta, double
         using var scope = torch.NewDisposeScope();
         var batch = x.shape[0];
         var perImage = x.shape.Skip(1).ToArray();
-        var chunk = (int)Math.Max(1, Math.Min(samples, MaxProbeImages / (2 * batch)));
+        var chunk = (int)Math.Max(1, Math.Min(samples, MaxProbeElements / (2 * x.numel())));
         var sum = torch.zeros_like(x);
         for (var done = 0; done < samples; done += chunk)
         {

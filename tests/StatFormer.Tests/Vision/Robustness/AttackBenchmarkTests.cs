@@ -18,7 +18,7 @@ public sealed class AttackBenchmarkTests(ITestOutputHelper output)
         using var _ = images;
         using var __ = labels;
         var options = new AttackOptions { PgdSteps = 5, SpsaIterations = 2, SpsaSamples = 4 };
-        var result = AttackBenchmark.Measure(model, images, labels, options, repeats: 1, warmup: 1, rounds: 1);
+        var result = AttackBenchmark.Measure(model, images, labels, options, repeats: 1, warmup: 1, pairs: 1);
         output.WriteLine(JsonOutput.Serialize(result));
         Assert.True(model.training);
         Assert.All(model.parameters(), p => Assert.Null(p.grad));
@@ -26,7 +26,7 @@ public sealed class AttackBenchmarkTests(ITestOutputHelper output)
         Assert.Equal(5, result.PgdSteps);
         Assert.Equal(32 * 1000.0 / result.PgdMs, result.PgdImagesPerSecond, 9);
         Assert.Equal(32 * 1000.0 / result.SpsaMs, result.SpsaImagesPerSecond, 9);
-        // One round: the ratio is that round's PGD time over five forward+backward passes.
+        // One pair: the ratio is its PGD time over its block of five forward+backward passes.
         Assert.Equal(result.PgdMs / (5 * result.ForwardBackwardMs), result.PgdRatio, 9);
         Assert.True(result.CleanImagesPerSecond > 0 && double.IsFinite(result.CleanImagesPerSecond));
     }
