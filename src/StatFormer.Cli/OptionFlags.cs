@@ -200,6 +200,24 @@ public static class OptionFlags
         new("Rounds", "--rounds", "Interleaved rounds over all decoders and attentions (the best median is kept)."),
     ];
 
+    /// <summary>Properties of <see cref="Probes.Elliptical.EllipticalProbeOptions"/> (`probe elliptical`).</summary>
+    public static IReadOnlyList<OptionFlag> ProbeElliptical { get; } =
+    [
+        new("KeyDim", "--key-dim", "D, the key dimension of the kernel-regression sequences."),
+        new("Pairs", "--pairs", "(key, value) pairs per sequence (the query is one more token)."),
+        new("RelevantCounts", "--relevant", "Comma-separated numbers of relevant key coordinates (f varies along these only); the first is the base of the other sweeps."),
+        new("NoiseLevels", "--noise", "Comma-separated value-noise standard deviations; the first is the base, the others are swept at the base."),
+        new("Contaminations", "--contamination", "Comma-separated shares of pairs whose irrelevant key coordinates are outliers; the first is the base, the others are swept at the base."),
+        new("DModel", "--d-model", "Width of the two-layer stack."),
+        new("Heads", "--heads", "Attention heads (must divide --d-model)."),
+        new("Steps", "--steps", "Adam steps per model."),
+        new("BatchSize", "--batch-size", "Sequences per step."),
+        new("LearningRate", "--lr", "Adam learning rate (constant)."),
+        new("EvalSequences", "--eval-sequences", "Held-out sequences the MSE is measured on (the same for both attentions)."),
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1); each seeds initialisation, batches and test set."),
+        new("OutDir", "--out", "Output folder (probe.json, report.md, plots)."),
+    ];
+
     /// <summary>
     /// The flag of the property at <paramref name="path"/> (a run tree path such as <c>Model.Heads</c>, a comparison's
     /// <c>Run.Model.Heads</c> or <c>Seeds</c>, or a fair run's), or null when no flag sets it.
@@ -211,5 +229,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate, ProbeElliptical];
 }

@@ -13,7 +13,7 @@ public static class StatFormerCli
             "StatFormer: Elliptical Attention, Adaptive Clustering MoE routers and fair contrastive learning (FARE, SparseFARE) — " +
             "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` / `lm generate` (one language model), " +
             "`compare` (language-model variants across seeds), `fair train` / `fair compare` (fair contrastive methods), " +
-            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair|generate` (speed).");
+            "`probe elliptical|ac|fare` (controlled tasks where each paper predicts an effect), `demo` (the probes and both comparisons on embedded data), `bench attention|lm|moe|fair|generate` (speed).");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
         var lm = new Command("lm", "Train, evaluate or generate from one language model.");
@@ -33,6 +33,7 @@ public static class StatFormerCli
         fair.Subcommands.Add(FairTrainCommand.Build());
         fair.Subcommands.Add(FairCompareCommand.Build());
         root.Subcommands.Add(fair);
+        root.Subcommands.Add(ProbeCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         return root;
     }
