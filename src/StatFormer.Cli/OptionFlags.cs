@@ -218,6 +218,26 @@ public static class OptionFlags
         new("OutDir", "--out", "Output folder (probe.json, report.md, plots)."),
     ];
 
+    /// <summary>Properties of <see cref="Probes.AdaptiveClustering.AcProbeOptions"/> (`probe ac`).</summary>
+    public static IReadOnlyList<OptionFlag> ProbeAc { get; } =
+    [
+        new("Clusters", "--clusters", "K, the number of clusters (and of experts per MoE layer)."),
+        new("Features", "--features", "F, the token features (the MoE layers work on them directly)."),
+        new("SubsetSize", "--subset-size", "Informative features per cluster (the cluster is tight along them)."),
+        new("TightSpread", "--tight-spread", "Standard deviation of a cluster along its informative features."),
+        new("NoiseLevels", "--noise", "Comma-separated standard deviations of the non-informative features, one setting each."),
+        new("Routers", "--routers", "Comma-separated base routers compared with their AC versions: smoe, xmoe."),
+        new("TopK", "--top-k", "Experts per token."),
+        new("ExpertHidden", "--expert-hidden", "Hidden width of each expert."),
+        new("Steps", "--steps", "Adam steps per model."),
+        new("BatchSize", "--batch-size", "Tokens per step."),
+        new("LearningRate", "--lr", "Adam learning rate (constant)."),
+        new("EvalTokens", "--eval-tokens", "Held-out tokens for the task loss and the routing NMI."),
+        new("EvalEvery", "--eval-every", "Measure the held-out loss every N steps (the loss-vs-steps curves)."),
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1); each seeds the problem, initialisation and batches."),
+        new("OutDir", "--out", "Output folder (probe.json, report.md, plots)."),
+    ];
+
     /// <summary>
     /// The flag of the property at <paramref name="path"/> (a run tree path such as <c>Model.Heads</c>, a comparison's
     /// <c>Run.Model.Heads</c> or <c>Seeds</c>, or a fair run's), or null when no flag sets it.
@@ -229,5 +249,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate, ProbeElliptical];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate, ProbeElliptical, ProbeAc];
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using StatFormer.Probes.AdaptiveClustering;
 using StatFormer.Probes.Elliptical;
 using StatFormer.Reporting;
 
@@ -16,6 +17,7 @@ public static class ProbeCommand
     {
         var probe = new Command("probe", "Mechanism probes: controlled synthetic tasks where each paper's theory predicts an effect; prints what was predicted, what was measured (mean ± sd over seeds) and whether they agree.");
         probe.Subcommands.Add(BuildElliptical());
+        probe.Subcommands.Add(BuildAc());
         return probe;
     }
 
@@ -54,6 +56,43 @@ public static class ProbeCommand
                 c.Setting.Contamination.ToString(CultureInfo.InvariantCulture), c.SoftmaxMse.Format(4), c.EllipticalMse.Format(4), c.SphericalKernelMse.Format(4), c.IdealKernelMse.Format(4), c.ContextMeanMse.Format(4), c.MetricAuroc?.Format(3) ?? "–",
             ]));
         foreach (var finding in ProbeEllipticalReport.Findings(result)) Output.Line(finding.Line);
+        Output.Line($"report: {Path.Combine(options.OutDir, "report.md")}");
+        return result;
+    }
+
+    private static Command BuildAc()
+    {
+        var command = new Command("ac", "Clusters on feature subsets (each tight along its own features, spread along the rest; cluster-specific target): SMoE vs AC-SMoE and XMoE vs AC-XMoE, routing–cluster NMI, task loss vs steps and noise; AC weights against the true subsets.");
+        var defaults = new AcProbeOptions();
+        var tree = new OptionTree<AcProbeOptions>(OptionFlags.ProbeAc, defaults);
+        tree.AddTo(command);
+        var json = JsonFlag.Add(command);
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
+        {
+            RunAc(tree.Read(result, defaults), result.GetValue(json), cancellationToken);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs the AC probe, writes its files and prints its table and findings (with <paramref name="json"/>: the JSON instead).</summary>
+    public static AcProbeResult RunAc(AcProbeOptions options, bool json, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var result = AcProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken);
+        ProbeAcReport.Write(result, options.OutDir);
+        if (json)
+        {
+            Output.Json(new { result, findings = ProbeAcReport.Findings(result).Select(f => f.Line).ToArray() });
+            return result;
+        }
+        Output.Table(string.Create(CultureInfo.InvariantCulture, $"probe ac ({options.Seeds} seeds, {result.Seconds:F0} s)"),
+            ["noise", "router", "MSE base", "MSE AC", "NMI base", "NMI AC", "AC weight AUROC"],
+            result.Cells.Select(c => (IReadOnlyList<string>)
+            [
+                c.Noise.ToString(CultureInfo.InvariantCulture), c.BaseRouter, c.BaseMse.Format(4), c.AcMse.Format(4), c.BaseNmi.Format(3), c.AcNmi.Format(3), c.WeightAuroc?.Format(3) ?? "–",
+            ]));
+        foreach (var finding in ProbeAcReport.Findings(result)) Output.Line(finding.Line);
         Output.Line($"report: {Path.Combine(options.OutDir, "report.md")}");
         return result;
     }

@@ -118,10 +118,10 @@ public sealed class EllipticalProbeTests
     [Fact]
     public void AurocCountsOrderedPairs()
     {
-        Assert.Equal(1.0, EllipticalProbe.Auroc([0.9, 0.8, 0.1], [true, true, false]));
-        Assert.Equal(0.0, EllipticalProbe.Auroc([0.1, 0.8, 0.9], [true, false, false]));
-        Assert.Equal(0.75, EllipticalProbe.Auroc([0.5, 0.5, 0.4], [true, false, false]));
-        Assert.Null(EllipticalProbe.Auroc([0.5, 0.4], [true, true]));
+        Assert.Equal(1.0, StatFormer.Probes.RankAgreement.Auroc([0.9, 0.8, 0.1], [true, true, false]));
+        Assert.Equal(0.0, StatFormer.Probes.RankAgreement.Auroc([0.1, 0.8, 0.9], [true, false, false]));
+        Assert.Equal(0.75, StatFormer.Probes.RankAgreement.Auroc([0.5, 0.5, 0.4], [true, false, false]));
+        Assert.Null(StatFormer.Probes.RankAgreement.Auroc([0.5, 0.4], [true, true]));
     }
 
     [Fact]

@@ -138,7 +138,7 @@ public static class EllipticalProbe
                 if (perKey is null) continue;
                 var d = sequence.KeyDim;
                 var mu = perKey.AsSpan(i * d, d).ToArray().Select(v => (double)v).ToArray();
-                if (Auroc(mu, sequence.Relevant) is { } a)
+                if (RankAgreement.Auroc(mu, sequence.Relevant) is { } a)
                 {
                     aurocSum += a;
                     aurocCount++;
@@ -148,16 +148,6 @@ public static class EllipticalProbe
             }
         }
         return (squared / evalSet.Count, contextSquared / evalSet.Count, aurocCount > 0 ? aurocSum / aurocCount : null, wantPoints && elliptical ? points : null);
-    }
-
-    /// <summary>P(score on a positive &gt; score on a negative), ties counting half; null without both classes.</summary>
-    public static double? Auroc(IReadOnlyList<double> scores, IReadOnlyList<bool> positive)
-    {
-        var pos = scores.Where((_, i) => positive[i]).ToList();
-        var neg = scores.Where((_, i) => !positive[i]).ToList();
-        if (pos.Count == 0 || neg.Count == 0) return null;
-        var wins = pos.Sum(p => neg.Sum(n => p > n ? 1.0 : p == n ? 0.5 : 0.0));
-        return wins / (pos.Count * neg.Count);
     }
 
     private static List<KernelRegressionSequence> Draw(Random rng, EllipticalProbeOptions options, KernelRegressionSetting setting, int count) =>
