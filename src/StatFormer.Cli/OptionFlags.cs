@@ -238,6 +238,28 @@ public static class OptionFlags
         new("OutDir", "--out", "Output folder (probe.json, report.md, plots)."),
     ];
 
+    /// <summary>Properties of <see cref="Probes.Fare.FareProbeOptions"/> (`probe fare`).</summary>
+    public static IReadOnlyList<OptionFlag> ProbeFare { get; } =
+    [
+        new("Classes", "--classes", "Task classes."),
+        new("Groups", "--groups", "Sensitive groups (z clusters on the unit circle)."),
+        new("Features", "--features", "Input features (the last two carry z)."),
+        new("ClassScale", "--class-scale", "Scale of the class sign patterns against unit noise."),
+        new("Leak", "--leak", "Scale of z in the input against unit noise."),
+        new("Methods", "--methods", "Comma-separated contrastive methods to compare."),
+        new("Hidden", "--hidden", "Encoder hidden width."),
+        new("Representation", "--representation", "Representation width (the probes read it)."),
+        new("Steps", "--steps", "Adam steps per encoder."),
+        new("BatchSize", "--batch-size", "Samples per step (the batch FARE attends over)."),
+        new("LearningRate", "--lr", "Adam learning rate (constant)."),
+        new("Temperature", "--temperature", "Contrastive temperature τ."),
+        new("CorruptionRate", "--corruption", "SCARF corruption rate of the two views."),
+        new("TrainSamples", "--train-samples", "Training samples (the probes are fitted on them)."),
+        new("TestSamples", "--test-samples", "Test samples."),
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1); each seeds the data, initialisation and batches."),
+        new("OutDir", "--out", "Output folder (probe.json, report.md, plot)."),
+    ];
+
     /// <summary>
     /// The flag of the property at <paramref name="path"/> (a run tree path such as <c>Model.Heads</c>, a comparison's
     /// <c>Run.Model.Heads</c> or <c>Seeds</c>, or a fair run's), or null when no flag sets it.
@@ -249,5 +271,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate, ProbeElliptical, ProbeAc];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, BenchMoe, Generate, BenchGenerate, ProbeElliptical, ProbeAc, ProbeFare];
 }

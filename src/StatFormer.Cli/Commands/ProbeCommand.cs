@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using StatFormer.Probes.AdaptiveClustering;
 using StatFormer.Probes.Elliptical;
+using StatFormer.Probes.Fare;
 using StatFormer.Reporting;
 
 namespace StatFormer.Cli.Commands;
@@ -18,6 +19,7 @@ public static class ProbeCommand
         var probe = new Command("probe", "Mechanism probes: controlled synthetic tasks where each paper's theory predicts an effect; prints what was predicted, what was measured (mean ± sd over seeds) and whether they agree.");
         probe.Subcommands.Add(BuildElliptical());
         probe.Subcommands.Add(BuildAc());
+        probe.Subcommands.Add(BuildFare());
         return probe;
     }
 
@@ -93,6 +95,43 @@ public static class ProbeCommand
                 c.Noise.ToString(CultureInfo.InvariantCulture), c.BaseRouter, c.BaseMse.Format(4), c.AcMse.Format(4), c.BaseNmi.Format(3), c.AcNmi.Format(3), c.WeightAuroc?.Format(3) ?? "–",
             ]));
         foreach (var finding in ProbeAcReport.Findings(result)) Output.Line(finding.Line);
+        Output.Line($"report: {Path.Combine(options.OutDir, "report.md")}");
+        return result;
+    }
+
+    private static Command BuildFare()
+    {
+        var command = new Command("fare", "A sensitive attribute that the negatives leak (z in the input, independent of the class): bias removal (group-probe accuracy) and task accuracy per contrastive method; FARE's attention against the ideal (uniform over same-group negatives).");
+        var defaults = new FareProbeOptions();
+        var tree = new OptionTree<FareProbeOptions>(OptionFlags.ProbeFare, defaults);
+        tree.AddTo(command);
+        var json = JsonFlag.Add(command);
+        command.SetAction(result => CommandRunner.Guard(cancellationToken =>
+        {
+            RunFare(tree.Read(result, defaults), result.GetValue(json), cancellationToken);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs the FARE probe, writes its files and prints its table and findings (with <paramref name="json"/>: the JSON instead).</summary>
+    public static FareProbeResult RunFare(FareProbeOptions options, bool json, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var result = FareProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken);
+        ProbeFareReport.Write(result, options.OutDir);
+        if (json)
+        {
+            Output.Json(new { result, findings = ProbeFareReport.Findings(result).Select(f => f.Line).ToArray() });
+            return result;
+        }
+        Output.Table(string.Create(CultureInfo.InvariantCulture, $"probe fare ({options.Seeds} seeds, {result.Seconds:F0} s)"),
+            ["method", "target accuracy %", "group-probe accuracy %", "bias removed vs infonce"],
+            result.Methods.Select(m => (IReadOnlyList<string>)
+            [
+                StatFormer.Options.EnumNames.Cli(m.Method), m.TargetAccuracy.Format(1), m.GroupAccuracy.Format(1), m.BiasRemoved?.Format(1) ?? "–",
+            ]));
+        foreach (var finding in ProbeFareReport.Findings(result)) Output.Line(finding.Line);
         Output.Line($"report: {Path.Combine(options.OutDir, "report.md")}");
         return result;
     }

@@ -52,6 +52,23 @@ public sealed class ProbeCliTests : IDisposable
     public void BadProbeFlagsAreOneLineErrors(string flag, string value, string culprit) =>
         AssertOneLineError(Run("probe", "elliptical", flag, value, "--out", Path.Combine(_dir.Path, "bad")), culprit);
 
+    [Fact]
+    public void ProbeFareWritesItsFilesAndFindings()
+    {
+        var outDir = Path.Combine(_dir.Path, "fare");
+        var result = Run("probe", "fare", "--features", "6", "--hidden", "8", "--representation", "4", "--steps", "3", "--batch-size", "16",
+            "--train-samples", "64", "--test-samples", "32", "--seeds", "2", "--methods", "infonce,fare", "--out", outDir);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        AssertPng(Path.Combine(outDir, "accuracy-vs-bias.png"));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "probe.json")));
+        // Bias removed and accuracy kept for fare, and its attention against the ideal.
+        Assert.Equal(3, json.RootElement.GetProperty("findings").GetArrayLength());
+    }
+
+    [Fact]
+    public void BadProbeFareBatchIsAOneLineError() =>
+        AssertOneLineError(Run("probe", "fare", "--batch-size", "2", "--out", Path.Combine(_dir.Path, "bad")), "--batch-size");
+
     /// <summary>Every settable property of a probe's options has a flag.</summary>
     [Fact]
     public void TheProbeFlagTablesCoverTheOptions()
