@@ -98,6 +98,8 @@ public static class OptionFlags
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Variants", ["--variants", "--attention"], "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe)."),
         new("FairEpochs", "--fair-epochs", "`demo`: epochs of the fair contrastive part (0 skips it)."),
+        new("ProbeSeeds", "--probe-seeds", "`demo`: seeds of the three mechanism probes that run first (0 skips them)."),
+        new("ProbeSteps", "--probe-steps", "`demo`: training steps of every probe model (0: each probe's own demo setting)."),
         new("TargetValidPpl", "--target-ppl", "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)."),
     ];
 

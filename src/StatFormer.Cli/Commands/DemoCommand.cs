@@ -8,7 +8,7 @@ namespace StatFormer.Cli.Commands;
 
 /// <summary>
 /// `statformer demo`: the README's main job, on embedded generated data only (no downloads, no files).
-/// Part 1 compares language models on the synthetic corpus — softmax vs elliptical attention and SMoE vs
+/// First the three mechanism probes (<see cref="DemoProbes"/>); then part 1 compares language models on the synthetic corpus — softmax vs elliptical attention and SMoE vs
 /// AC-SMoE layers; part 2 compares the five fair contrastive methods on the synthetic fairness dataset.
 /// A few minutes on two cores; it ends with where the two reports are. Every `compare` option changes part 1.
 /// </summary>
@@ -31,10 +31,11 @@ public static class DemoCommand
     public static Command Build()
     {
         var command = new Command("demo",
-            "Run the two short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE) and fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) — and show where the reports are.");
+            "Run the three mechanism probes (elliptical, ac, fare: what each paper predicts vs what is measured), then the two short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE) and fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) — and show where the reports are.");
         var read = CompareCommand.AddOptions(command, defaultSeeds: 2, defaultOut: Path.Combine("runs", "demo"), DefaultVariants, DemoRun, out var json);
         var fairEpochs = new Option<int>("--fair-epochs") { Description = OptionFlags.Comparison.First(f => f.Path == "FairEpochs").Description, DefaultValueFactory = _ => FairComparison.DemoRun.Train.Epochs };
         command.Options.Add(fairEpochs);
+        var runProbes = DemoProbes.AddTo(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var lm = read(result);
@@ -42,6 +43,7 @@ public static class DemoCommand
             if (epochs < 0) throw new ArgumentException($"must be 0 (skip) or positive (got {epochs})", "FairEpochs");
             var isJson = result.GetValue(json);
             var output = lm.Run.Output;
+            var probes = runProbes(result, output.OutDir, isJson, cancellationToken);
             var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, cancellationToken);
             FairComparisonSummary? fairSummary = null;
             if (epochs > 0)
@@ -59,12 +61,12 @@ public static class DemoCommand
                 };
                 fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken);
             }
-            if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary));
+            if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary, probes));
             return 0;
         }));
         return command;
     }
 
-    /// <summary>What `demo --json` prints: the two comparison summaries.</summary>
-    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness);
+    /// <summary>What `demo --json` prints: the two comparison summaries and the probes' findings.</summary>
+    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness, DemoProbeSummary? Probes = null);
 }
