@@ -100,6 +100,8 @@ public static class OptionFlags
         new("Variants", ["--variants", "--attention"], "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe)."),
         new("FairEpochs", "--fair-epochs", "`demo`: epochs of the fair contrastive part (0 skips it)."),
         new("VisionSteps", "--vision-steps", "`demo`: training steps of the vision part, softmax vs elliptical ViTs on synthetic images (0 skips it)."),
+        new("ProbeSeeds", "--probe-seeds", "`demo`: seeds of the three mechanism probes that run first (0 skips them)."),
+        new("ProbeSteps", "--probe-steps", "`demo`: training steps of every probe model (0: each probe's own demo setting)."),
         new("TargetValidPpl", "--target-ppl", "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)."),
     ];
 
@@ -318,6 +320,66 @@ public static class OptionFlags
         new("Rounds", "--rounds", "Interleaved rounds over all decoders and attentions (the best median is kept)."),
     ];
 
+    /// <summary>Properties of <see cref="Probes.Elliptical.EllipticalProbeOptions"/> (`probe elliptical`).</summary>
+    public static IReadOnlyList<OptionFlag> ProbeElliptical { get; } =
+    [
+        new("KeyDim", "--key-dim", "D, the key dimension of the kernel-regression sequences."),
+        new("Pairs", "--pairs", "(key, value) pairs per sequence (the query is one more token)."),
+        new("RelevantCounts", "--relevant", "Comma-separated numbers of relevant key coordinates (f varies along these only); the first is the base of the other sweeps."),
+        new("NoiseLevels", "--noise", "Comma-separated value-noise standard deviations; the first is the base, the others are swept at the base."),
+        new("Contaminations", "--contamination", "Comma-separated shares of pairs whose irrelevant key coordinates are outliers; the first is the base, the others are swept at the base."),
+        new("DModel", "--d-model", "Width of the two-layer stack."),
+        new("Heads", "--heads", "Attention heads (must divide --d-model)."),
+        new("Steps", "--steps", "Adam steps per model."),
+        new("BatchSize", "--batch-size", "Sequences per step."),
+        new("LearningRate", "--lr", "Adam learning rate (constant)."),
+        new("EvalSequences", "--eval-sequences", "Held-out sequences the MSE is measured on (the same for both attentions)."),
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1); each seeds initialisation, batches and test set."),
+        new("OutDir", "--out", "Output folder (probe.json, report.md, plots)."),
+    ];
+
+    /// <summary>Properties of <see cref="Probes.AdaptiveClustering.AcProbeOptions"/> (`probe ac`).</summary>
+    public static IReadOnlyList<OptionFlag> ProbeAc { get; } =
+    [
+        new("Clusters", "--clusters", "K, the number of clusters (and of experts per MoE layer)."),
+        new("Features", "--features", "F, the token features (the MoE layers work on them directly)."),
+        new("SubsetSize", "--subset-size", "Informative features per cluster (the cluster is tight along them)."),
+        new("TightSpread", "--tight-spread", "Standard deviation of a cluster along its informative features."),
+        new("NoiseLevels", "--noise", "Comma-separated standard deviations of the non-informative features, one setting each."),
+        new("Routers", "--routers", "Comma-separated base routers compared with their AC versions: smoe, xmoe."),
+        new("TopK", "--top-k", "Experts per token."),
+        new("ExpertHidden", "--expert-hidden", "Hidden width of each expert."),
+        new("Steps", "--steps", "Adam steps per model."),
+        new("BatchSize", "--batch-size", "Tokens per step."),
+        new("LearningRate", "--lr", "Adam learning rate (constant)."),
+        new("EvalTokens", "--eval-tokens", "Held-out tokens for the task loss and the routing NMI."),
+        new("EvalEvery", "--eval-every", "Measure the held-out loss every N steps (the loss-vs-steps curves)."),
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1); each seeds the problem, initialisation and batches."),
+        new("OutDir", "--out", "Output folder (probe.json, report.md, plots)."),
+    ];
+
+    /// <summary>Properties of <see cref="Probes.Fare.FareProbeOptions"/> (`probe fare`).</summary>
+    public static IReadOnlyList<OptionFlag> ProbeFare { get; } =
+    [
+        new("Classes", "--classes", "Task classes."),
+        new("Groups", "--groups", "Sensitive groups (z clusters on the unit circle)."),
+        new("Features", "--features", "Input features (the last two carry z)."),
+        new("ClassScale", "--class-scale", "Scale of the class sign patterns against unit noise."),
+        new("Leak", "--leak", "Scale of z in the input against unit noise."),
+        new("Methods", "--methods", "Comma-separated contrastive methods to compare."),
+        new("Hidden", "--hidden", "Encoder hidden width."),
+        new("Representation", "--representation", "Representation width (the probes read it)."),
+        new("Steps", "--steps", "Adam steps per encoder."),
+        new("BatchSize", "--batch-size", "Samples per step (the batch FARE attends over)."),
+        new("LearningRate", "--lr", "Adam learning rate (constant)."),
+        new("Temperature", "--temperature", "Contrastive temperature τ."),
+        new("CorruptionRate", "--corruption", "SCARF corruption rate of the two views."),
+        new("TrainSamples", "--train-samples", "Training samples (the probes are fitted on them)."),
+        new("TestSamples", "--test-samples", "Test samples."),
+        new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1); each seeds the data, initialisation and batches."),
+        new("OutDir", "--out", "Output folder (probe.json, report.md, plot)."),
+    ];
+
     /// <summary>
     /// The flag of the property at <paramref name="path"/> (a run tree path such as <c>Model.Heads</c>, a comparison's
     /// <c>Run.Model.Heads</c> or <c>Seeds</c>, or a fair run's), or null when no flag sets it.
@@ -329,5 +391,5 @@ public static class OptionFlags
         return path.StartsWith("Run.", StringComparison.Ordinal) ? FlagFor(path["Run.".Length..]) : null;
     }
 
-    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, VisionComparison, BenchVision, BenchMoe, Generate, BenchGenerate];
+    private static IEnumerable<IReadOnlyList<OptionFlag>> Tables => [Lm, Comparison, Fair, FairComparison, Vision, VisionComparison, BenchVision, BenchMoe, Generate, BenchGenerate, ProbeElliptical, ProbeAc, ProbeFare];
 }

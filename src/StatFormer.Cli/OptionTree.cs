@@ -166,9 +166,12 @@ public sealed class OptionTree<T> where T : class
         return option;
     }
 
-    /// <exception cref="ArgumentException">Not a number of <paramref name="type"/>; ParamName is the property's path.</exception>
+    /// <summary>One element of a comma-separated list flag: a number, a string as given, or an enum member by its CLI name.</summary>
+    /// <exception cref="ArgumentException">Not a number of <paramref name="type"/> or not a member of the enum; ParamName is the property's path.</exception>
     private static JsonNode? Number(OptionFlag flag, Type type, string text)
     {
+        if (type == typeof(string)) return JsonValue.Create(text);
+        if (type.IsEnum) return JsonValue.Create(EnumNames.Json(EnumNames.Parse(type, text, flag.Path)));
         if (type == typeof(int) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
             return flag.ZeroMeansNull && i == 0 ? null : JsonValue.Create(i);
         if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))

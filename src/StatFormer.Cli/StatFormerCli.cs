@@ -14,7 +14,7 @@ public static class StatFormerCli
             "train, evaluate, attack, compare and benchmark them. Commands: `lm train` / `lm eval` / `lm generate` (one language model), " +
             "`compare` (language-model variants across seeds), `fair train` / `fair compare` (fair contrastive methods), " +
             "`vision train` / `vision eval` / `vision compare` (image classifiers: ViT softmax or elliptical, ResNet-18; clean and under attack), " +
-            "`demo` (both comparisons on embedded data), `bench attention|lm|moe|fair|generate|vision` (speed).");
+            "`probe elliptical|ac|fare` (controlled tasks where each paper predicts an effect), `demo` (the probes and the comparisons on embedded data), `bench attention|lm|moe|fair|generate|vision` (speed).");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
         var lm = new Command("lm", "Train, evaluate or generate from one language model.");
@@ -40,6 +40,7 @@ public static class StatFormerCli
         vision.Subcommands.Add(VisionEvalCommand.Build());
         vision.Subcommands.Add(VisionCompareCommand.Build());
         root.Subcommands.Add(vision);
+        root.Subcommands.Add(ProbeCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         return root;
     }

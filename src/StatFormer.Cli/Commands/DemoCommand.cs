@@ -8,7 +8,7 @@ namespace StatFormer.Cli.Commands;
 
 /// <summary>
 /// `statformer demo`: the README's main job, on embedded generated data only (no downloads, no files).
-/// Part 1 compares language models on the synthetic corpus — softmax vs elliptical attention and SMoE vs
+/// First the three mechanism probes (<see cref="DemoProbes"/>); then part 1 compares language models on the synthetic corpus — softmax vs elliptical attention and SMoE vs
 /// AC-SMoE layers; part 2 compares the five fair contrastive methods on the synthetic fairness dataset.
 /// A few minutes on two cores; it ends with where the two reports are. Every `compare` option changes part 1.
 /// </summary>
@@ -31,12 +31,13 @@ public static class DemoCommand
     public static Command Build()
     {
         var command = new Command("demo",
-            "Run the short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE), fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) and image classifiers (softmax vs elliptical ViT under FGSM, PGD and SPSA) — and show where the reports are.");
+            "Run the three mechanism probes (elliptical, ac, fare: what each paper predicts vs what is measured), then the short comparisons on embedded synthetic data — language models (softmax vs elliptical attention, SMoE vs AC-SMoE), fair contrastive learning (InfoNCE, Fair-InfoNCE, CCLK, FARE, SparseFARE) and image classifiers (softmax vs elliptical ViT under FGSM, PGD and SPSA) — and show where the reports are.");
         var read = CompareCommand.AddOptions(command, defaultSeeds: 2, defaultOut: Path.Combine("runs", "demo"), DefaultVariants, DemoRun, out var json);
         var fairEpochs = new Option<int>("--fair-epochs") { Description = OptionFlags.Comparison.First(f => f.Path == "FairEpochs").Description, DefaultValueFactory = _ => FairComparison.DemoRun.Train.Epochs };
         command.Options.Add(fairEpochs);
         var visionSteps = new Option<int>("--vision-steps") { Description = OptionFlags.Comparison.First(f => f.Path == "VisionSteps").Description, DefaultValueFactory = _ => DemoVisionPart.DefaultSteps };
         command.Options.Add(visionSteps);
+        var runProbes = DemoProbes.AddTo(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var lm = read(result);
@@ -44,6 +45,7 @@ public static class DemoCommand
             if (epochs < 0) throw new ArgumentException($"must be 0 (skip) or positive (got {epochs})", "FairEpochs");
             var isJson = result.GetValue(json);
             var output = lm.Run.Output;
+            var probes = runProbes(result, output.OutDir, isJson, cancellationToken);
             var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, cancellationToken);
             FairComparisonSummary? fairSummary = null;
             if (epochs > 0)
@@ -66,12 +68,12 @@ public static class DemoCommand
             var visionSummary = steps > 0
                 ? DemoVisionPart.Run(Path.Combine(output.OutDir, "vision"), lm.Seeds, steps, output.Resume, output.Overwrite, isJson, cancellationToken)
                 : null;
-            if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary, visionSummary));
+            if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary, probes, visionSummary));
             return 0;
         }));
         return command;
     }
 
-    /// <summary>What `demo --json` prints: the two comparison summaries.</summary>
-    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness, Vision.Experiments.VisionComparisonSummary? Vision = null);
+    /// <summary>What `demo --json` prints: the probes' findings and the comparison summaries.</summary>
+    public sealed record DemoSummary(LmComparisonSummary LanguageModels, FairComparisonSummary? Fairness, DemoProbeSummary? Probes = null, Vision.Experiments.VisionComparisonSummary? Vision = null);
 }

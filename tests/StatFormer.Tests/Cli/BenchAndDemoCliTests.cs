@@ -41,8 +41,14 @@ public sealed class BenchAndDemoCliTests : IDisposable
     public void DemoRunsEndToEndAndPrintsTheReportPath()
     {
         var outDir = _dir.File("demo");
-        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--fair-epochs", "1", "--out", outDir);
+        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--fair-epochs", "1",
+            "--probe-seeds", "2", "--probe-steps", "2", "--out", outDir);
         Assert.True(result.ExitCode == 0, result.ToString());
+        // First the three mechanism probes, each with its plain-language findings and report.
+        foreach (var probe in new[] { "probe-elliptical", "probe-ac", "probe-fare" })
+            Assert.True(File.Exists(Path.Combine(outDir, probe, "report.md")), probe);
+        Assert.Contains("theory predicts", result.Stdout);
+        Assert.True(result.Stdout.IndexOf("probe elliptical", StringComparison.Ordinal) < result.Stdout.IndexOf("routing diagnostics", StringComparison.Ordinal));
         var report = Path.Combine(Path.GetFullPath(outDir), "lm", "report.md");
         Assert.Contains($"report: {report}", result.Stdout);
         Assert.True(File.Exists(report));
