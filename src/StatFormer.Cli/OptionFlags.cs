@@ -48,6 +48,7 @@ public static class OptionFlags
         new("Model.Stack.Estimator", "--estimator", "Elliptical metric estimator: causal (prefix mean, no look-ahead; the default of a language model) or sequence (authors' whole-sequence mean; leaks future tokens)."),
         new("Model.Stack.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
         new("Model.Stack.EllipticalLayers", "--elliptical-layers", "Comma-separated layers that use the elliptical metric (default: all but layer 0, which has no previous values)."),
+        new("Model.Stack.Activation", "--activation", "Dense feed-forward nonlinearity: gelu (exact) or gelu-tanh (GPT-2's tanh approximation)."),
         new("Model.Stack.Moe.Layer.Experts", "--experts", "MoE: experts per MoE layer."),
         new("Model.Stack.Moe.Layer.TopK", "--top-k", "MoE: experts per token (1 = Switch-style, 2 = default); gate weights are the softmax over the selected logits."),
         new("Model.Stack.Moe.Every", "--moe-every", "MoE: 1 = an MoE layer in every block (Switch), 2 = every other block with dense FFNs between (GLaM)."),
@@ -64,6 +65,9 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε)."),
         new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean (≥ 1)."),
         new("Model.Stack.Moe.Layer.AcMomentum", "--ac-momentum", "AC routers: weight of the newest batch in the running cluster statistics (≈ 1/momentum batches remembered)."),
+
+        new("Init.InitFrom", "--init-from", "Start from this state dict (safetensors or torch.save; e.g. from `statformer export`) instead of fresh weights: names and shapes must fit the model."),
+        new("Init.HfCheckpoint", "--hf-checkpoint", "Start from a Hugging Face GPT-2 checkpoint folder (config.json + model.safetensors or pytorch_model.bin): the model takes its shape and weights; --attention, --dropout and --seq-len still apply (needs --tokenizer gpt2)."),
 
         new("Train.Steps", "--steps", "Optimizer steps."),
         new("Train.LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up then cosine decay to --min-lr)."),
