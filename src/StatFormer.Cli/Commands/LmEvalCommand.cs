@@ -95,6 +95,8 @@ public static class LmEvalCommand
         var options = tree.Read(result, new LmRunOptions() with { Data = new LmDataOptions { Tokenizer = "gpt2" } });
         options.Validate();
         var checkpoint = HfGpt2Checkpoint.Open(hfFolder);
+        var tokenizer = new Gpt2Tokenizer();
+        checkpoint.RequireVocabulary(tokenizer.VocabSize);
         var model = new TransformerLm(LmExperiment.HfConfig(checkpoint, options));
         try
         {
@@ -105,6 +107,6 @@ public static class LmEvalCommand
             model.Dispose();
             throw;
         }
-        return (options, model, new Gpt2Tokenizer(), hfFolder, corpus, 0);
+        return (options, model, tokenizer, hfFolder, corpus, 0);
     }
 }

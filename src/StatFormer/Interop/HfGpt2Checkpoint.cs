@@ -116,6 +116,14 @@ public sealed class HfGpt2Checkpoint
         return config;
     }
 
+    /// <summary>Refuses a checkpoint whose vocabulary cannot hold every id of a tokenizer of <paramref name="tokenizerVocabSize"/> tokens.</summary>
+    /// <exception cref="InvalidDataException">vocab_size is smaller.</exception>
+    public void RequireVocabulary(int tokenizerVocabSize)
+    {
+        if (VocabSize < tokenizerVocabSize)
+            throw new InvalidDataException($"{Path.Combine(Folder, ConfigFileName)}: vocab_size {VocabSize} is smaller than the GPT-2 tokenizer's {tokenizerVocabSize}");
+    }
+
     /// <summary>
     /// Loads the checkpoint's weights into <paramref name="model"/> (built from <see cref="ConfigFor"/>): names and
     /// shapes are checked against GPT-2's layout first, and one error lists every missing, unexpected and mismatched key.

@@ -70,6 +70,7 @@ public static class LmExperiment
             throw new InvalidDataException($"{options.Data.Description}: the validation or test split has fewer than 2 tokens");
 
         var hf = options.Init.HfCheckpoint is { } hfFolder ? HfGpt2Checkpoint.Open(hfFolder) : null;
+        hf?.RequireVocabulary(data.Tokenizer.VocabSize);
         var config = hf is null ? ModelConfig(options, data.Tokenizer.VocabSize) : HfConfig(hf, options);
         torch.manual_seed(seed);
         using var model = new TransformerLm(config);

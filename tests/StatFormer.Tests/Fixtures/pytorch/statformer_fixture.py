@@ -249,7 +249,7 @@ def gpt2_reference(out):
             json.dump(config, f, indent=2)
     torch.save(sd, os.path.join(out, "bin", "pytorch_model.bin"))
     # The original GPT-2 checkpoints' names: no "transformer." prefix, no head, no mask buffers.
-    plain = {k[len("transformer."):]: v for k, v in sd.items() if k.startswith("transformer.") and not k.endswith(("attn.bias", "attn.masked_bias"))}
+    plain = {k[len("transformer."):]: v for k, v in sd.items() if k.startswith("transformer.") and not k.endswith((".attn.bias", ".attn.masked_bias"))}
     save_safetensors(os.path.join(out, "safetensors", "model.safetensors"), plain)
     ids = fixed_ids(2, 16, cfg["vocab_size"])
     with open(os.path.join(out, "ids.json"), "w") as f:
