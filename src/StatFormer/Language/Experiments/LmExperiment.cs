@@ -82,7 +82,8 @@ public static class LmExperiment
         var trainer = new Trainer(model, TrainOptions(options),
             step => LmBatchSampler.Sample(data.Train, batchSize, seqLen, seed, step),
             () => PerplexityEvaluator.Evaluate(model, sets.ValidForTraining, seqLen, batchSize).MeanNll,
-            output.OutDir, metadata.ToJson());
+            output.OutDir, metadata.ToJson())
+        { Diagnostics = new LmTrainingDiagnostics(model, sets.ValidForTraining) };
         var training = trainer.Run(progress, output.Resume, cancellationToken);
 
         // Report the weights that did best on validation (what early stopping selects).
