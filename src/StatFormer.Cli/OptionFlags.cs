@@ -102,6 +102,7 @@ public static class OptionFlags
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Variants", ["--variants", "--attention"], "Comma-separated model variants: softmax, elliptical, an MoE router (smoe, xmoe, ac-smoe, ac-xmoe) or both joined by '+' (elliptical+ac-smoe)."),
         new("FairEpochs", "--fair-epochs", "`demo`: epochs of the fair contrastive part (0 skips it)."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the variant × seed runs into the shared --out (e.g. a Slurm job array); without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
         new("TargetValidPpl", "--target-ppl", "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)."),
     ];
 
@@ -160,6 +161,7 @@ public static class OptionFlags
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Methods", "--methods", "Comma-separated methods to compare."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the method × seed runs into the shared --out; without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
     ];
 
     /// <summary>Properties of <see cref="Benchmarks.MoeBenchmarkOptions"/> (`bench moe`).</summary>

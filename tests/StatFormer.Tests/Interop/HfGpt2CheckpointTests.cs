@@ -5,6 +5,7 @@ using StatFormer.Language.Models;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
 using TorchSharp;
+using Xunit.Abstractions;
 using static StatFormer.Tests.Cli.CliHarness;
 
 namespace StatFormer.Tests.Interop;
@@ -18,7 +19,9 @@ public sealed class HfGpt2CheckpointTests : IClassFixture<HfGpt2CheckpointTests.
 {
     private readonly Gpt2Fixture _fixture;
 
-    public HfGpt2CheckpointTests(Gpt2Fixture fixture) => _fixture = fixture;
+    private readonly ITestOutputHelper _output;
+
+    public HfGpt2CheckpointTests(Gpt2Fixture fixture, ITestOutputHelper output) => (_fixture, _output) = (fixture, output);
 
     /// <summary>The fixture script's GPT-2 folders (bin: save_pretrained's names and pytorch_model.bin; safetensors: the original names), made once.</summary>
     public sealed class Gpt2Fixture : IDisposable
@@ -68,6 +71,7 @@ public sealed class HfGpt2CheckpointTests : IClassFixture<HfGpt2CheckpointTests.
         Assert.Equal("GeluTanh", FeedForwardActivationName(model));
         var difference = PyTorchReference.MaxAbsDifference(Logits(model, Path.Combine(_fixture.Root, "ids.json")),
             PyTorchReference.ReadFloats(Path.Combine(_fixture.Root, "logits.f32")));
+        _output.WriteLine($"max |Δlogit| vs the PyTorch GPT-2 forward {difference:E2}");
         Assert.True(difference < 1e-5, $"max |Δlogit| vs the PyTorch GPT-2 forward {difference:E2}");
     }
 

@@ -3,14 +3,17 @@ using StatFormer.Language.Experiments;
 using StatFormer.Tests.Cli;
 using StatFormer.Tests.Training;
 using TorchSharp;
+using Xunit.Abstractions;
 using static StatFormer.Tests.Cli.CliHarness;
 
 namespace StatFormer.Tests.Interop;
 
 /// <summary>`statformer export`, `lm eval --weights` and `lm train --init-from` on tiny runs.</summary>
 [Collection(CliCollection.Name)]
-public sealed class InteropCliTests : IDisposable
+public sealed class InteropCliTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly ITestOutputHelper _output = output;
+
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -58,6 +61,7 @@ public sealed class InteropCliTests : IDisposable
         using (var logits = trained.Model.forward(input))
             ours = logits.data<float>().ToArray();
         var difference = PyTorchReference.MaxAbsDifference(ours, PyTorchReference.ReadFloats(_dir.File("logits.f32")));
+        _output.WriteLine($"max |Δlogit| vs PyTorch {difference:E2}");
         Assert.True(difference < 1e-5, $"max |Δlogit| vs PyTorch {difference:E2}");
     }
 

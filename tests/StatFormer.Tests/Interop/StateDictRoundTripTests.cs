@@ -3,14 +3,17 @@ using StatFormer.Language.Models;
 using StatFormer.Tests.Cli;
 using StatFormer.Transformer;
 using TorchSharp;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Interop;
 
 /// <summary>State dicts between StatFormer and real PyTorch, both ways, judged by the logits each side computes.</summary>
 [Collection(CliCollection.Name)]
-public sealed class StateDictRoundTripTests : IDisposable
+public sealed class StateDictRoundTripTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly ITestOutputHelper _output = output;
+
     private readonly string _dir = Directory.CreateTempSubdirectory("statformer-interop-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -45,6 +48,7 @@ public sealed class StateDictRoundTripTests : IDisposable
         ModelWeights.Load(model, Path.Combine(_dir, file));
         using var ids = PyTorchReference.ReadIds(Path.Combine(_dir, "ids.json"));
         var difference = PyTorchReference.MaxAbsDifference(Logits(model, ids), PyTorchReference.ReadFloats(Path.Combine(_dir, "logits.f32")));
+        _output.WriteLine($"max |Δlogit| vs PyTorch {difference:E2}");
         Assert.True(difference < 1e-5, $"max |Δlogit| vs PyTorch {difference:E2}");
     }
 
@@ -71,6 +75,7 @@ public sealed class StateDictRoundTripTests : IDisposable
 
         using var ids = PyTorchReference.ReadIds(idsPath);
         var difference = PyTorchReference.MaxAbsDifference(Logits(model, ids), PyTorchReference.ReadFloats(Path.Combine(_dir, "logits.f32")));
+        _output.WriteLine($"max |Δlogit| vs PyTorch {difference:E2}");
         Assert.True(difference < 1e-5, $"max |Δlogit| vs PyTorch {difference:E2}");
     }
 
