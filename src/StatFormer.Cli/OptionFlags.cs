@@ -49,6 +49,7 @@ public static class OptionFlags
         new("Model.Stack.Estimator", "--estimator", "Elliptical metric estimator: causal (prefix mean, no look-ahead; the default of a language model) or sequence (authors' whole-sequence mean; leaks future tokens)."),
         new("Model.Stack.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
         new("Model.Stack.EllipticalLayers", "--elliptical-layers", "Comma-separated layers that use the elliptical metric (default: all but layer 0, which has no previous values)."),
+        new("Model.Stack.Activation", "--activation", "Dense feed-forward nonlinearity: gelu (exact) or gelu-tanh (GPT-2's tanh approximation)."),
         new("Model.Stack.Moe.Layer.Experts", "--experts", "MoE: experts per MoE layer."),
         new("Model.Stack.Moe.Layer.TopK", "--top-k", "MoE: experts per token (1 = Switch-style, 2 = default); gate weights are the softmax over the selected logits."),
         new("Model.Stack.Moe.Every", "--moe-every", "MoE: 1 = an MoE layer in every block (Switch), 2 = every other block with dense FFNs between (GLaM)."),
@@ -65,6 +66,9 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε)."),
         new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean (≥ 1)."),
         new("Model.Stack.Moe.Layer.AcMomentum", "--ac-momentum", "AC routers: weight of the newest batch in the running cluster statistics (≈ 1/momentum batches remembered)."),
+
+        new("Init.InitFrom", "--init-from", "Start from this state dict (safetensors or torch.save; e.g. from `statformer export`) instead of fresh weights: names and shapes must fit the model."),
+        new("Init.HfCheckpoint", "--hf-checkpoint", "Start from a Hugging Face GPT-2 checkpoint folder (config.json + model.safetensors or pytorch_model.bin): the model takes its shape and weights; --attention, --dropout and --seq-len still apply (needs --tokenizer gpt2)."),
 
         new("Train.Steps", "--steps", "Optimizer steps."),
         new("Train.LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up then cosine decay to --min-lr)."),
@@ -102,6 +106,7 @@ public static class OptionFlags
         new("VisionSteps", "--vision-steps", "`demo`: training steps of the vision part, softmax vs elliptical ViTs on synthetic images (0 skips it)."),
         new("ProbeSeeds", "--probe-seeds", "`demo`: seeds of the three mechanism probes that run first (0 skips them)."),
         new("ProbeSteps", "--probe-steps", "`demo`: training steps of every probe model (0: each probe's own demo setting)."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the variant × seed runs into the shared --out (e.g. a Slurm job array); without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
         new("TargetValidPpl", "--target-ppl", "Convergence: report the steps until the validation perplexity first reaches this (default: the worst run's best, which every run reaches)."),
     ];
 
@@ -160,6 +165,7 @@ public static class OptionFlags
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Methods", "--methods", "Comma-separated methods to compare."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the method × seed runs into the shared --out; without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
     ];
 
     /// <summary>Properties of <see cref="Vision.Experiments.VisionRunOptions"/> (`vision train`, `vision compare`, part of `vision eval`).</summary>

@@ -23,6 +23,7 @@ public static class StatFormerCli
         lm.Subcommands.Add(LmGenerateCommand.Build());
         root.Subcommands.Add(lm);
         root.Subcommands.Add(CompareCommand.Build());
+        root.Subcommands.Add(ExportCommand.Build());
         var bench = new Command("bench", "Speed benchmarks (figures and ratios from one run).");
         bench.Subcommands.Add(BenchAttentionCommand.Build());
         bench.Subcommands.Add(BenchLmCommand.Build());

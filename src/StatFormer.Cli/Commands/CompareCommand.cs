@@ -21,7 +21,15 @@ public static class CompareCommand
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var isJson = result.GetValue(json);
-            var summary = RunAndPrint(read(result), isJson, cancellationToken);
+            var options = read(result);
+            if (options.Shard is not null)
+            {
+                var view = new TrainingProgressView();
+                var done = view.Run(progressFor => LmComparison.RunShard(options, progressFor, isJson ? null : view.Status, cancellationToken));
+                ShardOutput.Print(done, isJson);
+                return 0;
+            }
+            var summary = RunAndPrint(options, isJson, cancellationToken);
             if (isJson) Output.Json(summary);
             return 0;
         }));
@@ -42,6 +50,8 @@ public static class CompareCommand
         var variantFlag = OptionFlags.Comparison.First(f => f.Path == "Variants");
         var variants = new Option<string>(variantFlag.Name, variantFlag.Names[1..]) { Description = variantFlag.Description, DefaultValueFactory = _ => defaultVariants };
         var targetPpl = new Option<double?>("--target-ppl") { Description = Describe("TargetValidPpl") };
+        var shard = new Option<string?>("--shard") { Description = Describe("Shard") };
+        command.Options.Add(shard);
         command.Options.Add(seeds);
         command.Options.Add(variants);
         command.Options.Add(targetPpl);
@@ -55,6 +65,7 @@ public static class CompareCommand
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
                 Variants = ModelVariant.ParseList(result.GetValue(variants)!),
                 TargetValidPpl = result.GetValue(targetPpl),
+                Shard = result.GetValue(shard),
             };
             options.Validate();
             return options;

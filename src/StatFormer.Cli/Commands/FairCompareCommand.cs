@@ -29,6 +29,8 @@ public static class FairCompareCommand
             DefaultValueFactory = _ => string.Join(",", EnumNames.CliNames<ContrastiveMethod>()),
         };
         var seeds = new Option<int>("--seeds") { Description = Describe("Seeds"), DefaultValueFactory = _ => defaultSeeds };
+        var shard = new Option<string?>("--shard") { Description = Describe("Shard") };
+        command.Options.Add(shard);
         command.Options.Add(methods);
         command.Options.Add(seeds);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
@@ -42,8 +44,15 @@ public static class FairCompareCommand
                 Run = run,
                 Methods = ParseMethods(result.GetValue(methods)!),
                 Seeds = Enumerable.Range(0, seedCount).ToList(),
+                Shard = result.GetValue(shard),
             };
             var json = result.GetValue(jsonFlag);
+            if (options.Shard is not null)
+            {
+                var view = new TrainingProgressView();
+                ShardOutput.Print(view.Run(progressFor => FairComparison.RunShard(options, progressFor, json ? null : view.Status, cancellationToken)), json);
+                return 0;
+            }
             var summary = RunAndPrint(options, json, cancellationToken);
             if (json) Output.Json(summary);
             return 0;

@@ -1,56 +1,112 @@
 using System.CommandLine;
+using StatFormer.Interop;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
 using StatFormer.Language.Experiments;
+using StatFormer.Language.Models;
 using StatFormer.Options;
 
 namespace StatFormer.Cli.Commands;
 
-/// <summary>`statformer lm eval`: clean and attacked perplexity of a trained run.</summary>
+/// <summary>`statformer lm eval`: clean and attacked perplexity of a trained run, of exported weights, or of a Hugging Face GPT-2 checkpoint.</summary>
 public static class LmEvalCommand
 {
+    /// <summary>The run-tree flags `lm eval` takes: evaluation, attack, batch size, the attention (it adds no parameters) and the GPT-2 checkpoint with its context.</summary>
+    private static readonly HashSet<string> ModelFlags =
+        ["Model.Stack.Attention", "Model.Stack.Estimator", "Model.Stack.EllipticalLayers", "Model.Stack.EllipticalUnscaled", "Model.SeqLen", "Init.HfCheckpoint", "Data.BatchSize"];
+
     public static Command Build()
     {
-        var command = new Command("eval", "Evaluate a trained run (its best weights) on clean and word-swap-attacked test text.");
-        var run = new Option<string>("--run") { Description = "The run folder written by `lm train` (holds checkpoint.bin and best_model.bin).", Required = true };
-        var data = new Option<string?>("--data") { Description = "Evaluate on this data instead of the run's own (same tokenizer)." };
-        // The evaluation and attack flags of the run tree; unless given, the run's own settings apply.
+        var command = new Command("eval", "Evaluate a trained run (its best weights, or --weights), or a Hugging Face GPT-2 checkpoint (--hf-checkpoint, with --data), on clean and word-swap-attacked test text.");
+        var run = new Option<string?>("--run") { Description = "The run folder written by `lm train` (holds checkpoint.bin and best_model.bin)." };
+        var data = new Option<string?>("--data") { Description = "Evaluate on this data instead of the run's own (same tokenizer); required with --hf-checkpoint." };
+        var weights = new Option<string?>("--weights") { Description = "With --run: evaluate these weights (safetensors or torch.save state dict, e.g. from `statformer export`) instead of the run's best; names and shapes must fit the run's model." };
         var tree = new OptionTree<LmRunOptions>(OptionFlags.Lm.Where(f => f.Path.StartsWith("Eval.", StringComparison.Ordinal) && f.Path != "Eval.ValidTokens"
-            || f.Path.StartsWith("Attack.", StringComparison.Ordinal) || f.Path == "Data.BatchSize"), new LmRunOptions());
+            || f.Path.StartsWith("Attack.", StringComparison.Ordinal) || ModelFlags.Contains(f.Path)), new LmRunOptions());
         command.Options.Add(run);
         command.Options.Add(data);
+        command.Options.Add(weights);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
-            var folder = result.GetValue(run)!;
-            using var trained = TrainedLmRun.Load(folder);
-            var (metadata, model) = (trained.Metadata, trained.Model);
-            var config = metadata.Config;
-            // Unless told otherwise, score the windows and attack draw the run's own summary was computed on.
-            var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions();
-            var options = tree.Read(result, baseline with { Model = config });
-            options.Validate();
-            var dataset = LmDataset.Load(result.GetValue(data) ?? metadata.Data, trained.Tokenizer, metadata.DataSeed);
-            var sets = EvaluationSets.Build(dataset, options);
-            var evaluation = LmEvaluation.Evaluate(model, sets, options.Data.BatchSize, options.Eval.Stride);
-            if (result.GetValue(json))
+            var folder = result.GetValue(run);
+            var hfFolder = tree.Read(result, new LmRunOptions()).Init.HfCheckpoint;
+            if ((folder is null) == (hfFolder is null)) throw new ArgumentException("give either --run or --hf-checkpoint", "--run");
+            var (options, model, tokenizer, source, corpus, dataSeed) = folder is not null
+                ? FromRun(result, tree, folder, result.GetValue(weights))
+                : FromHf(result, tree, hfFolder!, result.GetValue(data) ?? throw new ArgumentException("--hf-checkpoint needs --data (the text to evaluate)", "--data"), result.GetValue(weights));
+            using (model)
             {
-                Output.Json(evaluation);
+                var dataset = LmDataset.Load(result.GetValue(data) ?? corpus, tokenizer, dataSeed);
+                var sets = EvaluationSets.Build(dataset, options);
+                var evaluation = LmEvaluation.Evaluate(model, sets, options.Data.BatchSize, options.Eval.Stride);
+                if (result.GetValue(json))
+                {
+                    Output.Json(evaluation);
+                    return 0;
+                }
+                var header = new List<string> { "split", "perplexity", "swap rate (effective)" };
+                var rows = new List<IReadOnlyList<string>>
+                {
+                    new[] { "valid", LmTrainCommand.F(evaluation.ValidPpl), "-" },
+                    new[] { "test", LmTrainCommand.F(evaluation.TestPpl), "0" },
+                };
+                rows.AddRange(evaluation.AttackedTestPpl.Select(kv => (IReadOnlyList<string>)new[]
+                    { $"test attacked {kv.Key}", LmTrainCommand.F(kv.Value), $"{evaluation.AttackEffectiveRate[kv.Key]:P2}" }));
+                Output.Table($"lm eval: {source} ({EnumNames.Cli(model.Config.Stack.Attention)}) on {dataset.Corpus.Name}", header, rows);
+                if (LmTrainCommand.BitsLine(evaluation.TestBitsPerCharacter, evaluation.TestBitsPerByte) is { } bits) Output.Line(bits);
                 return 0;
             }
-            var header = new List<string> { "split", "perplexity", "swap rate (effective)" };
-            var rows = new List<IReadOnlyList<string>>
-            {
-                new[] { "valid", LmTrainCommand.F(evaluation.ValidPpl), "-" },
-                new[] { "test", LmTrainCommand.F(evaluation.TestPpl), "0" },
-            };
-            rows.AddRange(evaluation.AttackedTestPpl.Select(kv => (IReadOnlyList<string>)new[]
-                { $"test attacked {kv.Key}", LmTrainCommand.F(kv.Value), $"{evaluation.AttackEffectiveRate[kv.Key]:P2}" }));
-            Output.Table($"lm eval: {folder} ({EnumNames.Cli(config.Stack.Attention)}) on {dataset.Corpus.Name}", header, rows);
-            if (LmTrainCommand.BitsLine(evaluation.TestBitsPerCharacter, evaluation.TestBitsPerByte) is { } bits) Output.Line(bits);
-            return 0;
         }));
         return command;
+    }
+
+    private static (LmRunOptions Options, TransformerLm Model, ITokenizer Tokenizer, string Source, string Corpus, int DataSeed) FromRun(
+        ParseResult result, OptionTree<LmRunOptions> tree, string folder, string? weightsFile)
+    {
+        using var trained = TrainedLmRun.Load(folder);
+        var metadata = trained.Metadata;
+        var config = metadata.Config;
+        // Unless told otherwise, score the windows and attack draw the run's own summary was computed on.
+        var baseline = metadata.Evaluation?.ApplyTo(new LmRunOptions()) ?? new LmRunOptions();
+        var options = tree.Read(result, baseline with { Model = config });
+        options.Validate();
+        OptionCheck.Require(options.Model.SeqLen == config.SeqLen, "Model.SeqLen", $"applies with --hf-checkpoint only (the run's model has {config.SeqLen} positions)");
+        // A different attention over the same parameters (elliptical adds none): rebuild and copy the weights across.
+        var model = new TransformerLm(options.Model with { VocabSize = config.VocabSize });
+        try
+        {
+            ModelWeights.Load(model, trained.Model.state_dict(), folder);
+            if (weightsFile is not null) ModelWeights.Load(model, weightsFile);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return (options, model, trained.Tokenizer, weightsFile ?? folder, metadata.Data, metadata.DataSeed);
+    }
+
+    private static (LmRunOptions Options, TransformerLm Model, ITokenizer Tokenizer, string Source, string Corpus, int DataSeed) FromHf(
+        ParseResult result, OptionTree<LmRunOptions> tree, string hfFolder, string corpus, string? weightsFile)
+    {
+        if (weightsFile is not null) throw new ArgumentException("applies with --run only", "--weights");
+        var options = tree.Read(result, new LmRunOptions() with { Data = new LmDataOptions { Tokenizer = "gpt2" } });
+        options.Validate();
+        var checkpoint = HfGpt2Checkpoint.Open(hfFolder);
+        var tokenizer = new Gpt2Tokenizer();
+        checkpoint.RequireVocabulary(tokenizer.VocabSize);
+        var model = new TransformerLm(LmExperiment.HfConfig(checkpoint, options));
+        try
+        {
+            checkpoint.LoadInto(model);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return (options, model, tokenizer, hfFolder, corpus, 0);
     }
 }

@@ -30,11 +30,17 @@ public static class ComparisonRunner
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(openDomain);
-        using var folder = RunFolder.Claim(plan.OutDir, RunFolderKind.Comparison, plan.Resume, plan.Overwrite);
+        if (plan.Shard is not null) throw new ArgumentException("a sharded plan runs through RunShard", nameof(plan));
+        // A folder that shards fill is only aggregated here: its runs may still be training elsewhere.
+        // (--overwrite starts the whole comparison over here instead, shard record included.)
+        var sharded = !plan.Overwrite && Directory.Exists(plan.OutDir) && ComparisonShard.ReadCount(plan.OutDir) is not null;
+        using var folder = RunFolder.Claim(plan.OutDir, RunFolderKind.Comparison, plan.Resume || sharded, plan.Overwrite);
+        if (plan.Overwrite) File.Delete(Path.Combine(plan.OutDir, ComparisonShard.FileName));
         var domain = openDomain();
         try
         {
-            var runs = RunAll(plan, domain, progressFor, log, cancellationToken);
+            if (sharded) RequireAllFinished(plan, domain.NameOf);
+            var runs = RunAll(sharded ? plan with { Resume = true } : plan, domain, progressFor, log, cancellationToken);
             var summary = domain.Summarize(runs);
             JsonOutput.WriteFile(Path.Combine(plan.OutDir, RunFolder.SummaryFileName), summary);
             return summary;
@@ -43,6 +49,60 @@ public static class ComparisonRunner
         {
             (domain as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs this shard's share of the plan (<see cref="ComparisonPlan{TVariant}.Shard"/>) into the shared comparison folder and
+    /// writes no summary: a run without a shard aggregates once every run has its summary.json. Finished runs are reused
+    /// (unless overwriting); each run locks only its own folder, so shards on one folder run side by side.
+    /// </summary>
+    public static ComparisonShardResult RunShard<TVariant, TRun, TSummary>(ComparisonPlan<TVariant> plan, Func<IComparisonDomain<TVariant, TRun, TSummary>> openDomain,
+        Func<string, IProgress<TrainingProgress>?>? progressFor = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+        where TRun : class
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(openDomain);
+        var shard = plan.Shard ?? throw new ArgumentException("RunShard needs a plan with a shard", nameof(plan));
+        Directory.CreateDirectory(plan.OutDir);
+        shard.Mark(plan.OutDir);
+        var domain = openDomain();
+        try
+        {
+            var done = new List<string>();
+            foreach (var (position, seed, variant) in plan.Runs.Where(r => shard.Owns(r.Position)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var name = domain.NameOf(variant);
+                var label = $"{name} seed {seed}";
+                var runFolder = Path.Combine(plan.OutDir, RunFolder.PerRunFolderName(name, seed));
+                var result = Reuse(plan with { Resume = !plan.Overwrite }, domain, variant, seed, runFolder, label, log);
+                if (result is null)
+                {
+                    log?.Invoke($"{label} (shard {shard}): training → {runFolder}");
+                    result = domain.Run(variant, seed, runFolder, progressFor?.Invoke(label), cancellationToken);
+                }
+                if (domain.WarningAbout(result) is { } warning) log?.Invoke(warning);
+                done.Add(RunFolder.PerRunFolderName(name, seed));
+            }
+            return new ComparisonShardResult(shard, done, MissingRuns(plan, domain.NameOf));
+        }
+        finally
+        {
+            (domain as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>The runs of the plan whose folder has no summary.json yet ("elliptical-seed1").</summary>
+    public static IReadOnlyList<string> MissingRuns<TVariant>(ComparisonPlan<TVariant> plan, Func<TVariant, string> nameOf) =>
+        plan.Runs.Select(r => RunFolder.PerRunFolderName(nameOf(r.Variant), r.Seed))
+            .Where(name => !File.Exists(Path.Combine(plan.OutDir, name, RunFolder.SummaryFileName))).ToList();
+
+    private static void RequireAllFinished<TVariant>(ComparisonPlan<TVariant> plan, Func<TVariant, string> nameOf)
+    {
+        var missing = MissingRuns(plan, nameOf);
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{plan.OutDir} is filled by --shard runs and {missing.Count} of {plan.Runs.Count()} have no summary yet: "
+                + $"{string.Join(", ", missing)}; run their shards (or wait for them), then aggregate again");
     }
 
     private static List<ComparisonRun<TVariant, TRun>> RunAll<TVariant, TRun, TSummary>(ComparisonPlan<TVariant> plan,

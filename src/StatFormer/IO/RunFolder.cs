@@ -68,7 +68,7 @@ public static partial class RunFolder
     }
 
     /// <summary>
-    /// Deletes the files runs write (markers, embedding.json, *.png) from the folder and, for a comparison, from each of
+    /// Deletes the files runs write (markers, embedding.json, *.png, TensorBoard event files) from the folder and, for a comparison, from each of
     /// its run subfolders. Those are all locked first, so a run another process is writing there stops the deletion
     /// before anything is gone. Nothing else is touched: an --out that also holds the user's own files keeps them.
     /// </summary>
@@ -93,7 +93,8 @@ public static partial class RunFolder
     private static void DeleteRunFiles(string folder)
     {
         var files = RunMarkerFiles.Append(FairEmbeddingProjection.FileName).Select(name => Path.Combine(folder, name))
-            .Concat(Directory.EnumerateFiles(folder, "*.png"));
+            .Concat(Directory.EnumerateFiles(folder, "*.png"))
+            .Concat(Directory.EnumerateFiles(folder, TensorBoardLog.EventFilePrefix + "*"));
         foreach (var file in files.ToList()) File.Delete(file);
     }
 

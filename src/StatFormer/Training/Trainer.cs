@@ -10,7 +10,9 @@ namespace StatFormer.Training;
 /// <summary>
 /// Trains a model with AdamW, warm-up + cosine learning rate, gradient clipping, periodic validation
 /// with early stopping, and checkpoints from which a resumed run continues bit-identically. Writes
-/// metrics.jsonl, checkpoint.bin and best_model.bin into the output folder. Language models use the
+/// metrics.jsonl, checkpoint.bin, best_model.bin and TensorBoard event files (<see cref="TensorBoardLog"/>: loss,
+/// learning rate, auxiliary loss, gradient norm, validation loss, and the <see cref="Diagnostics"/>' extras) into the
+/// output folder. Language models use the
 /// (ids → logits) constructor; any other objective (contrastive learning) supplies its step loss.
 /// </summary>
 public sealed class Trainer
@@ -62,6 +64,9 @@ public sealed class Trainer
         _checkpointMetadataJson = checkpointMetadataJson;
     }
 
+    /// <summary>Domain extras written to the TensorBoard log after each validation; null: none.</summary>
+    public ITrainingDiagnostics? Diagnostics { get; init; }
+
     /// <summary>
     /// Trains up to <see cref="TrainOptions.Steps"/>. With <paramref name="resume"/>, continues from
     /// outDir/checkpoint.bin when it exists. On cancellation a checkpoint of the completed steps is
@@ -73,6 +78,7 @@ public sealed class Trainer
         Directory.CreateDirectory(_outDir);
         var checkpointPath = System.IO.Path.Combine(_outDir, CheckpointFileName);
         var metrics = new MetricsLog(System.IO.Path.Combine(_outDir, MetricsFileName));
+        var board = new TensorBoardLog(_outDir);
         var parameters = _model.parameters().ToList();
         using var optimizer = CreateOptimizer(_model, _options);
 
@@ -123,7 +129,9 @@ public sealed class Trainer
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
             var stepStart = Stopwatch.GetTimestamp();
-            var (loss, auxLoss, tokens) = TrainStep(state.Step, optimizer, parameters);
+            // The norm is free when clipping computes it; without clipping it is measured on logged steps only.
+            var measureNorm = (state.Step + 1) % _options.LogEvery == 0 || state.Step + 1 == total;
+            var (loss, auxLoss, tokens, gradNorm) = TrainStep(state.Step, optimizer, parameters, measureNorm);
             var stepSeconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
             state.Step++;
             if (!double.IsFinite(loss) || (auxLoss is { } a && !double.IsFinite(a)))
@@ -149,6 +157,11 @@ public sealed class Trainer
             {
                 double? reportAux = auxLoss.HasValue ? state.WindowAuxLossSum / state.WindowSteps : null;
                 Record(new MetricRecord(step, MetricRecord.TrainSplit, reportLoss, lr, windowTokensPerSecond, Elapsed().TotalSeconds, reportAux));
+                board.Scalar("train/loss", reportLoss, step);
+                board.Scalar("train/learning_rate", lr, step);
+                if (reportAux is { } aux) board.Scalar("train/aux_loss", aux, step);
+                if (gradNorm is { } norm) board.Scalar("train/grad_norm", norm, step);
+                board.Scalar("train/items_per_second", windowTokensPerSecond, step);
                 state.WindowLossSum = 0;
                 state.WindowAuxLossSum = 0;
                 state.WindowSteps = 0;
@@ -162,6 +175,8 @@ public sealed class Trainer
                 var v = Evaluate();
                 validLoss = v;
                 Record(new MetricRecord(step, MetricRecord.ValidSplit, v, lr, 0, Elapsed().TotalSeconds));
+                board.Scalar("valid/loss", v, step);
+                if (Diagnostics is not null) WriteDiagnostics(step, board);
                 if (state.BestValidLoss is not { } best || v < best)
                 {
                     state.BestValidLoss = v;
@@ -209,17 +224,35 @@ public sealed class Trainer
         };
     }
 
-    /// <returns>The main loss, the weighted auxiliary loss that was added to it (null if none) and the items consumed.</returns>
-    private (double Loss, double? AuxLoss, long Tokens) TrainStep(long stepIndex, AdamW optimizer, List<Parameter> parameters)
+    /// <returns>The main loss, the weighted auxiliary loss that was added to it (null if none), the items consumed and the global gradient norm before clipping (null when neither clipped nor asked for).</returns>
+    private (double Loss, double? AuxLoss, long Tokens, double? GradNorm) TrainStep(long stepIndex, AdamW optimizer, List<Parameter> parameters, bool measureNorm)
     {
         using var scope = torch.NewDisposeScope();
         optimizer.zero_grad();
         var step = _stepLoss(stepIndex);
         (step.AuxiliaryLoss is null ? step.Loss : step.Loss + step.AuxiliaryLoss).backward();
+        double? gradNorm = null;
         if (_options.GradClip > 0)
-            nn.utils.clip_grad_norm_(parameters, _options.GradClip);
+            gradNorm = nn.utils.clip_grad_norm_(parameters, _options.GradClip);
+        else if (measureNorm)
+            gradNorm = Math.Sqrt(parameters.Where(p => p.grad is not null).Sum(p => p.grad!.to(ScalarType.Float64).pow(2).sum().item<double>()));
         optimizer.step();
-        return (step.Loss.item<float>(), step.AuxiliaryLoss?.item<float>(), step.Items);
+        return (step.Loss.item<float>(), step.AuxiliaryLoss?.item<float>(), step.Items, gradNorm);
+    }
+
+    private void WriteDiagnostics(long step, TensorBoardLog board)
+    {
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            _model.eval();
+            Diagnostics!.Write(step, board);
+        }
+        finally
+        {
+            _model.train();
+        }
     }
 
     private double Evaluate()

@@ -46,7 +46,7 @@ public sealed class TransformerStack : Module<Tensor, Tensor?, bool, Transformer
                 : new SoftmaxSelfAttention(options.DModel, options.Heads, options.Dropout, causal);
             layers[layer] = moeKinds.TryGetValue(layer, out var kind)
                 ? new TransformerBlock(options.DModel, attention, new MoeFeedForward(options.DModel, kind, moeOptions!, causal), options.Dropout, $"block{layer}", options.DropPathAt(layer))
-                : new TransformerBlock(options.DModel, attention, new FeedForward(options.DModel, options.FfnMultiplier * options.DModel, options.Dropout), options.Dropout, $"block{layer}", options.DropPathAt(layer));
+                : new TransformerBlock(options.DModel, attention, new FeedForward(options.DModel, options.FfnMultiplier * options.DModel, options.Dropout, activation: options.Activation), options.Dropout, $"block{layer}", options.DropPathAt(layer));
             register_module(layer.ToString(CultureInfo.InvariantCulture), layers[layer]);
         }
         RegisterComponents();

@@ -30,6 +30,10 @@ public sealed record TransformerStackOptions
     /// <summary>Hidden width of the dense feed-forward block as a multiple of <see cref="DModel"/>.</summary>
     public int FfnMultiplier { get; init; } = 4;
 
+    /// <summary>The dense feed-forward layer's nonlinearity; GPT-2 checkpoints use the tanh approximation. Written only when not the default, so existing configurations serialise unchanged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public FeedForwardActivation Activation { get; init; } = FeedForwardActivation.Gelu;
+
     public AttentionKind Attention { get; init; } = AttentionKind.Softmax;
 
     /// <summary>The elliptical metric's estimator; null: Causal in a causal stack, Sequence in an encoder.</summary>
@@ -78,6 +82,8 @@ public sealed record TransformerStackOptions
         OptionCheck.Require(Dropout is >= 0 and < 1, nameof(Dropout), $"Dropout must be in [0, 1) (got {Dropout})");
         OptionCheck.Require(DropPath is >= 0 and < 1, nameof(DropPath), $"DropPath must be in [0, 1) (got {DropPath})");
         OptionCheck.Require(FfnMultiplier >= 1, nameof(FfnMultiplier), $"FfnMultiplier must be at least 1 (got {FfnMultiplier})");
+        OptionCheck.Require(Activation == FeedForwardActivation.Gelu || Moe.Router == MoeKind.None, nameof(Activation),
+            $"Activation {Activation} applies to dense feed-forward layers only; MoE experts use the exact GELU");
         foreach (var layer in EllipticalLayers ?? Array.Empty<int>())
         {
             OptionCheck.Require(layer >= 0 && layer < Layers, nameof(EllipticalLayers), $"EllipticalLayers: layer {layer} does not exist (the stack has layers 0..{Layers - 1})");

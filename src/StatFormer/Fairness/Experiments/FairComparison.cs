@@ -43,8 +43,33 @@ public static class FairComparison
         OptionCheck.Require(options.Methods.Distinct().Count() == options.Methods.Count, nameof(options.Methods), "names a method twice");
         var shared = options.Run;
         shared.Validate();
-        var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, options.Run.Output.OutDir, options.Run.Output.Resume, options.Run.Output.Overwrite);
+        var output = options.Run.Output;
+        var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
         return ComparisonRunner.Run(plan, () => new MethodRuns(options, shared), progressFor, log, cancellationToken);
+    }
+
+    /// <summary>Runs this machine's share (<see cref="FairComparisonOptions.Shard"/>) of the comparison into its shared folder; see <see cref="ComparisonRunner.RunShard"/>.</summary>
+    public static ComparisonShardResult RunShard(FairComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        OptionCheck.Require(options.Seeds.Count > 0, nameof(options.Seeds), "must name at least one seed");
+        OptionCheck.Require(options.Methods.Count > 0, nameof(options.Methods), "must name at least one method");
+        OptionCheck.Require(options.Methods.Distinct().Count() == options.Methods.Count, nameof(options.Methods), "names a method twice");
+        ComparisonShard shard;
+        try
+        {
+            shard = ComparisonShard.Parse(options.Shard ?? throw new FormatException("a sharded run needs I/N"));
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(options.Shard));
+        }
+        var shared = options.Run;
+        shared.Validate();
+        var output = options.Run.Output;
+        var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
+        return ComparisonRunner.RunShard(plan, () => new MethodRuns(options, shared), progressFor, log, cancellationToken);
     }
 
     /// <summary>The bias axis of a dataset: z MSE for continuous z, else the equalized-odds gap (binary target), else the z-probe accuracy.</summary>

@@ -18,4 +18,7 @@ public sealed record FairComparisonOptions
 
     /// <summary>The seeds every method is trained with.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
+
+    /// <summary>"I/N": run only this machine's share of the runs into the shared output folder (see <see cref="Comparison.ComparisonShard"/>); null: all of them, or aggregate a folder that shards filled.</summary>
+    public string? Shard { get; init; }
 }

@@ -23,9 +23,22 @@ public static class LmComparison
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Options.OptionCheck.Require(options.Shard is null, nameof(LmComparisonOptions.Shard), "runs a share of a comparison: `compare --shard I/N` (RunShard)");
         var output = options.Run.Output;
         var plan = new ComparisonPlan<ModelVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
         return ComparisonRunner.Run(plan, () => new VariantRuns(options), progressFor, log, cancellationToken);
+    }
+
+    /// <summary>Runs this machine's share (<see cref="LmComparisonOptions.Shard"/>) of the comparison into its shared folder; see <see cref="ComparisonRunner.RunShard"/>.</summary>
+    public static ComparisonShardResult RunShard(LmComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var shard = options.ParsedShard ?? throw new ArgumentException("a sharded run needs I/N", nameof(LmComparisonOptions.Shard));
+        var output = options.Run.Output;
+        var plan = new ComparisonPlan<ModelVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
+        return ComparisonRunner.RunShard(plan, () => new VariantRuns(options), progressFor, log, cancellationToken);
     }
 
     /// <summary>The first evaluated step whose validation perplexity is at most <paramref name="targetPpl"/>; null if none.</summary>

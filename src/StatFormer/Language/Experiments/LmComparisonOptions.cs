@@ -21,9 +21,27 @@ public sealed record LmComparisonOptions
     /// <summary>The seeds every variant is trained with.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = new[] { 0, 1, 2 };
 
+    /// <summary>"I/N": run only this machine's share of the runs into the shared output folder (see <see cref="Comparison.ComparisonShard"/>); null: all of them, or aggregate a folder that shards filled.</summary>
+    public string? Shard { get; init; }
+
+    /// <summary>The parsed <see cref="Shard"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Comparison.ComparisonShard? ParsedShard => Shard is null ? null : Comparison.ComparisonShard.Parse(Shard);
+
     /// <exception cref="ArgumentException">ParamName is the path of the first offending property.</exception>
     public void Validate()
     {
+        if (Shard is not null)
+        {
+            try
+            {
+                Comparison.ComparisonShard.Parse(Shard);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException(e.Message, nameof(Shard));
+            }
+        }
         Options.OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
         Options.OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one model variant");
         Options.OptionCheck.Require(TargetValidPpl is null or > 1, nameof(TargetValidPpl), $"must be greater than 1 (got {TargetValidPpl})");

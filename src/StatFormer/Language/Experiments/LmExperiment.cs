@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using StatFormer.Interop;
 using StatFormer.IO;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
@@ -27,6 +28,15 @@ public static class LmExperiment
         var config = options.Model with { VocabSize = vocabSize };
         OptionCheck.Nested(nameof(LmRunOptions.Model), config.Validate);
         return config;
+    }
+
+    /// <summary>The model of a run that starts from a GPT-2 checkpoint: its shape, with the run's attention, dropout and context.</summary>
+    /// <exception cref="ArgumentException">ParamName is the offending property's path (<c>Model.…</c>).</exception>
+    public static LmConfig HfConfig(HfGpt2Checkpoint checkpoint, LmRunOptions options)
+    {
+        LmConfig? config = null;
+        OptionCheck.Nested(nameof(LmRunOptions.Model), () => config = checkpoint.ConfigFor(options.Model));
+        return config!;
     }
 
     /// <summary>
@@ -59,15 +69,21 @@ public static class LmExperiment
         if (data.Valid.Length < 2 || data.Test.Length < 2)
             throw new InvalidDataException($"{options.Data.Description}: the validation or test split has fewer than 2 tokens");
 
-        var config = ModelConfig(options, data.Tokenizer.VocabSize);
+        var hf = options.Init.HfCheckpoint is { } hfFolder ? HfGpt2Checkpoint.Open(hfFolder) : null;
+        hf?.RequireVocabulary(data.Tokenizer.VocabSize);
+        var config = hf is null ? ModelConfig(options, data.Tokenizer.VocabSize) : HfConfig(hf, options);
         torch.manual_seed(seed);
         using var model = new TransformerLm(config);
+        // A resumed run replaces these weights with its checkpoint's.
+        if (hf is not null) hf.LoadInto(model);
+        else if (options.Init.InitFrom is { } initFrom) ModelWeights.Load(model, initFrom);
         var metadata = new LmRunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data.Description, options.Data.DataSeed, RunEvaluationSettings.From(options));
         if (output.Resume) EnsureSameRun(output.OutDir, metadata);
         var trainer = new Trainer(model, TrainOptions(options),
             step => LmBatchSampler.Sample(data.Train, batchSize, seqLen, seed, step),
             () => PerplexityEvaluator.Evaluate(model, sets.ValidForTraining, seqLen, batchSize).MeanNll,
-            output.OutDir, metadata.ToJson());
+            output.OutDir, metadata.ToJson())
+        { Diagnostics = new LmTrainingDiagnostics(model, sets.ValidForTraining) };
         var training = trainer.Run(progress, output.Resume, cancellationToken);
 
         // Report the weights that did best on validation (what early stopping selects).

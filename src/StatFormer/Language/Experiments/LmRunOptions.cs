@@ -21,6 +21,9 @@ public sealed record LmRunOptions
     /// <summary>The model; its <see cref="LmConfig.VocabSize"/> is set from the tokenizer when the run starts.</summary>
     public LmConfig Model { get; init; } = new();
 
+    /// <summary>Where the weights start: fresh, a state dict file or a Hugging Face GPT-2 checkpoint.</summary>
+    public LmInitOptions Init { get; init; } = new();
+
     /// <summary>Optimisation. The LM's learning rate is 1e-3 (the trainer's generic default is 3e-4); the floor is a tenth of it.</summary>
     public TrainOptions Train { get; init; } = new() { LearningRate = 1e-3, MinLearningRate = null };
 
@@ -41,6 +44,9 @@ public sealed record LmRunOptions
         OptionCheck.Nested(nameof(Model), (Model.VocabSize == 0 ? Model with { VocabSize = 2 } : Model).Validate);
         // A one-token window scores no prediction; the model alone would accept it.
         OptionCheck.Require(Model.SeqLen >= 2, $"{nameof(Model)}.{nameof(LmConfig.SeqLen)}", $"must be at least 2 (got {Model.SeqLen})");
+        OptionCheck.Nested(nameof(Init), Init.Validate);
+        OptionCheck.Require(Init.HfCheckpoint is null || Data.Tokenizer == "gpt2", $"{nameof(Data)}.{nameof(LmDataOptions.Tokenizer)}",
+            $"a GPT-2 checkpoint needs the GPT-2 tokenizer 'gpt2' (got '{Data.Tokenizer}')");
         OptionCheck.Nested(nameof(Train), Train.Validate);
         OptionCheck.Nested(nameof(Eval), () => Eval.Validate(Model.SeqLen));
         OptionCheck.Nested(nameof(Attack), Attack.Validate);

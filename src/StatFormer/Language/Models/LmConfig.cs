@@ -19,6 +19,30 @@ public sealed record LmConfig
     /// <summary>The (causal) Transformer stack between the embeddings and the tied output layer.</summary>
     public TransformerStackOptions Stack { get; init; } = new();
 
+    /// <summary>GPT-2's vocabulary (the byte-level BPE of <see cref="Data.Gpt2Tokenizer"/>).</summary>
+    public const int Gpt2VocabSize = 50257;
+
+    /// <summary>
+    /// The GPT-2 architecture (Radford et al. 2019; Hugging Face's <c>GPT2LMHeadModel</c>): learned absolute positions,
+    /// pre-LN blocks with biased q/k/v, output and MLP projections, a 4× MLP with GELU's tanh approximation, LayerNorm
+    /// ε 1e-5, dropout on the embeddings, attention probabilities and both residual branches, and the output layer
+    /// tied to the token embedding. Defaults are GPT-2 small (124 M parameters); every size shares the rest. Our
+    /// model has exactly these parts, so a GPT-2 checkpoint maps onto it one tensor per parameter (see
+    /// <see cref="Interop.HfGpt2Checkpoint"/>). Elliptical attention adds no parameters, so <paramref name="attention"/>
+    /// may be elliptical over the same weights.
+    /// </summary>
+    public static LmConfig Gpt2(int layers = 12, int dModel = 768, int heads = 12, int seqLen = 1024, int vocabSize = Gpt2VocabSize,
+        double dropout = 0.1, AttentionKind attention = AttentionKind.Softmax) => new()
+        {
+            VocabSize = vocabSize,
+            SeqLen = seqLen,
+            Stack = new TransformerStackOptions
+            {
+                Layers = layers, DModel = dModel, Heads = heads, Dropout = dropout, FfnMultiplier = 4,
+                Activation = FeedForwardActivation.GeluTanh, Attention = attention,
+            },
+        };
+
     /// <summary>Throws <see cref="ArgumentException"/> whose ParamName is the property path (e.g. <c>Stack.Moe.Layer.TopK</c>).</summary>
     public void Validate()
     {
