@@ -372,7 +372,7 @@ public static class OptionFlags
         new("Features", "--features", "Input features (the last two carry z)."),
         new("ClassScale", "--class-scale", "Scale of the class sign patterns against unit noise."),
         new("Leak", "--leak", "Scale of z in the input against unit noise."),
-        new("Methods", "--methods", "Comma-separated contrastive methods to compare."),
+        new("Methods", "--methods", "Comma-separated contrastive methods to compare: infonce, fair-infonce, cclk, fare, sparse-fare."),
         new("Hidden", "--hidden", "Encoder hidden width."),
         new("Representation", "--representation", "Representation width (the probes read it)."),
         new("Steps", "--steps", "Adam steps per encoder."),

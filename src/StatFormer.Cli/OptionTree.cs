@@ -149,11 +149,13 @@ public sealed class OptionTree<T> where T : class
             var option = new Option<string>(flag.Name, flag.Names[1..]) { Description = flag.Description };
             if (defaultValue is JsonArray list)
             {
-                var text = string.Join(",", list.Select(v => element.IsEnum ? EnumNames.Cli(EnumNames.Parse(element, v!.ToJsonString().Trim('"'))) : v!.ToJsonString()));
+                // As the flag is written: strings unquoted, enum members by their CLI names.
+                var text = string.Join(",", list.Select(v => element == typeof(string) ? v!.GetValue<string>()
+                    : element.IsEnum ? EnumNames.Cli((Enum)v.Deserialize(element, JsonOutput.Options)!) : v!.ToJsonString()));
                 option.DefaultValueFactory = _ => text;
             }
             return (flag, option, r => new JsonArray(r.GetValue(option)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(part => element.IsEnum ? JsonValue.Create(EnumNames.Json(EnumNames.Parse(element, part, flag.Path))) : Number(flag, element, part)).ToArray()));
+                .Select(part => Number(flag, element, part)).ToArray()));
         }
         throw new InvalidOperationException($"no command-line form for {property.PropertyType.Name} ({flag.Path})");
     }
