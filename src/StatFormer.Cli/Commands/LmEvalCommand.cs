@@ -20,7 +20,7 @@ public static class LmEvalCommand
         var command = new Command("eval", "Evaluate a trained run (its best weights, or --weights), or a Hugging Face GPT-2 checkpoint (--hf-checkpoint, with --data), on clean and word-swap-attacked test text.");
         var run = new Option<string?>("--run") { Description = "The run folder written by `lm train` (holds checkpoint.bin and best_model.bin)." };
         var data = new Option<string?>("--data") { Description = "Evaluate on this data instead of the run's own (same tokenizer); required with --hf-checkpoint." };
-        var weights = new Option<string?>("--weights") { Description = "With --run: evaluate these weights (safetensors or torch.save state dict, e.g. from `statformer export`) instead of the run's best; names and shapes must fit the run's model." };
+        var weights = new Option<string?>("--weights") { Description = "Evaluate these weights (safetensors or torch.save state dict, e.g. from `statformer export`): with --run instead of the run's best (names and shapes must fit the run's model); without, in the model and tokenizer of the config.json beside the file (with --data)." };
         var tree = new OptionTree<LmRunOptions>(OptionFlags.Lm.Where(f => f.Path.StartsWith("Eval.", StringComparison.Ordinal) && f.Path != "Eval.ValidTokens"
             || f.Path.StartsWith("Attack.", StringComparison.Ordinal) || ModelFlags.Contains(f.Path)), new LmRunOptions());
         command.Options.Add(run);
@@ -32,10 +32,13 @@ public static class LmEvalCommand
         {
             var folder = result.GetValue(run);
             var hfFolder = tree.Read(result, new LmRunOptions()).Init.HfCheckpoint;
-            if ((folder is null) == (hfFolder is null)) throw new ArgumentException("give either --run or --hf-checkpoint", "--run");
-            var (options, model, tokenizer, source, corpus, dataSeed) = folder is not null
-                ? FromRun(result, tree, folder, result.GetValue(weights))
-                : FromHf(result, tree, hfFolder!, result.GetValue(data) ?? throw new ArgumentException("--hf-checkpoint needs --data (the text to evaluate)", "--data"), result.GetValue(weights));
+            var weightsFile = result.GetValue(weights);
+            if (folder is not null && hfFolder is not null) throw new ArgumentException("give either --run or --hf-checkpoint, not both", "--run");
+            if (folder is null && hfFolder is null && weightsFile is null) throw new ArgumentException("give --run, --hf-checkpoint or --weights", "--run");
+            string Corpus(string what) => result.GetValue(data) ?? throw new ArgumentException($"{what} needs --data (the text to evaluate)", "--data");
+            var (options, model, tokenizer, source, corpus, dataSeed) = folder is not null ? FromRun(result, tree, folder, weightsFile)
+                : hfFolder is not null ? FromHf(result, tree, hfFolder, Corpus("--hf-checkpoint"), weightsFile)
+                : FromExport(result, tree, weightsFile!, Corpus("--weights without --run"));
             using (model)
             {
                 var dataset = LmDataset.Load(result.GetValue(data) ?? corpus, tokenizer, dataSeed);
@@ -86,6 +89,27 @@ public static class LmEvalCommand
             throw;
         }
         return (options, model, trained.Tokenizer, weightsFile ?? folder, metadata.Data, metadata.DataSeed);
+    }
+
+    /// <summary>An exported state dict with the config.json `statformer export` wrote beside it (the model tree and the tokenizer).</summary>
+    private static (LmRunOptions Options, TransformerLm Model, ITokenizer Tokenizer, string Source, string Corpus, int DataSeed) FromExport(
+        ParseResult result, OptionTree<LmRunOptions> tree, string weightsFile, string corpus)
+    {
+        var (config, tokenizer) = RunExport.ReadLmConfig(weightsFile);
+        var options = tree.Read(result, new LmRunOptions() with { Model = config });
+        options.Validate();
+        OptionCheck.Require(options.Model.SeqLen == config.SeqLen, "Model.SeqLen", $"applies with --hf-checkpoint only (the exported model has {config.SeqLen} positions)");
+        var model = new TransformerLm(options.Model with { VocabSize = config.VocabSize });
+        try
+        {
+            ModelWeights.Load(model, weightsFile);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return (options, model, tokenizer, weightsFile, corpus, 0);
     }
 
     private static (LmRunOptions Options, TransformerLm Model, ITokenizer Tokenizer, string Source, string Corpus, int DataSeed) FromHf(

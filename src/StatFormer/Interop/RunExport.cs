@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StatFormer.IO;
+using StatFormer.Language.Data;
 using StatFormer.Language.Experiments;
+using StatFormer.Language.Models;
 using TorchSharp;
 
 namespace StatFormer.Interop;
@@ -39,6 +41,27 @@ public static class RunExport
         foreach (var reader in Readers)
             if (reader.TryRead(folder) is { } model) return model;
         throw new InvalidDataException($"run folder {folder}: no model to export there (expected the output folder of `lm train`)");
+    }
+
+    /// <summary>The language model and tokenizer of the config.json that <see cref="Export"/> wrote beside <paramref name="weightsFile"/>.</summary>
+    /// <exception cref="FileNotFoundException">No config.json beside the file.</exception>
+    /// <exception cref="InvalidDataException">It is not the config of an exported language model.</exception>
+    public static (LmConfig Config, ITokenizer Tokenizer) ReadLmConfig(string weightsFile)
+    {
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(weightsFile))!, ConfigFileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file (`statformer export` writes it beside the weights; or pass --run)", path);
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: a JSON object was expected");
+            if (root["kind"]?.GetValue<string>() != "lm") throw new InvalidDataException($"{path}: not the config of an exported language model (kind '{root["kind"]}')");
+            var model = root["model"] ?? throw new InvalidDataException($"{path}: no 'model' tree");
+            var tokenizer = root["tokenizer"] ?? throw new InvalidDataException($"{path}: no 'tokenizer'");
+            return (LmConfig.FromJson(model.ToJsonString()), TokenizerFactory.FromJson(tokenizer.ToJsonString()));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: not a valid export config ({e.Message})", e);
+        }
     }
 
     /// <summary>

@@ -81,6 +81,12 @@ public sealed class InteropCliTests(ITestOutputHelper output) : IDisposable
         Assert.True(Math.Abs(evaluated - firstPpl) <= 1e-9 * firstPpl, $"{evaluated:R} vs the first run's {firstPpl:R} (second run: {secondPpl:R})");
         Assert.NotEqual(firstPpl, secondPpl);
 
+        // Without --run, config.json beside the file rebuilds the model and tokenizer: the first run's own evaluation.
+        var alone = Run(["lm", "eval", "--weights", weights, "--data", "synthetic", "--batch-size", "4", "--eval-tokens", "512", "--attack-rates", "0.1,0.2", "--json"]);
+        Assert.True(alone.ExitCode == 0, alone.ToString());
+        var ownEval = Run("lm", "eval", "--run", first, "--json");
+        Assert.Equal(ownEval.Json().GetProperty("test_ppl").GetDouble(), alone.Json().GetProperty("test_ppl").GetDouble(), 9);
+
         // One step at a negligible learning rate from the first run's weights stays at its perplexity.
         var tuned = TestPpl(Train(_dir.File("tuned"), seed: 1, steps: 1, "--init-from", weights, "--lr", "1e-9"));
         Assert.True(Math.Abs(tuned - firstPpl) <= 1e-4 * firstPpl, $"fine-tuned from the file: {tuned:R}, the file's run: {firstPpl:R}");
