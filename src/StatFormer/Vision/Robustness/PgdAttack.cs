@@ -56,6 +56,8 @@ public sealed class PgdAttack(int steps, double stepFraction, int restarts, bool
         using var scope = torch.NewDisposeScope();
         var alpha = StepFraction * threat.Epsilon;
         var current = RandomStart ? threat.RandomStart(images, generator) : images.clone();
+        (Tensor Lower, Tensor Upper)? box = threat.Norm == ThreatNorm.LInf ? threat.LInfBox(images) : null;
+        var scale = threat.Scale(images);
         var kept = current.clone();
         var keptLoss = torch.zeros(images.shape[0], dtype: images.dtype, device: images.device);
         var fooled = torch.zeros(images.shape[0], dtype: ScalarType.Bool, device: images.device);
@@ -72,7 +74,17 @@ public sealed class PgdAttack(int steps, double stepFraction, int restarts, bool
                 AttackLosses.Replace(ref keptLoss, keptLoss.where(newlyFooled.logical_not(), loss));
                 AttackLosses.Replace(ref fooled, fooled.logical_or(newlyFooled));
             }
-            AttackLosses.Replace(ref current, threat.Project(threat.Step(current, gradient, alpha), images));
+            if (box is var (lower, upper))
+            {
+                // L∞: x ← clamp(x + α·s·sign g, lower, upper), in place: three image-sized operations per step.
+                var direction = gradient.sign_();
+                if (scale is not null) direction = direction.mul_(scale);
+                current.add_(direction, alpha: alpha).clamp_(lower, upper);
+            }
+            else
+            {
+                AttackLosses.Replace(ref current, threat.Project(threat.Step(current, gradient, alpha), images));
+            }
         }
         var finalLogits = AttackLosses.Logits(model, current);
         var finalLoss = AttackLosses.CrossEntropy(finalLogits, labels);

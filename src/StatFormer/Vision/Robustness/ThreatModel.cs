@@ -77,6 +77,25 @@ public sealed record ThreatModel(ThreatNorm Norm, double Epsilon, IReadOnlyList<
         return projected.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// For an L∞ threat, the per-coordinate box [lower, upper] that the ball and the clip leave around
+    /// <paramref name="clean"/>: projecting is then a single clamp, which PGD's inner loop uses.
+    /// </summary>
+    public (Tensor Lower, Tensor Upper) LInfBox(Tensor clean)
+    {
+        if (Norm != ThreatNorm.LInf) throw new InvalidOperationException("a box exists only for an L∞ threat");
+        using var scope = torch.NewDisposeScope();
+        var bound = Bound(clean, Epsilon);
+        var lower = clean - bound;
+        var upper = clean + bound;
+        if (ClipToUnitRange)
+        {
+            lower = lower.clamp_(0.0, 1.0);
+            upper = upper.clamp_(0.0, 1.0);
+        }
+        return (lower.MoveToOuterDisposeScope(), upper.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Per image ‖u‖ (δ = s·u) in this threat's norm: [B].</summary>
     public Tensor Distance(Tensor adversarial, Tensor clean)
     {

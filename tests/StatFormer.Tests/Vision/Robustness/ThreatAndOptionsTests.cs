@@ -98,6 +98,23 @@ public sealed class ThreatAndOptionsTests
         Assert.Equal(new[] { 0.6f, 0.4f, 0.52f, 0.45f }, projected.data<float>().ToArray().Select(v => MathF.Round(v, 6)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LInfBoxClampIsTheProjection(bool clip)
+    {
+        using var generator = new torch.Generator(3);
+        using var clean = torch.rand(4, 3, 5, 5, generator: generator);
+        using var far = torch.rand(4, 3, 5, 5, generator: generator).mul_(1.6).sub_(0.3);
+        var threat = new ThreatModel(ThreatNorm.LInf, 0.2, new[] { 0.5, 1.0, 2.0 }, clip);
+        var (lower, upper) = threat.LInfBox(clean);
+        using var boxed = far.clamp(lower, upper);
+        using var projected = threat.Project(far, clean);
+        Assert.True(boxed.allclose(projected, rtol: 0, atol: 1e-6));
+        lower.Dispose();
+        upper.Dispose();
+    }
+
     [Fact]
     public void L2ProjectionScalesOntoTheSphereThenClips()
     {
