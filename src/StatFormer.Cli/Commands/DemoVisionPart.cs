@@ -33,7 +33,7 @@ public static class DemoVisionPart
             Attack = new AttackOptions
             {
                 Attacks = [AttackKind.Fgsm, AttackKind.Pgd, AttackKind.Spsa], Epsilons = [2.0 / 255, 8.0 / 255], PgdSteps = 10,
-                SpsaIterations = 10, SpsaSamples = 32, MaxImages = 256,
+                SpsaIterations = 8, SpsaSamples = 32, MaxImages = 200,
             },
             DiagnosticImages = 128,
         },

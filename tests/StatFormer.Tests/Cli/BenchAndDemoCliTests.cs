@@ -41,7 +41,7 @@ public sealed class BenchAndDemoCliTests : IDisposable
     public void DemoRunsEndToEndAndPrintsTheReportPath()
     {
         var outDir = _dir.File("demo");
-        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--fair-epochs", "1", "--out", outDir);
+        var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--fair-epochs", "1", "--vision-steps", "3", "--out", outDir);
         Assert.True(result.ExitCode == 0, result.ToString());
         var report = Path.Combine(Path.GetFullPath(outDir), "lm", "report.md");
         Assert.Contains($"report: {report}", result.Stdout);
@@ -57,5 +57,9 @@ public sealed class BenchAndDemoCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(outDir, "fair", "summary.json")));
         foreach (var method in new[] { "infonce", "fair-infonce", "cclk", "fare", "sparse-fare" })
             Assert.Contains(method, result.Stdout);
+        // Part 3: softmax vs elliptical ViTs on the synthetic images.
+        Assert.Contains($"report: {Path.Combine(Path.GetFullPath(outDir), "vision", "report.md")}", result.Stdout);
+        foreach (var variant in new[] { "softmax", "elliptical" })
+            Assert.True(File.Exists(Path.Combine(outDir, "vision", $"{variant}-seed0", "summary.json")), variant);
     }
 }
