@@ -12,7 +12,7 @@ namespace StatFormer.Cli.Commands;
 /// </summary>
 public static class DemoVisionPart
 {
-    public const int DefaultSteps = 300;
+    public const int DefaultSteps = 150;
 
     /// <summary>The settings: small enough for seconds per run, large enough for the classes to be learned.</summary>
     public static VisionRunOptions DemoRun { get; } = new VisionRunOptions() with
@@ -33,7 +33,7 @@ public static class DemoVisionPart
             Attack = new AttackOptions
             {
                 Attacks = [AttackKind.Fgsm, AttackKind.Pgd, AttackKind.Spsa], Epsilons = [2.0 / 255, 8.0 / 255], PgdSteps = 10,
-                SpsaIterations = 10, SpsaSamples = 32, MaxImages = 256,
+                SpsaIterations = 8, SpsaSamples = 32, MaxImages = 128,
             },
             DiagnosticImages = 128,
         },

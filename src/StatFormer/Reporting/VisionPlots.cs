@@ -42,7 +42,8 @@ public static class VisionPlots
         ArgumentNullException.ThrowIfNull(clean);
         var n = (int)clean.shape[0];
         const int cell = 96, caption = 18, margin = 8, header = 44;
-        var width = margin + (columns.Count + 1) * (cell + margin);
+        // Wide enough for the title too (about 7 pixels per character at 14 points).
+        var width = Math.Max(margin + (columns.Count + 1) * (cell + margin), 2 * margin + 7 * title.Length);
         var height = header + n * (cell + caption + margin);
         using var bitmap = new SKBitmap(width, height);
         using var canvas = new SKCanvas(bitmap);

@@ -42,7 +42,7 @@ public sealed class BenchAndDemoCliTests : IDisposable
     {
         var outDir = _dir.File("demo");
         var result = Run("demo", "--steps", "5", "--seeds", "1", "--eval-every", "5", "--valid-tokens", "512", "--eval-tokens", "1024", "--fair-epochs", "1",
-            "--probe-seeds", "2", "--probe-steps", "2", "--out", outDir);
+            "--probe-seeds", "2", "--probe-steps", "2", "--vision-steps", "3", "--out", outDir);
         Assert.True(result.ExitCode == 0, result.ToString());
         // First the three mechanism probes, each with its plain-language findings and report.
         foreach (var probe in new[] { "probe-elliptical", "probe-ac", "probe-fare" })
@@ -63,5 +63,9 @@ public sealed class BenchAndDemoCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(outDir, "fair", "summary.json")));
         foreach (var method in new[] { "infonce", "fair-infonce", "cclk", "fare", "sparse-fare" })
             Assert.Contains(method, result.Stdout);
+        // Part 3: softmax vs elliptical ViTs on the synthetic images.
+        Assert.Contains($"report: {Path.Combine(Path.GetFullPath(outDir), "vision", "report.md")}", result.Stdout);
+        foreach (var variant in new[] { "softmax", "elliptical" })
+            Assert.True(File.Exists(Path.Combine(outDir, "vision", $"{variant}-seed0", "summary.json")), variant);
     }
 }
