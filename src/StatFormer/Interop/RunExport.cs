@@ -4,6 +4,9 @@ using StatFormer.IO;
 using StatFormer.Language.Data;
 using StatFormer.Language.Experiments;
 using StatFormer.Language.Models;
+using StatFormer.Reporting;
+using StatFormer.Training;
+using StatFormer.Vision.Experiments;
 using TorchSharp;
 
 namespace StatFormer.Interop;
@@ -29,8 +32,8 @@ public static class RunExport
     /// <summary>The file written beside the exported weights.</summary>
     public const string ConfigFileName = "config.json";
 
-    /// <summary>The run kinds export understands, tried in order. A new model family (vision) adds its reader here.</summary>
-    public static IReadOnlyList<IRunModelReader> Readers { get; } = [new LmRunModelReader()];
+    /// <summary>The run kinds export understands, tried in order (vision first: it recognises its own checkpoint metadata, the LM reader takes any checkpoint).</summary>
+    public static IReadOnlyList<IRunModelReader> Readers { get; } = [new VisionRunModelReader(), new LmRunModelReader()];
 
     /// <summary>The model of the run in <paramref name="folder"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
@@ -40,7 +43,7 @@ public static class RunExport
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder {folder}: no such folder");
         foreach (var reader in Readers)
             if (reader.TryRead(folder) is { } model) return model;
-        throw new InvalidDataException($"run folder {folder}: no model to export there (expected the output folder of `lm train`)");
+        throw new InvalidDataException($"run folder {folder}: no model to export there (expected the output folder of `lm train` or `vision train`)");
     }
 
     /// <summary>The language model and tokenizer of the config.json that <see cref="Export"/> wrote beside <paramref name="weightsFile"/>.</summary>
@@ -101,5 +104,20 @@ public sealed class LmRunModelReader : IRunModelReader
             ["tokenizer"] = JsonNode.Parse(trained.Tokenizer.ToJson()),
         };
         return new RunModel("lm", trained.Model, config);
+    }
+}
+
+/// <summary>Reads `vision train` run folders: the model spec (architecture, stack, image shape, classes, normalisation) under "spec".</summary>
+public sealed class VisionRunModelReader : IRunModelReader
+{
+    public RunModel? TryRead(string folder)
+    {
+        var checkpoint = Path.Combine(folder, Trainer.CheckpointFileName);
+        if (!File.Exists(checkpoint)) return null;
+        // A vision checkpoint's metadata holds the model spec; a language model's does not.
+        if (JsonNode.Parse(Checkpoint.ReadMetadata(checkpoint)) is not JsonObject metadata || !metadata.ContainsKey("spec")) return null;
+        var trained = TrainedVisionRun.Load(folder);
+        var config = new JsonObject { ["spec"] = JsonSerializer.SerializeToNode(trained.Metadata.Spec, JsonOutput.Options) };
+        return new RunModel("vision", trained.Model, config);
     }
 }
