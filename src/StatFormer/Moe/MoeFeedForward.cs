@@ -69,6 +69,9 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     public MoeOptions Options { get; }
     public Router Router => router;
 
+    /// <summary>Benchmarks: when set, the forward pass records its phases here (see <see cref="MoePhaseClock"/>).</summary>
+    public MoePhaseClock? PhaseClock { get; set; }
+
     /// <summary>Expert input weights W1 [E,d,h] (expert e computes x·W1[e] + b1[e]).</summary>
     public Parameter ExpertInputWeight => w1;
 
@@ -112,18 +115,22 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         if (Causal && x.dim() != 3)
             throw new ArgumentException($"a causal MoE layer needs [B,T,d] input to keep capacity per sequence (got [{string.Join(",", x.shape)}])");
         using var scope = torch.NewDisposeScope();
+        PhaseClock?.Start();
         var tokens = x.reshape(-1, DModel);
         var routed = router.forward(tokens, previous);
+        PhaseClock?.Lap(MoePhase.Router);
         // Sorted, so column 0 is the true top-1 (the AC router's cluster label in the next layer).
         var (topLogits, topIndices) = routed.Logits.topk(Options.TopK, dim: -1, largest: true, sorted: true);
         var gates = Options.TopK == 1
             ? routed.Logits.softmax(-1).gather(1, topIndices)
             : topLogits.softmax(-1);
         var balance = LoadBalanceLoss.Compute(routed.Logits, topIndices, Options.Experts);
+        PhaseClock?.Lap(MoePhase.TopKAndBalance);
 
         var sequenceLength = Causal ? x.shape[1] : tokens.shape[0];
         var (combined, dropped) = Dispatch(tokens, topIndices, gates, sequenceLength, expertCounts, capacity);
         var output = dropout.forward(combined).reshape(x.shape);
+        PhaseClock?.Lap(MoePhase.Combine);
         var routing = new RoutingState(topIndices.MoveToOuterDisposeScope(), gates.detach().MoveToOuterDisposeScope());
         return new MoeOutput(output.MoveToOuterDisposeScope(), routing, balance.MoveToOuterDisposeScope(),
             routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), dropped);
@@ -161,6 +168,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
 
         var tokenOf = order.div(k, rounding_mode: RoundingMode.floor);
         var inputs = tokens.index_select(0, tokenOf);
+        PhaseClock?.Lap(MoePhase.Permutation);
         var pieces = new List<Tensor>(experts);
         long start = 0;
         for (var e = 0; e < experts; e++)
@@ -171,6 +179,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
             pieces.Add(hidden.matmul(w2[e]) + b2[e]);
             start += counts[e];
         }
+        PhaseClock?.Lap(MoePhase.ExpertMatmuls);
         var output = torch.zeros_like(tokens);
         if (pieces.Count == 0) return (output, dropped);
         var expertOutputs = (pieces.Count == 1 ? pieces[0] : torch.cat(pieces, 0)) * gateOf.index_select(0, order).unsqueeze(1);
