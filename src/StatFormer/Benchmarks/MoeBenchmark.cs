@@ -65,7 +65,10 @@ public sealed record MoeBenchmarkVariant(string Variant, string Stack, long Para
 /// <param name="OtherForward">Forward outside the MoE layers: residual adds, the loss (dense: the FFNs themselves).</param>
 /// <param name="Optimizer">zero_grad and the AdamW update (proportional to all parameters, not the active ones).</param>
 public sealed record MoeStepBreakdown(double Router, double TopKAndBalance, double Permutation, double ExpertMatmuls, double Combine,
-    double OtherForward, double Backward, double Optimizer);
+    double OtherForward, double Backward, double Optimizer)
+{
+    public double Total => Router + TopKAndBalance + Permutation + ExpertMatmuls + Combine + OtherForward + Backward + Optimizer;
+}
 
 /// <summary>Training-step milliseconds of every variant and the ratios of interest.</summary>
 /// <param name="RatioAcSmoeSmoe">AC-SMoE / SMoE step time: the median over back-to-back pairs of steps (order alternating), so
@@ -121,13 +124,14 @@ public static class MoeBenchmark
                     var stack = stacks[s];
                     times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats));
                 }
-            var peakPerVariant = true;
-            var variants = stacks.Select((s, i) =>
-            {
-                var (breakdown, peak, increase, reset) = s.Profile(x, options.Repeats);
-                peakPerVariant &= reset;
-                return new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min(), breakdown, peak, increase);
-            }).ToList();
+            // The breakdown pass is interleaved like the timing: per variant the round with the least total time, the largest peak.
+            var profiles = stacks.Select(_ => new List<(MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset)>()).ToList();
+            for (var round = 0; round < options.Rounds; round++)
+                for (var s = 0; s < stacks.Count; s++)
+                    profiles[s].Add(stacks[s].Profile(x, options.Repeats));
+            var peakPerVariant = profiles.All(p => p.All(r => r.PeakReset));
+            var variants = stacks.Select((s, i) => new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min(),
+                profiles[i].MinBy(r => r.Breakdown.Total)!.Breakdown, profiles[i].Max(r => r.PeakMiB), profiles[i].Max(r => r.IncreaseMiB))).ToList();
             Stack Named(string name) => stacks.First(s => s.Variant == name);
             var pairs = options.Repeats * options.Rounds;
             return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace StatFormer.Benchmarks;
 
@@ -9,11 +10,20 @@ namespace StatFormer.Benchmarks;
 public static class ResidentMemory
 {
     /// <summary>
-    /// Resets the peak to the current RSS (Linux: "5" into /proc/self/clear_refs). False where that is not possible;
-    /// <see cref="PeakBytes"/> is then the peak since the process started.
+    /// Resets the peak to the current RSS (Linux: "5" into /proc/self/clear_refs), after handing freed heap pages back
+    /// (glibc's malloc_trim), which would otherwise stay resident and hide what the next steps allocate. False where
+    /// the reset is not possible; <see cref="PeakBytes"/> is then the peak since the process started.
     /// </summary>
     public static bool TryResetPeak()
     {
+        try
+        {
+            malloc_trim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not glibc: the peak still resets, freed pages may stay counted.
+        }
         try
         {
             File.WriteAllText("/proc/self/clear_refs", "5");
@@ -30,6 +40,9 @@ public static class ResidentMemory
 
     /// <summary>Current RSS (VmRSS).</summary>
     public static long CurrentBytes() => StatusKilobytes("VmRSS:") * 1024 ?? Refreshed().WorkingSet64;
+
+    [DllImport("libc.so.6")]
+    private static extern int malloc_trim(nuint pad);
 
     private static Process Refreshed()
     {
