@@ -31,7 +31,20 @@ public static class BenchMoeCommand
                     v.Variant, v.Stack, v.Parameters.ToString("N0", CultureInfo.InvariantCulture), v.StepMs.ToString("F2", CultureInfo.InvariantCulture),
                 }));
             Output.Line(string.Create(CultureInfo.InvariantCulture,
-                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3}   smoe/dense {measured.RatioSmoeDense:F3}"));
+                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3}   smoe/dense {measured.RatioSmoeDense:F3} (FLOP limit {measured.FlopLimitSmoeDense:F3})"));
+            static string Ms(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+            static string MiB(double value) => value.ToString("F0", CultureInfo.InvariantCulture);
+            Output.Table("step breakdown (ms per step, both layers; backward covers all layers)",
+                new[] { "variant", "router", "top-k+balance", "permutation", "expert matmuls", "combine", "other fwd", "backward", "optimizer", "peak RSS MiB", "step MiB" },
+                measured.Variants.Select(v => (IReadOnlyList<string>)new[]
+                {
+                    v.Variant, Ms(v.Breakdown.Router), Ms(v.Breakdown.TopKAndBalance), Ms(v.Breakdown.Permutation), Ms(v.Breakdown.ExpertMatmuls),
+                    Ms(v.Breakdown.Combine), Ms(v.Breakdown.OtherForward), Ms(v.Breakdown.Backward), Ms(v.Breakdown.Optimizer),
+                    MiB(v.PeakResidentMiB), MiB(v.StepMemoryMiB),
+                }));
+            Output.Line(measured.PeakMemoryPerVariant
+                ? "peak RSS: the whole process's resident memory (runtime, libtorch, every stack's weights and optimizer state), reset before each variant; step MiB: its rise during that variant's steps (activations, gradients, temporaries)"
+                : "peak RSS: the whole process's peak since start (this system cannot reset it), so only the first variant's figure is its own");
             return 0;
         }));
         return command;

@@ -50,19 +50,44 @@ public sealed record MoeBenchmarkOptions
 /// <summary>One timed variant: a two-layer stack, its parameter count and milliseconds per training step.</summary>
 /// <param name="Variant">dense, smoe, ac-smoe, xmoe or ac-xmoe (the second layer of the stack).</param>
 /// <param name="Stack">The two layers, e.g. "smoe+ac-smoe".</param>
-public sealed record MoeBenchmarkVariant(string Variant, string Stack, long Parameters, double StepMs);
+/// <param name="Breakdown">Where a step's time goes (a separate pass of the same steps).</param>
+/// <param name="PeakResidentMiB">Peak resident memory of the process during that pass (see <see cref="ResidentMemory"/>).</param>
+/// <param name="StepMemoryMiB">Peak minus the resident memory before the pass: what a step adds on top of the model, its
+/// gradients and optimizer state (activations kept for backward, gradients, temporaries, allocator growth).</param>
+public sealed record MoeBenchmarkVariant(string Variant, string Stack, long Parameters, double StepMs, MoeStepBreakdown Breakdown,
+    double PeakResidentMiB, double StepMemoryMiB);
+
+/// <summary>
+/// Milliseconds per training step by part, summed over both layers of a stack. The MoE parts (router … combine) are the
+/// forward passes of the MoE layers (<see cref="MoePhaseClock"/>); a dense stack has none of them and all its forward
+/// is <see cref="OtherForward"/>. Backward covers every layer; it is not split because autograd runs it as one call.
+/// </summary>
+/// <param name="OtherForward">Forward outside the MoE layers: residual adds, the loss (dense: the FFNs themselves).</param>
+/// <param name="Optimizer">zero_grad and the AdamW update (proportional to all parameters, not the active ones).</param>
+public sealed record MoeStepBreakdown(double Router, double TopKAndBalance, double Permutation, double ExpertMatmuls, double Combine,
+    double OtherForward, double Backward, double Optimizer)
+{
+    public double Total => Router + TopKAndBalance + Permutation + ExpertMatmuls + Combine + OtherForward + Backward + Optimizer;
+}
 
 /// <summary>Training-step milliseconds of every variant and the ratios of interest.</summary>
 /// <param name="RatioAcSmoeSmoe">AC-SMoE / SMoE step time: the median over back-to-back pairs of steps (order alternating), so
 /// that machine-load drift, which moves whole medians by ±20 % on a small shared VM, cancels within each pair.</param>
 /// <param name="RatioAcXmoeXmoe">AC-XMoE / XMoE, paired the same way.</param>
 public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Experts, int TopK, int ExpertHidden, int DenseHidden,
-    IReadOnlyList<MoeBenchmarkVariant> Variants, double RatioAcSmoeSmoe, double RatioAcXmoeXmoe)
+    IReadOnlyList<MoeBenchmarkVariant> Variants, double RatioAcSmoeSmoe, double RatioAcXmoeXmoe, bool PeakMemoryPerVariant)
 {
     public double StepMs(string variant) =>
         Variants.FirstOrDefault(v => v.Variant == variant)?.StepMs ?? throw new ArgumentException($"no variant '{variant}' in the result");
 
     public double RatioSmoeDense => StepMs("smoe") / StepMs("dense");
+
+    /// <summary>
+    /// The SMoE/dense ratio of matmul FLOPs per training step (forward + backward ≈ 3 × forward): per token and layer,
+    /// dense 4·d·H with H = k·h, SMoE 4·d·k·h + 2·d·E (the router). The floor a dispatch can reach on the arithmetic
+    /// alone; the optimizer's update over E/k times the dense FFN's parameters comes on top.
+    /// </summary>
+    public double FlopLimitSmoeDense => (4.0 * DModel * TopK * ExpertHidden + 2.0 * DModel * Experts) / (4.0 * DModel * DenseHidden);
 }
 
 /// <summary>
@@ -99,11 +124,18 @@ public static class MoeBenchmark
                     var stack = stacks[s];
                     times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats));
                 }
-            var variants = stacks.Select((s, i) => new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min())).ToList();
+            // The breakdown pass is interleaved like the timing: per variant the round with the least total time, the largest peak.
+            var profiles = stacks.Select(_ => new List<(MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset)>()).ToList();
+            for (var round = 0; round < options.Rounds; round++)
+                for (var s = 0; s < stacks.Count; s++)
+                    profiles[s].Add(stacks[s].Profile(x, options.Repeats));
+            var peakPerVariant = profiles.All(p => p.All(r => r.PeakReset));
+            var variants = stacks.Select((s, i) => new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min(),
+                profiles[i].MinBy(r => r.Breakdown.Total)!.Breakdown, profiles[i].Max(r => r.PeakMiB), profiles[i].Max(r => r.IncreaseMiB))).ToList();
             Stack Named(string name) => stacks.First(s => s.Variant == name);
             var pairs = options.Repeats * options.Rounds;
             return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants,
-                PairedRatio(Named("ac-smoe"), Named("smoe"), x, pairs), PairedRatio(Named("ac-xmoe"), Named("xmoe"), x, pairs));
+                PairedRatio(Named("ac-smoe"), Named("smoe"), x, pairs), PairedRatio(Named("ac-xmoe"), Named("xmoe"), x, pairs), peakPerVariant);
         }
         finally
         {
@@ -132,6 +164,7 @@ public static class MoeBenchmark
     {
         private readonly nn.Module first;
         private readonly nn.Module second;
+        private readonly MoeFeedForward[] moeLayers;
         private readonly Func<Tensor, Tensor> forward;
         private readonly optim.Optimizer optimizer;
 
@@ -142,6 +175,7 @@ public static class MoeBenchmark
             this.first = first;
             this.second = second;
             this.forward = forward;
+            moeLayers = new[] { first, second }.OfType<MoeFeedForward>().ToArray();
             first.train();
             second.train();
             var parameters = first.parameters().Concat(second.parameters()).ToList();
@@ -184,6 +218,51 @@ public static class MoeBenchmark
             optimizer.zero_grad();
             forward(x).backward();
             optimizer.step();
+        }
+
+        /// <summary>
+        /// <paramref name="steps"/> more steps with the MoE layers' phase clock attached and the process's peak RSS reset
+        /// first: the per-step breakdown, the peak (MiB), the peak over the RSS before them, and whether the reset worked.
+        /// </summary>
+        public (MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset) Profile(Tensor x, int steps)
+        {
+            var clock = new MoePhaseClock();
+            foreach (var layer in moeLayers) layer.PhaseClock = clock;
+            GC.Collect();
+            var reset = ResidentMemory.TryResetPeak();
+            var before = ResidentMemory.CurrentBytes();
+            double forwardMs = 0, backwardMs = 0, optimizerMs = 0;
+            var watch = new System.Diagnostics.Stopwatch();
+            try
+            {
+                for (var i = 0; i < steps; i++)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    watch.Restart();
+                    optimizer.zero_grad();
+                    var zeroMs = watch.Elapsed.TotalMilliseconds;
+                    var loss = forward(x);
+                    var forwardEnd = watch.Elapsed.TotalMilliseconds;
+                    loss.backward();
+                    var backwardEnd = watch.Elapsed.TotalMilliseconds;
+                    optimizer.step();
+                    forwardMs += forwardEnd - zeroMs;
+                    backwardMs += backwardEnd - forwardEnd;
+                    optimizerMs += zeroMs + watch.Elapsed.TotalMilliseconds - backwardEnd;
+                }
+            }
+            finally
+            {
+                foreach (var layer in moeLayers) layer.PhaseClock = null;
+            }
+            var peak = ResidentMemory.PeakBytes();
+            double PerStep(double ms) => ms / steps;
+            var moeMs = Enum.GetValues<MoePhase>().Sum(clock.Milliseconds);
+            var breakdown = new MoeStepBreakdown(PerStep(clock.Milliseconds(MoePhase.Router)), PerStep(clock.Milliseconds(MoePhase.TopKAndBalance)),
+                PerStep(clock.Milliseconds(MoePhase.Permutation)), PerStep(clock.Milliseconds(MoePhase.ExpertMatmuls)), PerStep(clock.Milliseconds(MoePhase.Combine)),
+                PerStep(forwardMs - moeMs), PerStep(backwardMs), PerStep(optimizerMs));
+            const double mib = 1024.0 * 1024.0;
+            return (breakdown, peak / mib, Math.Max(0, peak - before) / mib, reset);
         }
 
         public void Dispose()

@@ -14,8 +14,8 @@ namespace StatFormer.Moe;
 /// would always be 1 and the router would get no gradient from the task loss).
 /// </summary>
 /// <remarks>
-/// Dispatch: the N·k assignments are stably sorted by expert and each expert runs one matmul pair on its
-/// gathered tokens (a loop over experts, never over tokens); results are scattered back with index_add.
+/// Dispatch: the N·k assignments are grouped by expert into a padded buffer [E, C, d] (C: the busiest expert's
+/// count) and the experts run as two batched matmuls over it, never a loop over experts or tokens (see Dispatch).
 /// Capacity (when <see cref="MoeOptions.CapacityFactor"/> &gt; 0) depends on <c>causal</c>:
 /// causal (language models): per sequence, an expert takes at most ceil(factor·T·k/E) of the sequence's
 /// assignments, first come first served by position, so whether position t is dropped depends only on
@@ -69,6 +69,9 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     public MoeOptions Options { get; }
     public Router Router => router;
 
+    /// <summary>Benchmarks: when set, the forward pass records its phases here (see <see cref="MoePhaseClock"/>).</summary>
+    public MoePhaseClock? PhaseClock { get; set; }
+
     /// <summary>Expert input weights W1 [E,d,h] (expert e computes x·W1[e] + b1[e]).</summary>
     public Parameter ExpertInputWeight => w1;
 
@@ -112,24 +115,35 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         if (Causal && x.dim() != 3)
             throw new ArgumentException($"a causal MoE layer needs [B,T,d] input to keep capacity per sequence (got [{string.Join(",", x.shape)}])");
         using var scope = torch.NewDisposeScope();
+        PhaseClock?.Start();
         var tokens = x.reshape(-1, DModel);
         var routed = router.forward(tokens, previous);
+        PhaseClock?.Lap(MoePhase.Router);
         // Sorted, so column 0 is the true top-1 (the AC router's cluster label in the next layer).
         var (topLogits, topIndices) = routed.Logits.topk(Options.TopK, dim: -1, largest: true, sorted: true);
         var gates = Options.TopK == 1
             ? routed.Logits.softmax(-1).gather(1, topIndices)
             : topLogits.softmax(-1);
         var balance = LoadBalanceLoss.Compute(routed.Logits, topIndices, Options.Experts);
+        PhaseClock?.Lap(MoePhase.TopKAndBalance);
 
         var sequenceLength = Causal ? x.shape[1] : tokens.shape[0];
         var (combined, dropped) = Dispatch(tokens, topIndices, gates, sequenceLength, expertCounts, capacity);
         var output = dropout.forward(combined).reshape(x.shape);
+        PhaseClock?.Lap(MoePhase.Combine);
         var routing = new RoutingState(topIndices.MoveToOuterDisposeScope(), gates.detach().MoveToOuterDisposeScope());
         return new MoeOutput(output.MoveToOuterDisposeScope(), routing, balance.MoveToOuterDisposeScope(),
             routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), dropped);
     }
 
     /// <summary>Runs every kept assignment through its expert and sums the gate-weighted results per token.</summary>
+    /// <remarks>
+    /// Each expert's assignments fill one row of a padded buffer [E, C, d], C the largest expert's count this batch, in
+    /// assignment order (a rank from a cumulative one-hot count, no sort), so both expert layers are one batched matmul
+    /// each (bmm) straight on the stacked weights. The combine reads each assignment's output row back
+    /// in assignment order and sums a token's k rows weighted by its gates with one [1,k]×[k,d] bmm per token; dropped
+    /// assignments get gate 0. Padding rows copy token 0 and are never read back, so they get no gradient.
+    /// </remarks>
     /// <param name="sequenceLength">Causal layers: T, the tokens are B sequences of T in order; otherwise N (the batch is one group).</param>
     /// <param name="priorCounts">Cached decoding: [B,E] assignments of earlier positions per sequence and expert (updated); null in a full forward.</param>
     /// <param name="fixedCapacity">Cached decoding: the capacity of the full window; null: computed from <paramref name="sequenceLength"/>.</param>
@@ -137,44 +151,51 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     {
         var n = tokens.shape[0];
         var (experts, k) = (Options.Experts, Options.TopK);
+        var assignments = n * k;
         var expertOf = topIndices.reshape(-1);          // assignment a = i·k + j → token i, slot j
         var gateOf = gates.reshape(-1);
 
-        Tensor order;
-        long[] counts;
-        long dropped = 0;
+        Tensor? kept = null;
         if (Options.CapacityFactor > 0)
         {
             var capacity = fixedCapacity ?? CapacityFor(sequenceLength);
-            var kept = Causal ? KeptInPositionOrder(expertOf, n / sequenceLength, sequenceLength, capacity, priorCounts)
-                              : KeptByGatePriority(expertOf, gateOf, capacity);
-            var keptIndices = kept.nonzero().reshape(-1);
-            order = keptIndices.index_select(0, expertOf.index_select(0, keptIndices).sort(stable: true).Indices);
-            counts = torch.bincount(expertOf.index_select(0, keptIndices), minlength: experts).cpu().data<long>().ToArray();
-            dropped = n * k - counts.Sum();
+            kept = Causal ? KeptInPositionOrder(expertOf, n / sequenceLength, sequenceLength, capacity, priorCounts)
+                          : KeptByGatePriority(expertOf, gateOf, capacity);
         }
-        else
+        var member = nn.functional.one_hot(expertOf, experts);                                         // [A,E]
+        if (kept is not null) member = member * kept.unsqueeze(1);
+        var countsSoFar = member.cumsum(0);
+        var counts = countsSoFar[-1].cpu().data<long>().ToArray();
+        var dropped = assignments - counts.Sum();
+        var slots = counts.Max();
+        if (slots == 0)
         {
-            order = expertOf.sort(stable: true).Indices;
-            counts = torch.bincount(expertOf, minlength: experts).cpu().data<long>().ToArray();
+            PhaseClock?.Lap(MoePhase.Permutation);
+            return (torch.zeros_like(tokens), dropped);
         }
+        // Slot of assignment a in the flattened buffer: expert·C + (its rank among that expert's kept assignments).
+        var slot = expertOf * slots + countsSoFar.gather(1, expertOf.unsqueeze(1)).squeeze(1) - 1;
+        var tokenOf = torch.arange(assignments, dtype: ScalarType.Int64, device: tokens.device).div(k, rounding_mode: RoundingMode.floor);
+        if (kept is not null)
+        {
+            slot = slot.masked_fill(kept.logical_not(), experts * slots);                             // dropped: one spare slot past the end
+            gateOf = gateOf * kept.to(gateOf.dtype);
+        }
+        var sourceToken = torch.zeros(experts * slots + 1, dtype: ScalarType.Int64, device: tokens.device)
+                               .index_put_(tokenOf, slot).narrow(0, 0, experts * slots);
+        var inputs = tokens.index_select(0, sourceToken).view(experts, slots, DModel);
+        PhaseClock?.Lap(MoePhase.Permutation);
 
-        var tokenOf = order.div(k, rounding_mode: RoundingMode.floor);
-        var inputs = tokens.index_select(0, tokenOf);
-        var pieces = new List<Tensor>(experts);
-        long start = 0;
-        for (var e = 0; e < experts; e++)
-        {
-            if (counts[e] == 0) continue;
-            var slice = inputs.narrow(0, start, counts[e]);
-            var hidden = nn.functional.gelu(slice.matmul(w1[e]) + b1[e]);
-            pieces.Add(hidden.matmul(w2[e]) + b2[e]);
-            start += counts[e];
-        }
-        var output = torch.zeros_like(tokens);
-        if (pieces.Count == 0) return (output, dropped);
-        var expertOutputs = (pieces.Count == 1 ? pieces[0] : torch.cat(pieces, 0)) * gateOf.index_select(0, order).unsqueeze(1);
-        return (output.index_add(0, tokenOf, expertOutputs, 1.0), dropped);
+        var hidden = nn.functional.gelu(inputs.bmm(w1) + b1.unsqueeze(1));
+        var outputs = (hidden.bmm(w2) + b2.unsqueeze(1)).view(experts * slots, DModel);
+        PhaseClock?.Lap(MoePhase.ExpertMatmuls);
+
+        if (kept is not null) slot = slot.clamp_max(experts * slots - 1);                              // read any row, weighted 0
+        var perAssignment = outputs.index_select(0, slot);
+        var combined = k == 1
+            ? perAssignment * gateOf.unsqueeze(1)
+            : gateOf.view(n, 1, k).bmm(perAssignment.view(n, k, DModel)).view(n, DModel);
+        return (combined, dropped);
     }
 
     /// <summary>

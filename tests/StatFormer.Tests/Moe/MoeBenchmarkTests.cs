@@ -16,6 +16,16 @@ public class MoeBenchmarkTests
         Assert.Equal(16, result.DenseHidden);
         foreach (var value in result.Variants.Select(v => v.StepMs).Append(result.RatioAcSmoeSmoe).Append(result.RatioAcXmoeXmoe).Append(result.RatioSmoeDense))
             Assert.True(double.IsFinite(value) && value > 0, $"{value}");
+        // Per token and layer: dense 4·8·16 = 512 matmul FLOPs; SMoE 4·8·2·8 + 2·8·4 (router) = 576.
+        Assert.Equal(576.0 / 512.0, result.FlopLimitSmoeDense, 12);
+        foreach (var v in result.Variants)
+        {
+            var b = v.Breakdown;
+            Assert.All(new[] { b.Router, b.TopKAndBalance, b.Permutation, b.ExpertMatmuls, b.Combine, b.OtherForward, b.Backward, b.Optimizer },
+                ms => Assert.True(ms >= 0 && double.IsFinite(ms), $"{v.Variant}: {ms}"));
+            Assert.True(v.PeakResidentMiB > 0 && v.StepMemoryMiB >= 0, v.Variant);
+            Assert.Equal(v.Variant == "dense", b.ExpertMatmuls == 0);
+        }
     }
 
     [Fact]

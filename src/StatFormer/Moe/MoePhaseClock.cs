@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace StatFormer.Moe;
+
+/// <summary>The parts of an MoE training step that <see cref="MoePhaseClock"/> separates.</summary>
+public enum MoePhase
+{
+    /// <summary>The router's logits.</summary>
+    Router,
+    /// <summary>Top-k selection, gate weights and the balance loss.</summary>
+    TopKAndBalance,
+    /// <summary>Capacity, grouping assignments by expert and gathering their tokens.</summary>
+    Permutation,
+    /// <summary>The experts' two matmuls, biases and GELU.</summary>
+    ExpertMatmuls,
+    /// <summary>Gate scaling and summing each token's expert outputs (and dropout).</summary>
+    Combine,
+}
+
+/// <summary>
+/// Accumulates wall-clock time per <see cref="MoePhase"/> of the MoE layers it is attached to
+/// (<see cref="MoeFeedForward.PhaseClock"/>). libtorch's CPU kernels run synchronously, so a lap
+/// measures the ops issued since the previous one. For benchmarks only; null (the default) costs nothing.
+/// </summary>
+public sealed class MoePhaseClock
+{
+    private readonly Stopwatch watch = new();
+    private readonly double[] milliseconds = new double[Enum.GetValues<MoePhase>().Length];
+    private TimeSpan last;
+
+    /// <summary>Starts a lap (the time since the previous lap is not counted).</summary>
+    public void Start()
+    {
+        if (!watch.IsRunning) watch.Start();
+        last = watch.Elapsed;
+    }
+
+    /// <summary>Adds the time since the previous lap or <see cref="Start"/> to <paramref name="phase"/>.</summary>
+    public void Lap(MoePhase phase)
+    {
+        var now = watch.Elapsed;
+        milliseconds[(int)phase] += (now - last).TotalMilliseconds;
+        last = now;
+    }
+
+    /// <summary>Total milliseconds of <paramref name="phase"/> so far.</summary>
+    public double Milliseconds(MoePhase phase) => milliseconds[(int)phase];
+}
