@@ -13,8 +13,8 @@ namespace StatFormer.Cli.Commands;
 /// </summary>
 public static class DemoProbes
 {
-    /// <summary>In-context kernel regression: 1 relevant of 4 coordinates, clean and with 20 % contaminated keys (the sweep over relevant coordinates is `probe elliptical`'s; the demo keeps to two settings for time).</summary>
-    public static EllipticalProbeOptions Elliptical { get; } = new() { RelevantCounts = [1], NoiseLevels = [0.1], Contaminations = [0.0, 0.2], Steps = 300 };
+    /// <summary>In-context kernel regression: 1 and 2 relevant of 4 coordinates, and 20 % contaminated keys.</summary>
+    public static EllipticalProbeOptions Elliptical { get; } = new() { RelevantCounts = [1, 2], NoiseLevels = [0.1], Contaminations = [0.0, 0.2], Steps = 300 };
 
     /// <summary>Clusters on feature subsets at one noise level, both base routers against their AC versions.</summary>
     public static AcProbeOptions Ac { get; } = new() { NoiseLevels = [2.0], Routers = ["smoe", "xmoe"], Steps = 300 };
