@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Vision.Data;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public sealed class VisionAugmentationTests
 {
     /// <summary>A batch of 16 distinct 3×6×7 images with exact 8-bit values, as ImageDataset.Batch gives them.</summary>

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace StatFormer.Tests.Vision.Models;
 
 /// <summary>The ViT and the ResNet reference: shapes, pooling, intermediates, the evaluation estimator, drop-path and input gradients.</summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class VisionModelTests
 {
     private static VisionModelOptions Vit(AttentionKind attention = AttentionKind.Elliptical, VisionPooling pooling = VisionPooling.Cls, double dropPath = 0) => new()
