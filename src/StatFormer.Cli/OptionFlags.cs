@@ -212,6 +212,15 @@ public static class OptionFlags
         new("Model.Stack.Estimator", "--estimator", "Elliptical metric estimator in training: sequence (mean over tokens, the authors' training choice) or median."),
         new("Model.Stack.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
         new("Model.Stack.EllipticalLayers", "--elliptical-layers", "Comma-separated layers that use the elliptical metric (default: all but layer 0, which has no previous values)."),
+        new("Model.Stack.Moe.Router", "--moe", "ViT feed-forward layers: dense (none) or Mixture of Experts with a linear (smoe), cosine (xmoe) or Adaptive Clustering router over either (ac-smoe, ac-xmoe); the balance loss joins the classification loss."),
+        new("Model.Stack.Moe.Layer.Experts", "--experts", "MoE: experts per MoE layer."),
+        new("Model.Stack.Moe.Layer.TopK", "--top-k", "MoE: experts per token; gate weights are the softmax over the selected logits."),
+        new("Model.Stack.Moe.Every", "--moe-every", "MoE: 1 = an MoE layer in every block, 2 = in blocks 0, 2, 4… with dense FFNs between."),
+        new("Model.Stack.Moe.BalanceWeight", "--balance-weight", "MoE: weight of the Switch load-balancing loss added to the classification loss (summed over MoE layers)."),
+        new("Model.Stack.Moe.Layer.CapacityFactor", "--capacity-factor", "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited."),
+        new("Model.Stack.Moe.Layer.ExpertHidden", "--expert-hidden", "MoE: hidden width of each expert (default: --ffn-multiplier × --d-model / --top-k, so a token's active FFN parameters match the dense model's)."),
+        new("Model.Stack.Moe.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
+        new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation) or batch (the authors' rule: the current batch's statistics)."),
 
         new("Train.Steps", "--steps", "Optimizer steps."),
         new("Train.LearningRate", "--lr", "Peak learning rate (AdamW; linear warm-up then cosine decay to --min-lr)."),
@@ -264,7 +273,7 @@ public static class OptionFlags
     public static IReadOnlyList<OptionFlag> VisionComparison { get; } =
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
-        new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18."),
+        new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18, or softmax ViTs with MoE feed-forward layers (smoe, xmoe, ac-smoe, ac-xmoe; layout from --experts, --top-k, --moe-every…)."),
     ];
 
     /// <summary>Properties of <see cref="Benchmarks.VisionBenchmarkOptions"/> (`bench vision`).</summary>

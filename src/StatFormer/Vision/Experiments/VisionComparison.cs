@@ -34,7 +34,7 @@ public sealed record VisionComparisonOptions
     }
 }
 
-/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18.</summary>
+/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18, softmax ViTs with MoE feed-forward layers.</summary>
 public enum VisionVariant
 {
     Softmax,
@@ -42,6 +42,14 @@ public enum VisionVariant
     /// <summary>The elliptical ViT trained with the mean estimator and evaluated and attacked with the median, as the authors' attack scripts do.</summary>
     EllipticalMedian,
     Resnet18,
+    /// <summary>Softmax ViTs with MoE feed-forward layers (the layout, experts, top-k, capacity from the shared options): linear router.</summary>
+    Smoe,
+    /// <summary>Cosine (XMoE) router.</summary>
+    Xmoe,
+    /// <summary>Adaptive Clustering over the linear router.</summary>
+    AcSmoe,
+    /// <summary>Adaptive Clustering over the cosine router.</summary>
+    AcXmoe,
 }
 
 /// <summary>Comparisons of image classifiers across seeds, on equal footing, through <see cref="ComparisonRunner"/>.</summary>
@@ -52,14 +60,31 @@ public static class VisionComparison
     {
         var model = variant switch
         {
-            VisionVariant.Softmax => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax } },
-            VisionVariant.Elliptical or VisionVariant.EllipticalMedian => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Elliptical } },
+            VisionVariant.Softmax => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax, Moe = Dense(shared) } },
+            VisionVariant.Elliptical or VisionVariant.EllipticalMedian => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Elliptical, Moe = Dense(shared) } },
             VisionVariant.Resnet18 => shared.Model with { Architecture = VisionArchitecture.Resnet18 },
+            VisionVariant.Smoe or VisionVariant.Xmoe or VisionVariant.AcSmoe or VisionVariant.AcXmoe => shared.Model with
+            {
+                Architecture = VisionArchitecture.Vit,
+                Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax, Moe = shared.Model.Stack.Moe with { Router = RouterOf(variant) } },
+            },
             _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "unknown variant"),
         };
         var eval = variant == VisionVariant.EllipticalMedian ? shared.Eval with { Estimator = EllipticalEstimator.Median } : shared.Eval;
         return shared with { Model = model, Eval = eval, Train = shared.Train with { Seed = seed }, Output = shared.Output with { OutDir = runFolder } };
     }
+
+    // The dense variants stay dense whatever MoE layout the shared options give the MoE variants.
+    private static Moe.MoeLayout Dense(VisionRunOptions shared) => shared.Model.Stack.Moe with { Router = Moe.MoeKind.None };
+
+    private static Moe.MoeKind RouterOf(VisionVariant variant) => variant switch
+    {
+        VisionVariant.Smoe => Moe.MoeKind.Smoe,
+        VisionVariant.Xmoe => Moe.MoeKind.Xmoe,
+        VisionVariant.AcSmoe => Moe.MoeKind.AcSmoe,
+        VisionVariant.AcXmoe => Moe.MoeKind.AcXmoe,
+        _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "not an MoE variant"),
+    };
 
     public static VisionComparisonSummary Run(VisionComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
         Action<string>? log = null, CancellationToken cancellationToken = default)

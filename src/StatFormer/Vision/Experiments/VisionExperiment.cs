@@ -141,7 +141,7 @@ public static class VisionExperiment
     private static string EstimatorName(nn.Module model, EllipticalEstimator? requested) =>
         model is VisionTransformer { Estimator: { } trained } ? EnumNames.Json(requested ?? trained) : "none";
 
-    /// <summary>One update: the step's batch, augmented, optionally replaced by its PGD perturbation, and its label-smoothed cross-entropy.</summary>
+    /// <summary>One update: the step's batch, augmented, optionally replaced by its PGD perturbation, its label-smoothed cross-entropy and (MoE ViT) the balance loss.</summary>
     private static StepLoss StepLoss(nn.Module<Tensor, Tensor> model, ImageDataset train, VisionRunOptions options, long[] indices, long step)
     {
         var (images, labels) = train.Batch(torch.tensor(indices, dtype: ScalarType.Int64));
@@ -151,9 +151,10 @@ public static class VisionExperiment
             images = VisionAugmentation.Apply(images, options.Data.Augment, generator);
         }
         if (options.Adversarial.Enabled) images = AdversarialBatch(model, images, labels, options, step);
-        var logits = model.forward(images);
+        // An MoE ViT's weighted load-balancing loss joins the gradient as the LM's does (the Trainer adds it).
+        var (logits, balance) = model is IAuxiliaryLossModel withAux ? withAux.Run(images) : (model.forward(images), null);
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
-        return new StepLoss(loss, null, indices.Length);
+        return new StepLoss(loss, balance, indices.Length);
     }
 
     /// <summary>Madry's inner maximisation: L∞ PGD in pixel units against the true labels, with the model in eval mode (no dropout, no drop-path).</summary>

@@ -70,13 +70,12 @@ public sealed record VisionModelOptions
         OptionCheck.Require(Enum.IsDefined(Architecture), nameof(Architecture), $"unknown architecture {Architecture}");
         OptionCheck.Require(PatchSize >= 1, nameof(PatchSize), $"must be at least 1 (got {PatchSize})");
         OptionCheck.Require(Enum.IsDefined(Pooling), nameof(Pooling), $"unknown pooling {Pooling}");
-        OptionCheck.Require(Stack.Moe.Router == Moe.MoeKind.None, $"{nameof(Stack)}.{nameof(TransformerStackOptions.Moe)}.{nameof(Moe.MoeLayout.Router)}",
-            "image models have dense feed-forward layers in this version (MoE image models are a later issue)");
         OptionCheck.Nested(nameof(Stack), Stack.Validate);
     }
 
-    /// <summary>The variant name of this model in reports: softmax / elliptical (ViT) or resnet18.</summary>
-    public string VariantName => Architecture == VisionArchitecture.Resnet18 ? "resnet18" : Options.EnumNames.Cli(Stack.Attention);
+    /// <summary>The variant name of this model in reports: resnet18, or the ViT's attention and MoE router as the LM names them (softmax, elliptical, smoe, elliptical+ac-smoe).</summary>
+    public string VariantName => Architecture == VisionArchitecture.Resnet18 ? "resnet18"
+        : new Language.Experiments.ModelVariant(Stack.Attention, Stack.Moe.Router).Name;
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using StatFormer.Attention;
+using StatFormer.Training;
 using StatFormer.Transformer;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -13,7 +14,7 @@ namespace StatFormer.Vision.Models;
 /// learned positions → dropout → pre-LN blocks (softmax or elliptical attention, dropout, drop-path) → a final
 /// LayerNorm → class token or mean of the patch tokens → a linear head: logits [B,K].
 /// </summary>
-public sealed class VisionTransformer : Module<Tensor, Tensor>
+public sealed class VisionTransformer : Module<Tensor, Tensor>, IAuxiliaryLossModel
 {
     private readonly Conv2d patchEmbedding;
     private readonly Parameter? classToken;
@@ -88,7 +89,13 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         var stack = blocks.forward(x, null, recordIntermediates);
         var tokens = finalNorm.forward(stack.Output);
         var pooled = classToken is not null ? tokens.select(1, 0) : tokens.mean([1]);
-        return new VisionTransformerOutput(head.forward(pooled), stack.Layers).MoveToOuterDisposeScope();
+        return new VisionTransformerOutput(head.forward(pooled), stack.AuxiliaryLoss, stack.Layers).MoveToOuterDisposeScope();
+    }
+
+    (Tensor Logits, Tensor? AuxiliaryLoss) IAuxiliaryLossModel.Run(Tensor inputs)
+    {
+        var output = Run(inputs);
+        return (output.Logits, output.AuxiliaryLoss);
     }
 
     // ViT/DeiT: positions and class token N(0, 0.02) (truncated in timm; plain here), linear layers N(0, 0.02) with zero
@@ -110,8 +117,10 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
 
 /// <summary>What <see cref="VisionTransformer.Run"/> returns.</summary>
 /// <param name="Logits">[B,K].</param>
+/// <param name="AuxiliaryLoss">The MoE load-balancing loss, already weighted (<see cref="TransformerStackOutput.AuxiliaryLoss"/>); null without MoE layers.</param>
 /// <param name="Layers">Per layer token states [B,N,D], values and metric (detached) when requested, otherwise null.</param>
-public sealed record VisionTransformerOutput(Tensor Logits, IReadOnlyList<TransformerLayerIntermediates>? Layers)
+public sealed record VisionTransformerOutput(Tensor Logits, Tensor? AuxiliaryLoss, IReadOnlyList<TransformerLayerIntermediates>? Layers)
 {
-    public VisionTransformerOutput MoveToOuterDisposeScope() => new(Logits.MoveToOuterDisposeScope(), Layers?.Select(l => l.MoveToOuterDisposeScope()).ToArray());
+    public VisionTransformerOutput MoveToOuterDisposeScope() => new(Logits.MoveToOuterDisposeScope(), AuxiliaryLoss?.MoveToOuterDisposeScope(),
+        Layers?.Select(l => l.MoveToOuterDisposeScope()).ToArray());
 }

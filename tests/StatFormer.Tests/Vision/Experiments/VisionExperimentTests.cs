@@ -1,6 +1,7 @@
 using System.Text.Json;
 using StatFormer.Attention;
 using StatFormer.IO;
+using StatFormer.Moe;
 using StatFormer.Tests.Training;
 using StatFormer.Training;
 using StatFormer.Transformer;
@@ -96,6 +97,43 @@ public sealed class VisionExperimentTests(ITestOutputHelper output)
         using var seeded = new TempDir();
         var other2 = VisionExperiment.Run(Options(seeded.Path) with { Train = Options(seeded.Path).Train with { Seed = 1 } }, data: data);
         Assert.NotEqual(uninterrupted.FinalTrainLoss, other2.FinalTrainLoss);
+    }
+
+    /// <summary>An AC-SMoE ViT (MoE in both blocks, the first on the base router) learns with the balance loss in its objective, and resumes exactly.</summary>
+    [Fact]
+    public void AnMoeVitLearnsWithTheBalanceLossAndResumesExactly()
+    {
+        using var data = LearnableImages.Create();
+        VisionRunOptions Options(string dir, int steps) => Tiny(dir, steps, AttentionKind.Softmax) with
+        {
+            Model = Tiny(dir).Model with
+            {
+                Stack = Tiny(dir, attention: AttentionKind.Softmax).Model.Stack with
+                {
+                    Moe = new MoeLayout { Router = MoeKind.AcSmoe, Every = 1, BalanceWeight = 0.01, AcBaseLayers = 1, Layer = new MoeOptions { Experts = 4, TopK = 2, CapacityFactor = 1.25 } },
+                },
+            },
+        };
+        using var whole = new TempDir();
+        var summary = VisionExperiment.Run(Options(whole.Path, 60), data: data);
+        var records = File.ReadAllLines(whole.File(Trainer.MetricsFileName)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var losses = records.Select(r => r.GetProperty("loss").GetDouble()).ToList();
+        output.WriteLine($"ac-smoe loss {losses[0]:F3} → {losses[^1]:F3}, clean {summary.CleanAccuracy:P1}");
+        Assert.Equal("ac-smoe", summary.Variant);
+        Assert.True(losses[^1] < losses[0] - 0.3, $"the loss should fall (from {losses[0]:F3} to {losses[^1]:F3})");
+        // The weighted balance loss is logged every step (two layers at weight 0.01, each E·Σ f·P ≈ 1 near balance).
+        Assert.All(records, r => Assert.InRange(r.GetProperty("aux_loss").GetDouble(), 1e-4, 1.0));
+
+        using var resumed = new TempDir();
+        using var cancel = new CancellationTokenSource();
+        var progress = new InlineProgress<TrainingProgress>(p =>
+        {
+            if (p.Step == 30) cancel.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => VisionExperiment.Run(Options(resumed.Path, 60), progress, data, cancel.Token));
+        var continued = VisionExperiment.Run(Options(resumed.Path, 60) with { Output = new() { OutDir = resumed.Path, Resume = true } }, data: data);
+        Assert.Equal(losses, File.ReadAllLines(resumed.File(Trainer.MetricsFileName)).Select(Loss));
+        Assert.Equal(summary.CleanAccuracy, continued.CleanAccuracy);
     }
 
     private static double Loss(string line) => JsonDocument.Parse(line).RootElement.GetProperty("loss").GetDouble();
