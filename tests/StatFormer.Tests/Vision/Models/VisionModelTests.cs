@@ -127,6 +127,41 @@ public class VisionModelTests
         Assert.Equal(channels == 1 ? ChannelNormalization.Mnist : ChannelNormalization.Cifar10, spec.Normalization);
     }
 
+    /// <summary>Elliptical attention composes with AC-SMoE in every other block: routing records where the MoE layers are, the weighted balance loss scales with its weight, and the classification and balance losses train every router.</summary>
+    [Fact]
+    public void AnEllipticalMoeVitRoutesInEveryOtherBlockAndTrainsItsRouters()
+    {
+        VisionModelOptions Moe(double weight) => Vit() with
+        {
+            Stack = Vit().Stack with { Moe = new StatFormer.Moe.MoeLayout { Router = StatFormer.Moe.MoeKind.AcSmoe, Every = 2, BalanceWeight = weight, Layer = new StatFormer.Moe.MoeOptions { Experts = 4, TopK = 2 } } },
+        };
+        var spec = VisionModelSpec.For(Moe(0.01), 3, 16, 16, 10);
+        Assert.Equal("elliptical+ac-smoe", spec.Model.VariantName);
+        Assert.Equal([StatFormer.Moe.MoeKind.Smoe, StatFormer.Moe.MoeKind.AcSmoe], spec.Model.Stack.Moe.KindsOf(3));
+        torch.manual_seed(3);
+        using var model = new VisionTransformer(spec);
+        torch.manual_seed(3);
+        using var doubled = new VisionTransformer(VisionModelSpec.For(Moe(0.02), 3, 16, 16, 10));
+        model.eval();
+        doubled.eval();
+        using var scope = torch.NewDisposeScope();
+        var images = Images(4, 3, 16);
+        var output = model.Run(images, recordIntermediates: true);
+        Assert.NotNull(output.Layers![0].Routing);
+        Assert.Null(output.Layers[1].Routing);
+        Assert.NotNull(output.Layers[2].Routing);
+        Assert.NotNull(output.Layers[2].Metric);
+        var balance = output.AuxiliaryLoss!.item<float>();
+        Assert.InRange(balance, 1e-4, 1.0);
+        Assert.Equal(2 * balance, doubled.Run(images).AuxiliaryLoss!.item<float>(), 5);
+
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3 });
+        (nn.functional.cross_entropy(output.Logits, labels) + output.AuxiliaryLoss).backward();
+        var routers = model.named_parameters().Where(p => p.name.Contains("router", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.NotEmpty(routers);
+        Assert.All(routers, p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, p.name));
+    }
+
     [Fact]
     public void SpecsRejectWhatTheModelsCannotTake()
     {
