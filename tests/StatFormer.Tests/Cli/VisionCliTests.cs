@@ -74,6 +74,22 @@ public sealed class VisionCliTests
         Assert.Equal(Canonical(summary.GetProperty("variants")), Canonical(again.GetProperty("variants")));
     }
 
+    /// <summary>MoE flags shape the MoE variants only: the softmax ViT stays dense beside an AC-XMoE ViT with 4 experts in every block.</summary>
+    [Fact]
+    public void CompareTrainsMoeVariantsWithTheMoeFlags()
+    {
+        using var dir = new TempDir();
+        var result = Run(["vision", "compare", .. TinyVision(dir.Path, steps: 3), .. Attacks, "--seeds", "1", "--variants", "softmax,ac-xmoe,smoe",
+            "--experts", "4", "--top-k", "1", "--moe-every", "1", "--balance-weight", "0.02", "--capacity-factor", "1.5", "--ac-base-layers", "1", "--json"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var variants = result.Json().GetProperty("variants").EnumerateArray().ToList();
+        Assert.Equal(["softmax", "ac-xmoe", "smoe"], variants.Select(v => v.GetProperty("variant").GetString()!));
+        var parameters = variants.Select(v => v.GetProperty("params").GetInt64()).ToList();
+        // Four experts of width 2·16/1 in both blocks, plus routers, outnumber one dense FFN per block.
+        Assert.True(parameters[1] > parameters[0] && parameters[2] > parameters[0], string.Join(", ", parameters));
+        AssertOneLineError(Run(["vision", "train", .. TinyVision(dir.Path), "--moe", "ac-smoe", "--moe-every", "2"]), "--ac-base-layers");
+    }
+
     [Fact]
     public void BenchVisionReportsTheStepRatioAndAttackThroughput()
     {
