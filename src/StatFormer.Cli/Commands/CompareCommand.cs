@@ -18,18 +18,20 @@ public static class CompareCommand
     {
         var command = new Command(name, description);
         var read = AddOptions(command, defaultSeeds, defaultOut, defaultVariants, baseline, out var json);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var isJson = result.GetValue(json);
             var options = read(result);
+            var device = DeviceFlag.Read(result, deviceFlag);
             if (options.Shard is not null)
             {
                 var view = new TrainingProgressView();
-                var done = view.Run(progressFor => LmComparison.RunShard(options, progressFor, isJson ? null : view.Status, cancellationToken));
+                var done = view.Run(progressFor => LmComparison.RunShard(options, progressFor, isJson ? null : view.Status, cancellationToken, device));
                 ShardOutput.Print(done, isJson);
                 return 0;
             }
-            var summary = RunAndPrint(options, isJson, cancellationToken);
+            var summary = RunAndPrint(options, isJson, device, cancellationToken);
             if (isJson) Output.Json(summary);
             return 0;
         }));
@@ -75,10 +77,10 @@ public static class CompareCommand
     private static string Describe(string path) => OptionFlags.Comparison.First(f => f.Path == path).Description;
 
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its tables and where the report is.</summary>
-    internal static LmComparisonSummary RunAndPrint(LmComparisonOptions options, bool json, CancellationToken cancellationToken = default)
+    internal static LmComparisonSummary RunAndPrint(LmComparisonOptions options, bool json, TorchSharp.torch.Device device, CancellationToken cancellationToken = default)
     {
         var view = new TrainingProgressView();
-        var summary = view.Run(progressFor => LmComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
+        var summary = view.Run(progressFor => LmComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken, device));
         if (json) return summary;
         var (header, rows) = LmComparisonReport.Table(summary);
         Output.Table($"compare: {summary.Data} ({summary.Tokenizer}), {summary.Seeds.Count} seed(s), perplexity mean ± std", header, rows);

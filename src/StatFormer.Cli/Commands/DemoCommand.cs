@@ -46,7 +46,7 @@ public static class DemoCommand
             var isJson = result.GetValue(json);
             var output = lm.Run.Output;
             var probes = runProbes(result, output.OutDir, isJson, cancellationToken);
-            var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, cancellationToken);
+            var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, TorchSharp.torch.CPU, cancellationToken);
             FairComparisonSummary? fairSummary = null;
             if (epochs > 0)
             {

@@ -5,6 +5,7 @@ using StatFormer.Language.Evaluation;
 using StatFormer.Language.Experiments;
 using StatFormer.Language.Models;
 using StatFormer.Options;
+using TorchSharp;
 
 namespace StatFormer.Cli.Commands;
 
@@ -28,8 +29,10 @@ public static class LmEvalCommand
         command.Options.Add(weights);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var folder = result.GetValue(run);
             var hfFolder = tree.Read(result, new LmRunOptions()).Init.HfCheckpoint;
             var weightsFile = result.GetValue(weights);
@@ -41,6 +44,7 @@ public static class LmEvalCommand
                 : FromExport(result, tree, weightsFile!, Corpus("--weights without --run"));
             using (model)
             {
+                model.to(device);
                 var dataset = LmDataset.Load(result.GetValue(data) ?? corpus, tokenizer, dataSeed);
                 var sets = EvaluationSets.Build(dataset, options);
                 var evaluation = LmEvaluation.Evaluate(model, sets, options.Data.BatchSize, options.Eval.Stride);

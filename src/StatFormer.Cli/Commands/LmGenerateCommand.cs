@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using StatFormer.Language.Experiments;
 using StatFormer.Language.Generation;
+using TorchSharp;
 
 namespace StatFormer.Cli.Commands;
 
@@ -25,12 +26,15 @@ public static class LmGenerateCommand
         tree.AddTo(command, withConfig: false);
         command.Options.Add(stop);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         json.Description = "Print the samples as JSON on stdout (prompt, text, finish reason, decoder; per token id, piece, log_prob, model_log_prob) instead of streaming the text.";
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var options = tree.Read(result, defaults) with { Stop = result.GetValue(stop)!.Select(Unescape).ToList() };
             options.Validate();
+            var device = DeviceFlag.Read(result, deviceFlag);
             using var trained = TrainedLmRun.Load(result.GetValue(run)!);
+            trained.Model.to(device);
             var text = ReadPrompt(result.GetValue(prompt));
             var generator = new TextGenerator(trained.Model, trained.Tokenizer);
             var tokens = generator.EncodePrompt(text);

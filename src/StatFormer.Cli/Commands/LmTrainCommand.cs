@@ -14,12 +14,14 @@ public static class LmTrainCommand
         var tree = new OptionTree<LmRunOptions>(OptionFlags.Lm, baseline);
         tree.AddTo(command);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = tree.Read(result, baseline);
+            var device = DeviceFlag.Read(result, deviceFlag);
             var view = new TrainingProgressView();
             var (summary, _) = view.Run(progressFor => LmExperiment.Run(options, progressFor($"{new ModelVariant(options.Model.Stack.Attention, options.Model.Stack.Moe.Router).Name} seed {options.Train.Seed}"),
-                cancellationToken: cancellationToken));
+                cancellationToken: cancellationToken, device: device));
             if (result.GetValue(json))
             {
                 Output.Json(summary);

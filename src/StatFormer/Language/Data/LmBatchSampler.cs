@@ -12,9 +12,9 @@ public static class LmBatchSampler
     /// <summary>
     /// Returns int64 tensors of shape [batchSize, seqLen]: each row of <c>Inputs</c> is
     /// <c>tokenIds[s..s+seqLen]</c> for a start <c>s</c> uniform in [0, len-seqLen-1], and the same
-    /// row of <c>Targets</c> is <c>tokenIds[s+1..s+seqLen+1]</c>. The caller owns (disposes) both.
+    /// row of <c>Targets</c> is <c>tokenIds[s+1..s+seqLen+1]</c>, both on <paramref name="device"/> (default: the CPU). The caller owns (disposes) both.
     /// </summary>
-    public static (Tensor Inputs, Tensor Targets) Sample(long[] tokenIds, int batchSize, int seqLen, int seed, long step)
+    public static (Tensor Inputs, Tensor Targets) Sample(long[] tokenIds, int batchSize, int seqLen, int seed, long step, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(tokenIds);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -33,7 +33,7 @@ public static class LmBatchSampler
             Array.Copy(tokenIds, start + 1, targets, (long)b * seqLen, seqLen);
         }
         long[] shape = [batchSize, seqLen];
-        return (tensor(inputs, shape, dtype: ScalarType.Int64), tensor(targets, shape, dtype: ScalarType.Int64));
+        return (tensor(inputs, shape, dtype: ScalarType.Int64, device: device), tensor(targets, shape, dtype: ScalarType.Int64, device: device));
     }
 
     public static long[] ToIds(int[] ids)

@@ -2,6 +2,7 @@ using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Language.Models;
 using StatFormer.Moe;
+using StatFormer.Training;
 using StatFormer.Transformer;
 using TorchSharp;
 
@@ -65,7 +66,7 @@ public static class LmEvaluation
                 using var scope = torch.NewDisposeScope();
                 var count = Math.Min(batchSize, windows - start);
                 var range = (start * seqLen)..((start + count) * seqLen);
-                var ids = torch.tensor(tokens[range]).reshape(count, seqLen);
+                var ids = torch.tensor(tokens[range], device: DeviceChoice.DeviceOf(model)).reshape(count, seqLen);
                 var routing = model.Run(ids, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
                 accumulator.AddBatch(routing, topics?[range]);
             }
@@ -92,7 +93,7 @@ public static class LmEvaluation
         {
             using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
-            var ids = torch.tensor(tokens[..(windows * seqLen)]).reshape(windows, seqLen);
+            var ids = torch.tensor(tokens[..(windows * seqLen)], device: DeviceChoice.DeviceOf(model)).reshape(windows, seqLen);
             var layers = model.Run(ids, recordIntermediates: true).Layers!;
             var collapse = layers.Select(l => RepresentationCollapse.MeanPairwiseCosine(l.Hidden)).ToArray();
             var metric = layers.Select((l, i) => (Layer: i, l.Metric)).Where(x => x.Metric is not null).ToDictionary(

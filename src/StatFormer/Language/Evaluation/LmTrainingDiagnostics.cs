@@ -35,7 +35,7 @@ public sealed class LmTrainingDiagnostics : ITrainingDiagnostics
         var stack = _model.Config.Stack;
         if (_tokens.Length == 0 || (stack.EffectiveEllipticalLayers.Count == 0 && stack.Moe.Router == MoeKind.None)) return;
         var seqLen = _model.Config.SeqLen;
-        var ids = torch.tensor(_tokens).reshape(_tokens.Length / seqLen, seqLen);
+        var ids = torch.tensor(_tokens, device: DeviceChoice.DeviceOf(_model)).reshape(_tokens.Length / seqLen, seqLen);
         var layers = _model.Run(ids, recordIntermediates: true).Layers!;
         for (var i = 0; i < layers.Count; i++)
         {

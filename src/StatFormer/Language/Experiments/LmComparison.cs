@@ -5,6 +5,7 @@ using StatFormer.Language.Evaluation;
 using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using Device = TorchSharp.torch.Device;
 
 namespace StatFormer.Language.Experiments;
 
@@ -18,27 +19,28 @@ public static class LmComparison
 {
     /// <param name="progressFor">Called once per run with its label ("elliptical seed 1") to get a progress sink; may return null.</param>
     /// <param name="log">Status lines (which run starts, which is reused).</param>
+    /// <param name="device">Where every run trains and evaluates (default: the CPU).</param>
     public static LmComparisonSummary Run(LmComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options.OptionCheck.Require(options.Shard is null, nameof(LmComparisonOptions.Shard), "runs a share of a comparison: `compare --shard I/N` (RunShard)");
         var output = options.Run.Output;
         var plan = new ComparisonPlan<ModelVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
-        return ComparisonRunner.Run(plan, () => new VariantRuns(options), progressFor, log, cancellationToken);
+        return ComparisonRunner.Run(plan, () => new VariantRuns(options, device), progressFor, log, cancellationToken);
     }
 
     /// <summary>Runs this machine's share (<see cref="LmComparisonOptions.Shard"/>) of the comparison into its shared folder; see <see cref="ComparisonRunner.RunShard"/>.</summary>
     public static ComparisonShardResult RunShard(LmComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var shard = options.ParsedShard ?? throw new ArgumentException("a sharded run needs I/N", nameof(LmComparisonOptions.Shard));
         var output = options.Run.Output;
         var plan = new ComparisonPlan<ModelVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
-        return ComparisonRunner.RunShard(plan, () => new VariantRuns(options), progressFor, log, cancellationToken);
+        return ComparisonRunner.RunShard(plan, () => new VariantRuns(options, device), progressFor, log, cancellationToken);
     }
 
     /// <summary>The first evaluated step whose validation perplexity is at most <paramref name="targetPpl"/>; null if none.</summary>
@@ -59,10 +61,12 @@ public static class LmComparison
         private readonly LmComparisonOptions _options;
         private readonly LmDataset _data;
         private readonly EvaluationSets _sets;
+        private readonly Device? _device;
 
-        public VariantRuns(LmComparisonOptions options)
+        public VariantRuns(LmComparisonOptions options, Device? device)
         {
             _options = options;
+            _device = device;
             var shared = options.Run;
             _data = LmDataset.Load(shared.Data);
             _sets = EvaluationSets.Build(_data, shared);
@@ -94,7 +98,7 @@ public static class LmComparison
 
         public LmRunResult Run(ModelVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
         {
-            var (summary, training) = LmExperiment.Run(RunOptions(variant, seed, runFolder), progress, _data, _sets, cancellationToken);
+            var (summary, training) = LmExperiment.Run(RunOptions(variant, seed, runFolder), progress, _data, _sets, cancellationToken, _device);
             return new LmRunResult(summary, training.History);
         }
 

@@ -51,8 +51,9 @@ public static class LmExperiment
 
     /// <param name="data">The dataset, when the caller already loaded it (a comparison loads it once).</param>
     /// <param name="sets">The evaluation streams, when the caller already built them (same attack draw for every model).</param>
+    /// <param name="device">Where the model trains and evaluates (default: the CPU); it is initialised on the CPU first, so a seed gives the same initial weights everywhere.</param>
     public static (LmRunSummary Summary, TrainingResult Training) Run(LmRunOptions options, IProgress<TrainingProgress>? progress = null,
-        LmDataset? data = null, EvaluationSets? sets = null, CancellationToken cancellationToken = default)
+        LmDataset? data = null, EvaluationSets? sets = null, CancellationToken cancellationToken = default, torch.Device? device = null)
     {
         // First, before any loading: a second process on the same folder fails at once.
         options.Validate();
@@ -77,10 +78,12 @@ public static class LmExperiment
         // A resumed run replaces these weights with its checkpoint's.
         if (hf is not null) hf.LoadInto(model);
         else if (options.Init.InitFrom is { } initFrom) ModelWeights.Load(model, initFrom);
+        device ??= torch.CPU;
+        model.to(device);
         var metadata = new LmRunMetadata(config.ToJson(), data.Tokenizer.ToJson(), options.Data.Description, options.Data.DataSeed, RunEvaluationSettings.From(options));
         if (output.Resume) EnsureSameRun(output.OutDir, metadata);
         var trainer = new Trainer(model, TrainOptions(options),
-            step => LmBatchSampler.Sample(data.Train, batchSize, seqLen, seed, step),
+            step => LmBatchSampler.Sample(data.Train, batchSize, seqLen, seed, step, device),
             () => PerplexityEvaluator.Evaluate(model, sets.ValidForTraining, seqLen, batchSize).MeanNll,
             output.OutDir, metadata.ToJson())
         { Diagnostics = new LmTrainingDiagnostics(model, sets.ValidForTraining) };
