@@ -61,12 +61,13 @@ public static class LmEvaluation
         try
         {
             using var noGrad = torch.no_grad();
+            var device = DeviceChoice.DeviceOf(model);
             for (var start = 0; start < windows; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
                 var count = Math.Min(batchSize, windows - start);
                 var range = (start * seqLen)..((start + count) * seqLen);
-                var ids = torch.tensor(tokens[range], device: DeviceChoice.DeviceOf(model)).reshape(count, seqLen);
+                var ids = torch.tensor(tokens[range], device: device).reshape(count, seqLen);
                 var routing = model.Run(ids, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
                 accumulator.AddBatch(routing, topics?[range]);
             }
