@@ -65,6 +65,8 @@ public static class VisionCompareCommand
         if (json) return summary;
         var (header, rows) = Reporting.VisionComparisonReport.Table(summary);
         Output.Table($"vision compare: {summary.Data}, {summary.Seeds.Count} seed(s), accuracy % mean ± std", header, rows);
+        if (Reporting.VisionComparisonReport.RoutingTable(summary) is { } routing)
+            Output.Table("routing diagnostics (whole test set, mean over MoE layers, mean ± std over seeds)", routing.Header, routing.Rows);
         Output.Line($"report: {Path.GetFullPath(summary.Report)}");
         Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.Run.Output.OutDir, p))))}");
         return summary;

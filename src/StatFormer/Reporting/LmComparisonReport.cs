@@ -120,20 +120,7 @@ public static class LmComparisonReport
     public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)? RoutingTable(LmComparisonSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var moe = summary.Variants.Where(v => v.Routing is not null).ToList();
-        if (moe.Count == 0) return null;
-        var withTopics = moe.All(v => v.Routing!.TopicNmi is not null);
-        var header = new List<string> { "variant", "load CV", "router entropy / log E", "dispersion within/total", "top-1 stability (Rand)", "top-1 stability (NMI)" };
-        if (withTopics) header.AddRange(new[] { "topic purity", "topic NMI" });
-        static string G(MeanStd? m) => m?.Format(3) ?? "-";
-        var rows = moe.Select(v =>
-        {
-            var r = v.Routing!;
-            var row = new List<string> { v.Variant, G(r.LoadCv), G(r.RouterEntropyNormalized), G(r.DispersionRatio), G(r.Stability), G(r.StabilityNmi) };
-            if (withTopics) row.AddRange(new[] { G(r.TopicPurity), G(r.TopicNmi) });
-            return (IReadOnlyList<string>)row;
-        }).ToList();
-        return (header, rows);
+        return RoutingAggregate.Table(summary.Variants.Select(v => (v.Variant, v.Routing)), "topic");
     }
 
     /// <summary>Writes report.md into the comparison folder.</summary>
@@ -166,10 +153,7 @@ public static class LmComparisonReport
         {
             var (routingHeader, routingRows) = routingTable;
             report.Heading("Routing diagnostics (test windows, mean over MoE layers, mean ± std over seeds)");
-            report.Paragraph("Load CV: coefficient of variation of the experts' share of assignments (0 = balanced). Router entropy: of the " +
-                "softmax over all experts, divided by log E. Dispersion: within-expert / total squared spread of the tokens in the space " +
-                "the router scores in, tokens grouped by top-1 expert (lower = tighter clusters). Stability: Rand index and NMI between the top-1 " +
-                "partitions of consecutive MoE layers (expert ids differ between layers; two unrelated uniform partitions already have Rand ≈ 1 − 2/E). Topic purity / NMI (synthetic data): agreement of the top-1 expert with the generator's latent topic.");
+            report.Paragraph(RoutingAggregate.Explanation("the generator's latent topic (synthetic data)"));
             report.Table(routingHeader, routingRows);
         }
         report.Paragraph("Effective word-swap rates (fraction of all test words replaced; every non-empty line or paragraph gets at least one swap): " +

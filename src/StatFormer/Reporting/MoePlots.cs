@@ -28,8 +28,9 @@ public static class MoePlots
     /// <summary>
     /// Routing vs. topic: rows = experts, columns = topics, each row normalised to sum 1 (the topic mix of the tokens
     /// an expert receives as top-1). Experts that received no labelled token are drawn as empty (NaN) rows.
+    /// <paramref name="labels"/> names what the topics are on the axis ("class" for an image model's tokens).
     /// </summary>
-    public static void TopicConfusionHeatmap(string path, MoeLayerDiagnostics layer, string title)
+    public static void TopicConfusionHeatmap(string path, MoeLayerDiagnostics layer, string title, string labels = "topic")
     {
         ArgumentNullException.ThrowIfNull(layer);
         var confusion = layer.TopicConfusion
@@ -49,6 +50,6 @@ public static class MoePlots
         Plots.Heatmap(path, title, values,
             Enumerable.Range(0, experts).Select(e => e.ToString(invariant)).ToList(),
             Enumerable.Range(0, topics).Select(t => t.ToString(invariant)).ToList(),
-            "fraction of the expert's top-1 tokens", xLabel: "topic", yLabel: "expert (top-1)");
+            "fraction of the expert's top-1 tokens", xLabel: labels, yLabel: "expert (top-1)");
     }
 }

@@ -9,6 +9,13 @@ public static class VisionComparisonReport
     public const string ExampleGridFileName = "adversarial_examples.png";
     public const string MetricFileName = "elliptical_metric_per_layer.png";
     public const string CollapseFileName = "representation_collapse.png";
+    public const string RoutingFileName = "routing_per_moe_layer.png";
+
+    /// <summary>The expert-load heatmap of an MoE variant's first seed.</summary>
+    public static string ExpertLoadFileName(string variant) => $"expert_load_{variant}.png";
+
+    /// <summary>The last MoE layer's expert × class heatmap of an MoE variant's first seed.</summary>
+    public static string ClassConfusionFileName(string variant) => $"class_confusion_{variant}.png";
 
     /// <summary>The robust-accuracy plot of one attack.</summary>
     public static string RobustnessFileName(string attack) => $"robust_accuracy_{attack}.png";
@@ -55,6 +62,50 @@ public static class VisionComparisonReport
         return files;
     }
 
+    /// <summary>
+    /// The MoE variants' routing plots: purity and NMI of the top-1 expert against the image class per MoE layer and the
+    /// NMI between consecutive MoE layers (mean ± std over seeds, one chart), then per variant its first seed's expert
+    /// load per layer and last-layer expert × class table (expert ids are arbitrary per run, so those are not averaged).
+    /// Returns the file names; none without MoE variants.
+    /// </summary>
+    public static IReadOnlyList<string> WriteRoutingPlots(string outDir, IReadOnlyList<VisionVariantAggregate> variants, IReadOnlyList<VisionRunSummary> runs)
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        ArgumentNullException.ThrowIfNull(runs);
+        var moe = variants.Where(v => v.RoutingLayers is { Count: > 0 }).ToList();
+        if (moe.Count == 0) return [];
+        var series = moe.SelectMany(v =>
+        {
+            var layers = v.RoutingLayers!;
+            var between = layers.Where(l => l.StabilityNmiToNext is not null).ToList();
+            var lines = new List<Series>
+            {
+                new($"{v.Variant} class purity", layers.Select(l => (double)l.MoeLayer).ToList(), layers.Select(l => l.ClassPurity.Mean).ToList(), layers.Select(l => l.ClassPurity.Std).ToList()),
+                new($"{v.Variant} class NMI", layers.Select(l => (double)l.MoeLayer).ToList(), layers.Select(l => l.ClassNmi.Mean).ToList(), layers.Select(l => l.ClassNmi.Std).ToList()),
+            };
+            if (between.Count > 0)
+                lines.Add(new Series($"{v.Variant} NMI with the next MoE layer", between.Select(l => l.MoeLayer + 0.5).ToList(),
+                    between.Select(l => l.StabilityNmiToNext!.Mean).ToList(), between.Select(l => l.StabilityNmiToNext!.Std).ToList()));
+            return lines;
+        }).ToList();
+        var files = new List<string>();
+        Plots.LineChart(Path.Combine(outDir, RoutingFileName), "Routing vs image class per MoE layer, and between consecutive MoE layers (mean ± std over seeds)",
+            "MoE layer", "purity / NMI", series);
+        files.Add(RoutingFileName);
+        foreach (var variant in moe)
+        {
+            if (runs.FirstOrDefault(r => r.Variant == variant.Variant && r.Routing is not null) is not { } first) continue;
+            var load = ExpertLoadFileName(variant.Variant);
+            MoePlots.ExpertLoadHeatmap(Path.Combine(outDir, load), first.Routing!, $"{variant.Variant}: fraction of top-k assignments per expert (seed {first.Seed})");
+            files.Add(load);
+            var confusion = ClassConfusionFileName(variant.Variant);
+            MoePlots.TopicConfusionHeatmap(Path.Combine(outDir, confusion), first.Routing!.Layers[^1],
+                $"{variant.Variant}: last MoE layer's top-1 expert vs image class (seed {first.Seed})", labels: "class");
+            files.Add(confusion);
+        }
+        return files;
+    }
+
     private static MeanStd VariantClean(IReadOnlyList<VisionVariantAggregate> variants, string variant) => variants.First(v => v.Variant == variant).CleanAccuracy;
 
     private static Series LayerSeries(string label, VisionVariantAggregate variant, Func<VisionLayerAggregate, MeanStd?> value)
@@ -82,6 +133,13 @@ public static class VisionComparisonReport
         return (header, rows);
     }
 
+    /// <summary>The routing table of the MoE variants (printed by the CLI, in report.md); null without MoE variants.</summary>
+    public static (IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)? RoutingTable(VisionComparisonSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return RoutingAggregate.Table(summary.Variants.Select(v => (v.Variant, v.Routing)), "class");
+    }
+
     /// <summary>Writes report.md beside the summary.</summary>
     public static void Write(VisionComparisonSummary summary)
     {
@@ -100,6 +158,18 @@ public static class VisionComparisonReport
             $"APGD: {attack.ApgdIterations} iterations; Square: {attack.SquareQueries} queries."));
         var (header, rows) = Table(summary);
         report.Table(header, rows);
+        if (RoutingTable(summary) is { } routing)
+        {
+            report.Heading("Routing diagnostics (whole test set, mean over MoE layers, mean ± std over seeds)");
+            report.Paragraph(RoutingAggregate.Explanation("the image's class (every token the layer routes, the class token included, carries its image's label)"));
+            report.Table(routing.Header, routing.Rows);
+            report.Table(["variant", "MoE layer", "load CV", "router entropy / log E", "class purity", "class NMI", "NMI with the next MoE layer"],
+                summary.Variants.Where(v => v.RoutingLayers is not null).SelectMany(v => v.RoutingLayers!.Select(l => (IReadOnlyList<string>)
+                [
+                    v.Variant, l.MoeLayer.ToString(CultureInfo.InvariantCulture), l.LoadCv.Format(3), l.RouterEntropyNormalized.Format(3),
+                    l.ClassPurity.Format(3), l.ClassNmi.Format(3), l.StabilityNmiToNext?.Format(3) ?? "-",
+                ])).ToList());
+        }
         var estimators = summary.Variants.Where(v => v.EvalEstimator != "none").Select(v => $"{v.Variant}: {v.EvalEstimator}").ToList();
         if (estimators.Count > 0)
             report.Paragraph("Elliptical estimator at evaluation and attack time — " + string.Join("; ", estimators) +

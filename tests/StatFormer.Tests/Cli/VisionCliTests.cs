@@ -87,6 +87,17 @@ public sealed class VisionCliTests
         var parameters = variants.Select(v => v.GetProperty("params").GetInt64()).ToList();
         // Four experts of width 2·16/1 in both blocks, plus routers, outnumber one dense FFN per block.
         Assert.True(parameters[1] > parameters[0] && parameters[2] > parameters[0], string.Join(", ", parameters));
+        // The MoE variants carry routing diagnostics (aggregate and per MoE layer); the dense one has none.
+        Assert.Equal(JsonValueKind.Null, variants[0].GetProperty("routing").ValueKind);
+        Assert.Equal(2, variants[1].GetProperty("routing_layers").GetArrayLength());
+        Assert.InRange(variants[2].GetProperty("routing").GetProperty("topic_nmi").GetProperty("mean").GetDouble(), 0, 1);
+        var plots = result.Json().GetProperty("plots").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Contains(VisionComparisonReport.RoutingFileName, plots);
+        Assert.Contains(VisionComparisonReport.ExpertLoadFileName("ac-xmoe"), plots);
+        foreach (var plot in plots) AssertPng(Path.Combine(dir.Path, plot));
+        var report = File.ReadAllText(Path.Combine(dir.Path, "report.md"));
+        Assert.Contains("Routing diagnostics", report);
+        Assert.Contains("class NMI", report);
         AssertOneLineError(Run(["vision", "train", .. TinyVision(dir.Path), "--moe", "ac-smoe", "--moe-every", "2"]), "--ac-base-layers");
     }
 

@@ -1,4 +1,3 @@
-using StatFormer.Analysis;
 using StatFormer.Comparison;
 using StatFormer.Language.Data;
 using StatFormer.Language.Evaluation;
@@ -144,17 +143,7 @@ public static class LmComparison
         var reached = group.Select(g => StepsToTarget(g.History, targetPpl)).OfType<long>().Select(s => (double)s).ToList();
         return new VariantAggregate(variant, runs[0].Params, MeanStd.Of(runs.Select(r => r.ValidPpl)), MeanStd.Of(runs.Select(r => r.TestPpl)),
             attacked, MeanStd.Of(runs.Select(r => r.TokensPerSecond)), collapse, ContextRatios(runs),
-            reached.Count > 0 ? MeanStd.Of(reached) : null, reached.Count, RoutingOf(runs));
-    }
-
-    private static RoutingAggregate? RoutingOf(IReadOnlyList<LmRunSummary> runs)
-    {
-        var routing = runs.Select(r => r.Routing).OfType<MoeDiagnostics>().ToList();
-        if (routing.Count == 0) return null;
-        return new RoutingAggregate(MeanStd.Of(routing.Select(r => r.MeanLoadCv)), MeanStd.Of(routing.Select(r => r.MeanEntropyNormalized)),
-            MeanStd.Of(routing.Select(r => r.MeanDispersionRatio)), MeanStd.OfAll(routing.Select(r => r.MeanStability)),
-            MeanStd.OfAll(routing.Select(r => r.MeanStabilityNmi)), MeanStd.OfAll(routing.Select(r => r.MeanTopicPurity)),
-            MeanStd.OfAll(routing.Select(r => r.MeanTopicNmi)));
+            reached.Count > 0 ? MeanStd.Of(reached) : null, reached.Count, RoutingAggregate.Of(runs.Select(r => r.Routing)));
     }
 
     /// <summary>Attacked/clean-context perplexity ratio per rate, over the runs that have one (word-aligned data only).</summary>

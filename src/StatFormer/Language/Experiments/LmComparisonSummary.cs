@@ -18,16 +18,6 @@ public sealed record VariantAggregate(
     int ReachedTarget,
     RoutingAggregate? Routing);
 
-/// <summary>An MoE variant's routing diagnostics (means over its MoE layers), mean ± std over seeds.</summary>
-public sealed record RoutingAggregate(
-    MeanStd LoadCv,
-    MeanStd RouterEntropyNormalized,
-    MeanStd DispersionRatio,
-    MeanStd? Stability,
-    MeanStd? StabilityNmi,
-    MeanStd? TopicPurity,
-    MeanStd? TopicNmi);
-
 /// <summary>What `statformer compare` writes to summary.json and prints with --json.</summary>
 public sealed record LmComparisonSummary(
     string Data,

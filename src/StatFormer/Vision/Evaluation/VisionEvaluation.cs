@@ -1,5 +1,7 @@
 using StatFormer.Analysis;
 using StatFormer.Attention;
+using StatFormer.Moe;
+using StatFormer.Transformer;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
 using TorchSharp;
@@ -7,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace StatFormer.Vision.Evaluation;
 
-/// <summary>Clean accuracy and the per-layer diagnostics of an image classifier on a test set (eval mode, no gradient).</summary>
+/// <summary>Clean accuracy, the per-layer diagnostics and (MoE ViT) the routing diagnostics of an image classifier on a test set (eval mode, no gradient).</summary>
 public static class VisionEvaluation
 {
     /// <summary>Top-1 accuracy and mean cross-entropy over every image of <paramref name="data"/>; restores the model's mode.</summary>
@@ -83,6 +85,46 @@ public static class VisionEvaluation
                 var m = metrics[l]?.Select(v => v / n).ToArray();
                 return new VisionLayerDiagnostics(l, collapse[l] / n, m?.Average(), m?.Min(), m is null ? null : Std(m), m);
             }).ToArray();
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// Routing diagnostics of an MoE ViT over every image of <paramref name="data"/> (the LM's
+    /// <see cref="MoeDiagnosticsAccumulator"/>): per MoE layer expert load, router entropy, dispersion in the routing
+    /// space and purity / NMI of the top-1 expert against the image's class; stability between consecutive MoE layers.
+    /// Every token the layer routes counts, the class token included (the layer routes it like a patch token; it is
+    /// 1/(patches + 1) of the tokens), and each token's label is its image's class. Eval mode, in batches of
+    /// <paramref name="batchSize"/> images as in training (the AC router's cluster statistics are per batch). Null for a
+    /// dense model.
+    /// </summary>
+    public static MoeDiagnostics? Routing(VisionTransformer model, ImageDataset data, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        var stack = model.Stack.Options;
+        if (stack.Moe.Router == MoeKind.None) return null;
+        if (data.Count == 0) throw new ArgumentException("the test set has no images", nameof(data));
+        if (batchSize < 1) throw new ArgumentException($"must be at least 1 (got {batchSize})", nameof(batchSize));
+        var accumulator = new MoeDiagnosticsAccumulator(stack.MoeLayers.Count, stack.Moe.Layer.Experts, data.Classes);
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            for (long start = 0; start < data.Count; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                var (images, labels) = data.Batch(torch.arange(start, Math.Min(start + batchSize, data.Count), dtype: ScalarType.Int64));
+                var routing = model.Run(images, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
+                // The MoE layers route the [B,N] tokens flattened image-major (row b·N + t), so each label repeats N times.
+                var tokenLabels = labels.repeat_interleave(model.Tokens).data<long>().Select(l => (int)l).ToArray();
+                accumulator.AddBatch(routing, tokenLabels);
+            }
+            return accumulator.Result();
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Comparison;
 using StatFormer.IO;
@@ -138,7 +139,8 @@ public static class VisionComparison
                 Data = _data.Train.Source, Classes = _data.Train.Classes, TrainImages = _data.Train.Count, TestImages = _data.Test.Count,
                 Seeds = options.Seeds, Variants = variants, Runs = runs.Select(r => r.Result).ToList(),
                 Report = Path.Combine(outDir, ComparisonRunner.ReportFileName),
-                Plots = VisionComparisonReport.WritePlots(outDir, variants, examples, _data.Test.ClassNames),
+                Plots = [.. VisionComparisonReport.WritePlots(outDir, variants, examples, _data.Test.ClassNames),
+                    .. VisionComparisonReport.WriteRoutingPlots(outDir, variants, runs.Select(r => r.Result).ToList())],
                 Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } },
             };
             VisionComparisonReport.Write(summary);
@@ -205,7 +207,8 @@ public sealed record VisionComparisonSummary
 
 /// <summary>One variant over the seeds: mean ± sample std of every measure.</summary>
 public sealed record VisionVariantAggregate(string Variant, long Params, MeanStd CleanAccuracy, IReadOnlyList<VisionAttackAggregate> Attacks,
-    IReadOnlyList<VisionEpsilonAggregate>? WorstCase, IReadOnlyList<VisionLayerAggregate> Layers, MeanStd ImagesPerSecond, MeanStd WallSeconds, string EvalEstimator)
+    IReadOnlyList<VisionEpsilonAggregate>? WorstCase, IReadOnlyList<VisionLayerAggregate> Layers, MeanStd ImagesPerSecond, MeanStd WallSeconds, string EvalEstimator,
+    RoutingAggregate? Routing = null, IReadOnlyList<VisionRoutingLayerAggregate>? RoutingLayers = null)
 {
     public static VisionVariantAggregate Of(string variant, IReadOnlyList<VisionRunSummary> runs)
     {
@@ -216,13 +219,36 @@ public sealed record VisionVariantAggregate(string Variant, long Params, MeanStd
         var layers = first.Layers.Select((layer, l) => new VisionLayerAggregate(layer.Layer, MeanStd.Of(runs.Select(r => r.Layers[l].RepresentationCollapse)),
             MeanStd.OfAll(runs.Select(r => r.Layers[l].MetricMean)), MeanStd.OfAll(runs.Select(r => r.Layers[l].MetricStd)))).ToList();
         return new VisionVariantAggregate(variant, first.Params, MeanStd.Of(runs.Select(r => r.CleanAccuracy)), attacks, worst, layers,
-            MeanStd.Of(runs.Select(r => r.ImagesPerSecond)), MeanStd.Of(runs.Select(r => r.WallSeconds)), first.EvalEstimator);
+            MeanStd.Of(runs.Select(r => r.ImagesPerSecond)), MeanStd.Of(runs.Select(r => r.WallSeconds)), first.EvalEstimator,
+            RoutingAggregate.Of(runs.Select(r => r.Routing)), VisionRoutingLayerAggregate.Of(runs.Select(r => r.Routing)));
     }
 }
 
 public sealed record VisionAttackAggregate(string Attack, bool GradientFree, IReadOnlyList<VisionEpsilonAggregate> Points);
 
 public sealed record VisionEpsilonAggregate(double Epsilon, MeanStd RobustAccuracy);
+
+/// <summary>
+/// One MoE layer of an MoE ViT over the seeds (mean ± sample std): load CV, normalised router entropy, purity and NMI of the
+/// top-1 expert against the image class, and the NMI between this layer's top-1 partition and the next MoE layer's (null
+/// for the last). Expert ids are arbitrary per run, so only these id-free measures are averaged.
+/// </summary>
+public sealed record VisionRoutingLayerAggregate(int MoeLayer, MeanStd LoadCv, MeanStd RouterEntropyNormalized, MeanStd ClassPurity, MeanStd ClassNmi,
+    MeanStd? StabilityNmiToNext)
+{
+    /// <summary>Per MoE layer over the runs; null when the runs have no routing diagnostics (dense models).</summary>
+    public static IReadOnlyList<VisionRoutingLayerAggregate>? Of(IEnumerable<MoeDiagnostics?> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var all = runs.ToList();
+        if (all.Count == 0 || all.Any(r => r is null)) return null;
+        var routing = all.Select(r => r!).ToList();
+        return Enumerable.Range(0, routing.Min(r => r.Layers.Count)).Select(l => new VisionRoutingLayerAggregate(l,
+            MeanStd.Of(routing.Select(r => r.Layers[l].LoadCv)), MeanStd.Of(routing.Select(r => r.Layers[l].RouterEntropyNormalized)),
+            MeanStd.Of(routing.Select(r => r.Layers[l].TopicPurity!.Value)), MeanStd.Of(routing.Select(r => r.Layers[l].TopicNmi!.Value)),
+            routing.All(r => l < r.StabilityNmi.Count) ? MeanStd.Of(routing.Select(r => r.StabilityNmi[l])) : null)).ToList();
+    }
+}
 
 /// <summary>One ViT layer over the seeds: representation collapse and the elliptical metric's mean and spread over coordinates (null in softmax layers).</summary>
 public sealed record VisionLayerAggregate(int Layer, MeanStd RepresentationCollapse, MeanStd? MetricMean, MeanStd? MetricStd);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Data;
 using StatFormer.IO;
@@ -98,7 +99,7 @@ public static class VisionExperiment
             Data = train.Source, Classes = train.Classes, ImageShape = [train.Channels, train.Height, train.Width],
             TrainImages = train.Count, TestImages = data.Test.Count, Params = VisionModels.ParameterCount(model),
             Steps = training.StepsCompleted, Seed = seed, FinalTrainLoss = training.FinalTrainLoss,
-            CleanAccuracy = result.Clean.Accuracy, CleanLoss = result.Clean.Loss, Robustness = result.Robustness, Layers = result.Layers,
+            CleanAccuracy = result.Clean.Accuracy, CleanLoss = result.Clean.Loss, Robustness = result.Robustness, Layers = result.Layers, Routing = result.Routing,
             AdversarialTraining = options.Adversarial.Enabled, ImagesPerSecond = training.Throughput,
             WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds,
             Spec = spec, Options = options with { Output = options.Output.Recorded },
@@ -110,7 +111,7 @@ public static class VisionExperiment
         return summary;
     }
 
-    /// <summary>What a trained model measures: clean accuracy (whole test set), the attacks (Eval.Attack), and per-layer diagnostics (ViT).</summary>
+    /// <summary>What a trained model measures: clean accuracy (whole test set), the attacks (Eval.Attack), per-layer diagnostics (ViT) and routing diagnostics (MoE ViT, whole test set).</summary>
     public static VisionEvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, VisionModelSpec spec, ImageDataset test, VisionRunOptions options,
         CancellationToken cancellationToken = default)
     {
@@ -125,7 +126,8 @@ public static class VisionExperiment
             var layers = model is VisionTransformer vit
                 ? VisionEvaluation.Layers(vit, test, options.Eval.DiagnosticImages, options.Data.BatchSize)
                 : [];
-            return new VisionEvaluationResult(clean, robustness, layers);
+            var routing = model is VisionTransformer moe ? VisionEvaluation.Routing(moe, test, options.Data.BatchSize) : null;
+            return new VisionEvaluationResult(clean, robustness, layers, routing);
         }
         finally
         {
@@ -200,4 +202,5 @@ public static class VisionExperiment
 }
 
 /// <summary>What <see cref="VisionExperiment.Evaluate"/> measures.</summary>
-public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers);
+/// <param name="Routing">MoE ViT: the routing diagnostics on the whole test set (<see cref="VisionEvaluation.Routing"/>); null for dense models.</param>
+public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers, MoeDiagnostics? Routing = null);

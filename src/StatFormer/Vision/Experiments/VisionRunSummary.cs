@@ -1,3 +1,4 @@
+using StatFormer.Analysis;
 using StatFormer.Vision.Evaluation;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
@@ -29,6 +30,12 @@ public sealed record VisionRunSummary
     public required RobustnessResult Robustness { get; init; }
     /// <summary>Per ViT layer: representation collapse and the elliptical metric (empty for the ResNet).</summary>
     public required IReadOnlyList<VisionLayerDiagnostics> Layers { get; init; }
+    /// <summary>
+    /// MoE ViT: routing diagnostics per MoE layer on the whole test set (<see cref="VisionEvaluation.Routing"/>); the
+    /// "topic" fields are against the image's class (every token, the class token included, carries its image's label).
+    /// Null for dense models.
+    /// </summary>
+    public MoeDiagnostics? Routing { get; init; }
     public required bool AdversarialTraining { get; init; }
     /// <summary>Training images per second (wall time of the steps).</summary>
     public required double ImagesPerSecond { get; init; }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using StatFormer.Attention;
 using StatFormer.IO;
 using StatFormer.Moe;
+using StatFormer.Reporting;
 using StatFormer.Tests.Training;
 using StatFormer.Training;
 using StatFormer.Transformer;
@@ -120,6 +121,20 @@ public sealed class VisionExperimentTests(ITestOutputHelper output)
         var losses = records.Select(r => r.GetProperty("loss").GetDouble()).ToList();
         output.WriteLine($"ac-smoe loss {losses[0]:F3} → {losses[^1]:F3}, clean {summary.CleanAccuracy:P1}");
         Assert.Equal("ac-smoe", summary.Variant);
+        // The summary carries the routing diagnostics of the whole test set: each of the 128 images' tokens labelled with its class (32 images each).
+        var routing = summary.Routing!;
+        const int tokens = 5;   // 4 patches and the class token
+        Assert.Equal(128L * tokens, routing.Tokens);
+        Assert.Equal(2, routing.Layers.Count);
+        Assert.Single(routing.StabilityNmi);
+        foreach (var layer in routing.Layers)
+        {
+            Assert.All(Enumerable.Range(0, 4), c => Assert.Equal(32.0 * tokens, layer.TopicConfusion!.Sum(row => row[c])));
+            Assert.InRange(layer.TopicPurity!.Value, 0.25, 1);
+            Assert.InRange(layer.TopicNmi!.Value, 0, 1);
+        }
+        var written = JsonSerializer.Deserialize<VisionRunSummary>(File.ReadAllText(whole.File(VisionExperiment.SummaryFileName)), JsonOutput.Options)!;
+        Assert.Equal(routing.MeanTopicNmi, written.Routing!.MeanTopicNmi);
         Assert.True(losses[^1] < losses[0] - 0.3, $"the loss should fall (from {losses[0]:F3} to {losses[^1]:F3})");
         // The weighted balance loss is logged every step (two layers at weight 0.01, each E·Σ f·P ≈ 1 near balance).
         Assert.All(records, r => Assert.InRange(r.GetProperty("aux_loss").GetDouble(), 1e-4, 1.0));
