@@ -64,6 +64,9 @@ public sealed class CheckpointCompatibilityTests : IDisposable
         var summary = FairExperiment.Run(options, data: data);
         Assert.Equal(recorded.RootElement.GetProperty("steps").GetInt64(), summary.Steps);
         Assert.Equal(recorded.RootElement.GetProperty("target_accuracy").GetDouble(), summary.TargetAccuracy, 9);
-        Assert.Equal(recorded.RootElement.GetProperty("z_mse").GetDouble(), summary.ZMse!.Value, 9);
+        // The probe reads float32 features: another CPU's kernels (AVX-512 vs AVX2) move them by an ulp, and the
+        // regression's MSE by ~1e-9 relative (seen in CI). A wrong load moves it by orders of magnitude more.
+        var expectedZMse = recorded.RootElement.GetProperty("z_mse").GetDouble();
+        Assert.True(Math.Abs(expectedZMse - summary.ZMse!.Value) <= 1e-6 * expectedZMse, $"z mse {summary.ZMse!.Value:R}, the old build recorded {expectedZMse:R}");
     }
 }
