@@ -16,8 +16,10 @@ public static class BenchAttentionCommand
         command.Options.Add(sizes);
         command.Options.Add(repeats);
         command.Options.Add(json);
+        var clock = ClockFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var clockValue = ClockFlag.Apply(result, clock);
             var list = ParseSizes(result.GetValue(sizes));
             var repeatCount = result.GetValue(repeats);
             if (repeatCount < 1) throw new ArgumentException($"must be at least 1 (got {repeatCount})", "--repeats");
@@ -27,19 +29,24 @@ public static class BenchAttentionCommand
                 Output.Json(results);
                 return 0;
             }
-            Output.Table($"bench attention (forward+backward ms, {TorchSharp.torch.get_num_threads()} threads)",
-                new[] { "size", "softmax", "elliptical", "elliptical explicit", "elliptical/softmax", "explicit/fused" },
+            Output.Table($"bench attention (forward+backward ms, {ClockFlag.Describe(clockValue)})",
+                new[] { "size", "softmax", "elliptical", "elliptical explicit", "elliptical/softmax", "paired", "limit", "metric MiB", "elementwise GB/s", "explicit/fused" },
                 results.Select(r => (IReadOnlyList<string>)new[]
                 {
                     r.Size, Ms(r.SoftmaxMs), Ms(r.EllipticalMs), Ms(r.EllipticalExplicitMs),
-                    r.RatioEllipticalSoftmax.ToString("F3", CultureInfo.InvariantCulture), r.RatioExplicitFused.ToString("F2", CultureInfo.InvariantCulture),
+                    F3(r.RatioEllipticalSoftmax), F3(r.RatioEllipticalSoftmaxPaired), F3(r.LimitEllipticalSoftmax),
+                    (r.MetricExtraBytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture),
+                    r.ElementwiseGigabytesPerSecond.ToString("F1", CultureInfo.InvariantCulture), r.RatioExplicitFused.ToString("F2", CultureInfo.InvariantCulture),
                 }));
+            Output.Line("elliptical/softmax: best medians of 3 interleaved rounds; paired: median over back-to-back step pairs; limit: (softmax + the metric's extra bytes at the same run's element-wise rate) / softmax");
+            if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             return 0;
         }));
         return command;
     }
 
     private static string Ms(double ms) => ms.ToString("F2", CultureInfo.InvariantCulture);
+    private static string F3(double ratio) => ratio.ToString("F3", CultureInfo.InvariantCulture);
 
     internal static IReadOnlyList<AttentionBenchmarkSize> ParseSizes(string? text)
     {

@@ -32,7 +32,10 @@ public static class BenchFairCommand
             var rows = list.Distinct().Select(b => (IReadOnlyList<string>)new[] { b.ToString(CultureInfo.InvariantCulture) }
                 .Concat(measured.Methods.Select(m => Ms(m.Timings.First(t => t.Batch == b).Ms))).ToArray()).ToList();
             rows.Add(new[] { "exponent" }.Concat(measured.Methods.Select(m => m.Exponent.ToString("F2", CultureInfo.InvariantCulture))).ToArray());
+            rows.Add(new[] { "algorithm" }.Concat(measured.Methods.Select(m =>
+                $"{m.AlgorithmExponent.ToString("F2", CultureInfo.InvariantCulture)} ({m.Complexity})")).ToArray());
             Output.Table($"bench fair (loss forward+backward ms, P={measured.ProjectionDim}, d_z={measured.SensitiveDim}, {measured.Threads} threads)", header, rows);
+            Output.Line("exponent: slope of log ms against log batch; algorithm: the same fit to the method's leading cost term (the limit the exponent approaches as batches grow)");
             Output.Line($"FARE / SparseFARE sort-and-chunk at batch {measured.RatioBatch}: {measured.RatioFareSparseFareAt4096.ToString("F2", CultureInfo.InvariantCulture)}×");
             return 0;
         }));

@@ -15,9 +15,11 @@ public static class BenchGenerateCommand
         var tree = new OptionTree<GenerationBenchmarkOptions>(OptionFlags.BenchGenerate, defaults);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var clock = ClockFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var options = tree.Read(result, defaults);
+            var clockValue = ClockFlag.Apply(result, clock);
             var measured = GenerationBenchmark.Measure(options);
             if (result.GetValue(json))
             {
@@ -25,12 +27,13 @@ public static class BenchGenerateCommand
                 return 0;
             }
             static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-            Output.Table($"bench generate ({measured.PromptTokens} prompt + {measured.NewTokens} new tokens, {measured.Layers}×{measured.DModel}, {measured.Heads} heads, vocab {measured.Vocab}, {measured.Threads} threads)",
+            Output.Table($"bench generate ({measured.PromptTokens} prompt + {measured.NewTokens} new tokens, {measured.Layers}×{measured.DModel}, {measured.Heads} heads, vocab {measured.Vocab}, {ClockFlag.Describe(clockValue)})",
                 new[] { "attention", "decoder", "ms per generation", "new tokens/s" },
                 measured.Rows.Select(r => (IReadOnlyList<string>)new[] { r.Attention, r.Decoder, F(r.GenerationMs, "F1"), F(r.TokensPerSecond, "F0") }));
             var ratios = measured.CacheSpeedup.Select(kv => $"cache speed-up {kv.Key} ×{F(kv.Value, "F2")}")
                 .Concat(measured.EllipticalOverSoftmax.Select(kv => $"elliptical/softmax ({kv.Key}) {F(kv.Value, "F3")}"));
             Output.Line(string.Join("   ", ratios) + (measured.CacheSpeedup.Count == 0 ? "   (no key/value cache in this build)" : ""));
+            if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             return 0;
         }));
         return command;

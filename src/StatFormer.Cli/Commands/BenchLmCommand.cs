@@ -21,8 +21,10 @@ public static class BenchLmCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (median).", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print JSON on stdout." };
         foreach (var option in new Option[] { dModel, layers, heads, seqLen, batch, vocab, steps, json }) command.Options.Add(option);
+        var clock = ClockFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var clockValue = ClockFlag.Apply(result, clock);
             var results = new[] { AttentionKind.Softmax, AttentionKind.Elliptical }.Select(attention =>
             {
                 var config = new LmConfig
@@ -38,11 +40,11 @@ public static class BenchLmCommand
                 Output.Json(results.Select(r => new
                 {
                     r.Attention, r.DModel, r.Layers, r.Heads, r.SeqLen, r.BatchSize, r.VocabSize, r.Parameters, r.StepMs, r.TokensPerSecond,
-                    r.ModelGflopPerSecond, r.GemmGflopPerSecond, Mfu = r.ModelFlopsUtilisation,
+                    r.ModelGflopPerSecond, r.GemmGflopPerSecond, Mfu = r.ModelFlopsUtilisation, r.Breakdown, r.PeakResidentMiB, r.StepMemoryMiB, r.Clock,
                 }).ToList());
                 return 0;
             }
-            Output.Table("bench lm (training step: forward, backward, AdamW)",
+            Output.Table($"bench lm (training step: forward, backward, AdamW; {ClockFlag.Describe(clockValue)})",
                 new[] { "attention", "params", "step ms", "tokens/s", "model GFLOP/s", "GEMM GFLOP/s", "MFU" },
                 results.Select(r => (IReadOnlyList<string>)new[]
                 {
@@ -50,6 +52,19 @@ public static class BenchLmCommand
                     r.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture), r.ModelGflopPerSecond.ToString("F1", CultureInfo.InvariantCulture),
                     r.GemmGflopPerSecond.ToString("F1", CultureInfo.InvariantCulture), r.ModelFlopsUtilisation.ToString("P1", CultureInfo.InvariantCulture),
                 }));
+            Output.Line("step ms and GEMM GFLOP/s: best of 3 interleaved rounds (GEMM, steps, GEMM, steps, …); MFU: model FLOP/s over that GEMM rate");
+            static string Ms(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
+            static string Share(double value, double step) => $"{Ms(value)} ({(value / step).ToString("P0", CultureInfo.InvariantCulture)})";
+            Output.Table("where a step goes (ms, share of the step; components timed alone at the step's shapes, other = the rest)",
+                new[] { "attention", "embedding", "attention layers", "FFNs", "LayerNorms", "output + loss", "AdamW", "other", "peak RSS MiB", "step MiB" },
+                results.Select(r => (IReadOnlyList<string>)new[]
+                {
+                    r.Attention, Share(r.Breakdown!.Embedding, r.StepMs), Share(r.Breakdown.Attention, r.StepMs), Share(r.Breakdown.FeedForward, r.StepMs),
+                    Share(r.Breakdown.LayerNorm, r.StepMs), Share(r.Breakdown.OutputAndLoss, r.StepMs), Share(r.Breakdown.Optimizer, r.StepMs),
+                    Share(r.Breakdown.Other, r.StepMs), r.PeakResidentMiB.ToString("F0", CultureInfo.InvariantCulture), r.StepMemoryMiB.ToString("F0", CultureInfo.InvariantCulture),
+                }));
+            Output.Line("peak RSS: the process's resident memory while that model's steps ran (reset before them); step MiB: its rise over the RSS before the steps (activations, gradients, AdamW state, temporaries)");
+            if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             return 0;
         }));
         return command;

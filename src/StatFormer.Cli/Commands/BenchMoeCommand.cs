@@ -14,24 +14,27 @@ public static class BenchMoeCommand
         var tree = new OptionTree<MoeBenchmarkOptions>(OptionFlags.BenchMoe, defaults);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var clock = ClockFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var options = tree.Read(result, defaults);
             options.Validate();
+            var clockValue = ClockFlag.Apply(result, clock);
             var measured = MoeBenchmark.Measure(options);
             if (result.GetValue(json))
             {
                 Output.Json(measured);
                 return 0;
             }
-            Output.Table($"bench moe (training step ms, B{measured.Batch} T{measured.Seq} d{measured.DModel} E{measured.Experts} k{measured.TopK} h{measured.ExpertHidden}, {TorchSharp.torch.get_num_threads()} threads)",
+            Output.Table($"bench moe (training step ms, B{measured.Batch} T{measured.Seq} d{measured.DModel} E{measured.Experts} k{measured.TopK} h{measured.ExpertHidden}, {ClockFlag.Describe(clockValue)})",
                 new[] { "variant", "stack", "params", "step ms" },
                 measured.Variants.Select(v => (IReadOnlyList<string>)new[]
                 {
                     v.Variant, v.Stack, v.Parameters.ToString("N0", CultureInfo.InvariantCulture), v.StepMs.ToString("F2", CultureInfo.InvariantCulture),
                 }));
             Output.Line(string.Create(CultureInfo.InvariantCulture,
-                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3}   smoe/dense {measured.RatioSmoeDense:F3} (FLOP limit {measured.FlopLimitSmoeDense:F3})"));
+                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3} (paired steps)   smoe/dense {measured.RatioSmoeDense:F3} (best medians), {measured.RatioSmoeDensePaired:F3} (paired steps); FLOP limit {measured.FlopLimitSmoeDense:F3} (matmuls only: AdamW over {measured.Experts / (double)measured.TopK:0.#}× the dense FFN's parameters comes on top)"));
+            if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             static string Ms(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
             static string MiB(double value) => value.ToString("F0", CultureInfo.InvariantCulture);
             Output.Table("step breakdown (ms per step, both layers; backward covers all layers)",

@@ -58,18 +58,31 @@ public static class EllipticalMetric
         using var scope = torch.NewDisposeScope();
         var n = values.shape[2];
         var change = values.detach().sub(previousValues.detach()).abs_();              // [B,H,n,D]
-        // The earlier positions' sum leads the scan, so the additions happen in the full forward's order.
-        var sums = torch.cat(new[] { runningSums, change.to(ScalarType.Float64) }, 2).cumsum(2).narrow(2, 1, n);   // [B,H,n,D]
-        runningSums.copy_(sums.narrow(2, n - 1, 1));
-        return Normalise(sums.to(change.dtype), eps).MoveToOuterDisposeScope();
+        Tensor sums;
+        if (n == 1)
+        {
+            // One new position (every decoding step after the prompt): the scan is one addition, done in float64 as
+            // the cumsum below and the full forward's do.
+            runningSums.add_(change);
+            sums = change.dtype == runningSums.dtype ? runningSums.clone() : runningSums.to(change.dtype);   // [B,H,1,D], not an alias of the state
+        }
+        else
+        {
+            // The earlier positions' sum leads the scan, so the additions happen in the full forward's order.
+            var scanned = torch.cat(new[] { runningSums, change.to(ScalarType.Float64) }, 2).cumsum(2).narrow(2, 1, n);   // [B,H,n,D]
+            runningSums.copy_(scanned.narrow(2, n - 1, 1));
+            sums = scanned.to(change.dtype);
+        }
+        return Normalise(sums, eps).MoveToOuterDisposeScope();
     }
 
     /// <summary>m = (S + ε) / (max_d S + ε), in place on the sums.</summary>
     private static Tensor Normalise(Tensor sums, double eps)
     {
-        var max = sums.amax(new long[] { -1 }, keepdim: true);
         // eps on both sides: unchanged values (all sums 0) give m = 1, i.e. standard attention, not 0/0.
-        return sums.add_(eps).div_(max.add_(eps));
+        // The max of the shifted sums is the shifted max bit for bit (rounding is monotonic), one op fewer.
+        sums.add_(eps);
+        return sums.div_(sums.amax(new long[] { -1 }, keepdim: true));
     }
 
     /// <summary>

@@ -49,7 +49,9 @@ public abstract class SelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Attent
     {
         using var scope = torch.NewDisposeScope();
         var (b, n, c) = (x.shape[0], x.shape[1], x.shape[2]);
-        var heads = qkv.forward(x).reshape(b, n, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4);  // [3,B,H,N,D]
+        // unbind, not three selects: backward stacks the three gradients once instead of zero-filling a [3,B,H,N,D]
+        // gradient per select and adding them up.
+        var heads = qkv.forward(x).reshape(b, n, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4).unbind(0);  // 3 × [B,H,N,D]
         var q = heads[0];
         var k = heads[1];
         var v = heads[2];
@@ -72,7 +74,7 @@ public abstract class SelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Attent
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var (b, n, c) = (x.shape[0], x.shape[1], x.shape[2]);
-        var heads = qkv.forward(x).reshape(b, n, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4);  // [3,B,H,n,D]
+        var heads = qkv.forward(x).reshape(b, n, 3, Heads, HeadDim).permute(2, 0, 3, 1, 4).unbind(0);  // 3 × [B,H,n,D]
         var q = heads[0];
         var k = heads[1];
         var v = heads[2];

@@ -10,18 +10,29 @@ public sealed record AttentionBenchmarkSize(int Batch, int Heads, int Tokens, in
     public override string ToString() => $"B{Batch} H{Heads} N{Tokens} D{HeadDim}";
 }
 
-/// <summary>Forward+backward milliseconds of the three attention paths at one size.</summary>
+/// <summary>Forward+backward milliseconds of the three attention paths at one size, and the elliptical metric's limit.</summary>
+/// <param name="RatioEllipticalSoftmaxPaired">Elliptical / softmax as the median over back-to-back pairs of steps (order
+/// alternating), robust to load drift on a shared machine; <see cref="RatioEllipticalSoftmax"/> divides the best medians.</param>
+/// <param name="MetricExtraBytes">Memory traffic the elliptical metric adds to a step (<see cref="AttentionBenchmark.MetricExtraBytes"/>).</param>
+/// <param name="ElementwiseGigabytesPerSecond">The same run's rate of an element-wise op on tensors of the step's [B,H,N,D] size (bytes read + written per second).</param>
 public sealed record AttentionBenchmarkResult(string Size, int Batch, int Heads, int Tokens, int HeadDim,
-    double SoftmaxMs, double EllipticalMs, double EllipticalExplicitMs)
+    double SoftmaxMs, double EllipticalMs, double EllipticalExplicitMs,
+    double RatioEllipticalSoftmaxPaired = double.NaN, long MetricExtraBytes = 0, double ElementwiseGigabytesPerSecond = double.NaN)
 {
     public double RatioEllipticalSoftmax => EllipticalMs / SoftmaxMs;
     public double RatioExplicitFused => EllipticalExplicitMs / EllipticalMs;
+
+    /// <summary>Milliseconds the metric's extra traffic takes at <see cref="ElementwiseGigabytesPerSecond"/>.</summary>
+    public double MetricExtraMs => MetricExtraBytes / (ElementwiseGigabytesPerSecond * 1e6);
+
+    /// <summary>The elliptical/softmax ratio the extra traffic implies: (softmax + extra) / softmax.</summary>
+    public double LimitEllipticalSoftmax => 1.0 + MetricExtraMs / SoftmaxMs;
 }
 
 /// <summary>
 /// Times a causal self-attention layer's forward+backward for softmax (fused SDPA), elliptical (fused:
 /// metric folded into q) and elliptical through the explicit diag-matrix reference, at equal weights and
-/// inputs. The elliptical layers get previous-layer values so the metric is really estimated.
+/// inputs. The elliptical layers get previous-layer values (laid out as in the model) so the metric is really estimated.
 /// </summary>
 public static class AttentionBenchmark
 {
@@ -34,13 +45,16 @@ public static class AttentionBenchmark
 
     public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 30, int seed = 0)
     {
+        BenchmarkAllocator.RetainFreedMemory();
         var dModel = size.Heads * size.HeadDim;
         torch.manual_seed(seed);
         using var softmax = new SoftmaxSelfAttention(dModel, size.Heads, dropout: 0.0, causal: true);
         using var elliptical = new EllipticalSelfAttention(dModel, size.Heads, dropout: 0.0, causal: true);
         elliptical.load_state_dict(softmax.state_dict());
         using var x = randn(size.Batch, size.Tokens, dModel);
-        using var previous = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim);
+        // The previous layer's values as the model passes them: a [B,H,N,D] view of that layer's fused q/k/v output.
+        using var previousQkv = randn(new long[] { size.Batch, size.Tokens, 3, size.Heads, size.HeadDim });
+        using var previous = previousQkv.permute(2, 0, 3, 1, 4)[2];
 
         void Step(SelfAttention layer, Tensor? prev)
         {
@@ -62,7 +76,25 @@ public static class AttentionBenchmark
             elliptical.Kernel = AttentionKernel.Explicit;
             explicitMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats));
         }
+        elliptical.Kernel = AttentionKernel.Fused;
+        var paired = BenchmarkTimer.PairedRatio(() => Step(elliptical, previous), () => Step(softmax, null), 3 * repeats);
         return new AttentionBenchmarkResult(size.ToString(), size.Batch, size.Heads, size.Tokens, size.HeadDim,
-            softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min());
+            softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min(), paired, MetricExtraBytes(size), ElementwiseGigabytesPerSecond(size, repeats));
+    }
+
+    /// <summary>
+    /// Bytes the causal elliptical metric adds to a forward+backward step, counted per pass over E = B·H·N·D float32
+    /// elements (reads + writes): |V − V_prev| (3E), abs in place (2E), prefix sums (2E), + ε (2E), max over D (E),
+    /// ÷ max (2E), q ⊙ m (3E), and in backward grad ⊙ m (3E): 18E floats. The fused kernel itself is untouched.
+    /// </summary>
+    public static long MetricExtraBytes(AttentionBenchmarkSize size) => 18L * 4 * size.Batch * size.Heads * size.Tokens * size.HeadDim;
+
+    /// <summary>GB/s of an out-of-place add of two [B,H,N,D] float32 tensors (12 bytes per element), best of three medians.</summary>
+    public static double ElementwiseGigabytesPerSecond(AttentionBenchmarkSize size, int repeats = 30)
+    {
+        using var a = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim);
+        using var b = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim);
+        var ms = Enumerable.Range(0, 3).Min(_ => BenchmarkTimer.MedianMilliseconds(() => { using var c = a.add(b); }, warmup: 3, repeats));
+        return 12.0 * a.numel() / (ms * 1e6);
     }
 }

@@ -8,8 +8,12 @@ namespace StatFormer.Benchmarks;
 /// <summary>Forward+backward milliseconds of one fair loss at one batch size.</summary>
 public sealed record FairLossTiming(int Batch, double Ms);
 
-/// <summary>One method's timings and the fitted growth exponent k of ms ∝ batch^k.</summary>
-public sealed record FairLossMethodTimings(string Method, IReadOnlyList<FairLossTiming> Timings, double Exponent);
+/// <summary>One method's timings, the fitted growth exponent k of ms ∝ batch^k, and the algorithm's.</summary>
+/// <param name="Complexity">The leading term of the method's cost in the batch size B.</param>
+/// <param name="AlgorithmExponent">The same log-log fit over the same batch sizes applied to that leading term (3 for B³;
+/// a little above 1 for B·log B): the exponent the measured one tends to once fixed per-call costs are negligible.</param>
+public sealed record FairLossMethodTimings(string Method, IReadOnlyList<FairLossTiming> Timings, double Exponent,
+    string Complexity = "", double AlgorithmExponent = double.NaN);
 
 /// <summary>
 /// The fair-loss benchmark: every method's timings, and FARE ms / SparseFARE (sort-and-chunk) ms at the largest
@@ -42,6 +46,19 @@ public static class FairLossBenchmark
     public const int SlowStepRepeats = 3;
 
     public static IReadOnlyList<string> Methods { get; } = new[] { Cclk, Fare, SparseFareDense, SparseFareSortAndChunk };
+
+    /// <summary>
+    /// Each method's leading cost in B: CCLK's B×B solve, FARE's and the dense-masked SparseFARE's B×B kernel matrices,
+    /// the sort-and-chunk SparseFARE's sort (its chunks of fixed size c add B·c, linear).
+    /// </summary>
+    public static IReadOnlyDictionary<string, (string Text, Func<double, double> Cost)> Complexities { get; } =
+        new Dictionary<string, (string, Func<double, double>)>
+        {
+            [Cclk] = ("B³", b => b * b * b),
+            [Fare] = ("B²", b => b * b),
+            [SparseFareDense] = ("B²", b => b * b),
+            [SparseFareSortAndChunk] = ("B·log B", b => b * Math.Log(b)),
+        };
 
     public static FairLossBenchmarkResult Measure(IReadOnlyList<int> batches, int repeats = 5, int warmup = 1, int rounds = 3,
         int projectionDim = 128, int sensitiveDim = 3, int seed = 0)
@@ -100,7 +117,8 @@ public static class FairLossBenchmark
             for (var m = 0; m < losses.Length; m++) ms[m].Add(new FairLossTiming(b, best[m]));
         }
 
-        var methods = Methods.Select((name, m) => new FairLossMethodTimings(name, ms[m], GrowthExponent(ms[m]))).ToList();
+        var methods = Methods.Select((name, m) => new FairLossMethodTimings(name, ms[m], GrowthExponent(ms[m]),
+            Complexities[name].Text, GrowthExponent(batches.Distinct().Select(b => new FairLossTiming(b, Complexities[name].Cost(b))).ToList()))).ToList();
         var largest = batches.Max();
         double At(int m) => ms[m].First(t => t.Batch == largest).Ms;
         return new FairLossBenchmarkResult(projectionDim, sensitiveDim, torch.get_num_threads(), methods, largest, At(1) / At(3));

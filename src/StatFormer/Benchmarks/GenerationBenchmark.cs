@@ -69,6 +69,7 @@ public static class GenerationBenchmark
 {
     public static GenerationBenchmarkResult Measure(GenerationBenchmarkOptions options)
     {
+        BenchmarkAllocator.RetainFreedMemory();
         options.Validate();
         var models = new[] { AttentionKind.Softmax, AttentionKind.Elliptical }.Select(attention =>
         {

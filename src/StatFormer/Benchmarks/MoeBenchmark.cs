@@ -74,8 +74,11 @@ public sealed record MoeStepBreakdown(double Router, double TopKAndBalance, doub
 /// <param name="RatioAcSmoeSmoe">AC-SMoE / SMoE step time: the median over back-to-back pairs of steps (order alternating), so
 /// that machine-load drift, which moves whole medians by ±20 % on a small shared VM, cancels within each pair.</param>
 /// <param name="RatioAcXmoeXmoe">AC-XMoE / XMoE, paired the same way.</param>
+/// <param name="RatioSmoeDensePaired">SMoE / dense, paired the same way (<see cref="RatioSmoeDense"/> divides the two best medians).</param>
+/// <param name="Clock">What the step times measure (wall-clock or process CPU time).</param>
 public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Experts, int TopK, int ExpertHidden, int DenseHidden,
-    IReadOnlyList<MoeBenchmarkVariant> Variants, double RatioAcSmoeSmoe, double RatioAcXmoeXmoe, bool PeakMemoryPerVariant)
+    IReadOnlyList<MoeBenchmarkVariant> Variants, double RatioAcSmoeSmoe, double RatioAcXmoeXmoe, bool PeakMemoryPerVariant,
+    double RatioSmoeDensePaired, BenchmarkClock Clock)
 {
     public double StepMs(string variant) =>
         Variants.FirstOrDefault(v => v.Variant == variant)?.StepMs ?? throw new ArgumentException($"no variant '{variant}' in the result");
@@ -107,6 +110,7 @@ public static class MoeBenchmark
 
     public static MoeBenchmarkResult Measure(MoeBenchmarkOptions options)
     {
+        BenchmarkAllocator.RetainFreedMemory();
         options.Validate();
         var moeOptions = options.ToMoeOptions();
         var denseHidden = options.ExpertHidden * options.TopK;
@@ -134,29 +138,14 @@ public static class MoeBenchmark
                 profiles[i].MinBy(r => r.Breakdown.Total)!.Breakdown, profiles[i].Max(r => r.PeakMiB), profiles[i].Max(r => r.IncreaseMiB))).ToList();
             Stack Named(string name) => stacks.First(s => s.Variant == name);
             var pairs = options.Repeats * options.Rounds;
+            double Paired(string numerator, string denominator) => BenchmarkTimer.PairedRatio(() => Named(numerator).Step(x), () => Named(denominator).Step(x), pairs);
             return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants,
-                PairedRatio(Named("ac-smoe"), Named("smoe"), x, pairs), PairedRatio(Named("ac-xmoe"), Named("xmoe"), x, pairs), peakPerVariant);
+                Paired("ac-smoe", "smoe"), Paired("ac-xmoe", "xmoe"), peakPerVariant, Paired("smoe", "dense"), BenchmarkTimer.Clock);
         }
         finally
         {
             foreach (var stack in stacks) stack.Dispose();
         }
-    }
-
-    /// <summary>Median of time(numerator step) / time(denominator step) over back-to-back pairs, the order alternating.</summary>
-    private static double PairedRatio(Stack numerator, Stack denominator, Tensor x, int pairs)
-    {
-        var ratios = new double[pairs];
-        for (var i = 0; i < pairs; i++)
-        {
-            var first = i % 2 == 0 ? numerator : denominator;
-            var second = i % 2 == 0 ? denominator : numerator;
-            var firstMs = BenchmarkTimer.MedianMilliseconds(() => first.Step(x), 0, 1);
-            var secondMs = BenchmarkTimer.MedianMilliseconds(() => second.Step(x), 0, 1);
-            ratios[i] = i % 2 == 0 ? firstMs / secondMs : secondMs / firstMs;
-        }
-        Array.Sort(ratios);
-        return pairs % 2 == 1 ? ratios[pairs / 2] : 0.5 * (ratios[pairs / 2 - 1] + ratios[pairs / 2]);
     }
 
     /// <summary>Two residual layers and their optimizer.</summary>
@@ -221,34 +210,36 @@ public static class MoeBenchmark
         }
 
         /// <summary>
-        /// <paramref name="steps"/> more steps with the MoE layers' phase clock attached and the process's peak RSS reset
-        /// first: the per-step breakdown, the peak (MiB), the peak over the RSS before them, and whether the reset worked.
+        /// The process's peak RSS reset, one untimed step, then <paramref name="steps"/> more with the MoE layers' phase clock
+        /// attached: the per-step breakdown, the peak (MiB), the peak over the RSS before them, and whether the reset worked.
         /// </summary>
         public (MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset) Profile(Tensor x, int steps)
         {
-            var clock = new MoePhaseClock();
-            foreach (var layer in moeLayers) layer.PhaseClock = clock;
             GC.Collect();
             var reset = ResidentMemory.TryResetPeak();
             var before = ResidentMemory.CurrentBytes();
+            // One untimed step first: the peak reset returned the allocator's free memory to the system, and the first
+            // step after it page-faults its working set back in, which would inflate the breakdown (not the peak).
+            Step(x);
+            var clock = new MoePhaseClock(BenchmarkTimer.NowMilliseconds);
+            foreach (var layer in moeLayers) layer.PhaseClock = clock;
             double forwardMs = 0, backwardMs = 0, optimizerMs = 0;
-            var watch = new System.Diagnostics.Stopwatch();
             try
             {
                 for (var i = 0; i < steps; i++)
                 {
                     using var scope = torch.NewDisposeScope();
-                    watch.Restart();
+                    var start = BenchmarkTimer.NowMilliseconds();
                     optimizer.zero_grad();
-                    var zeroMs = watch.Elapsed.TotalMilliseconds;
+                    var zeroEnd = BenchmarkTimer.NowMilliseconds();
                     var loss = forward(x);
-                    var forwardEnd = watch.Elapsed.TotalMilliseconds;
+                    var forwardEnd = BenchmarkTimer.NowMilliseconds();
                     loss.backward();
-                    var backwardEnd = watch.Elapsed.TotalMilliseconds;
+                    var backwardEnd = BenchmarkTimer.NowMilliseconds();
                     optimizer.step();
-                    forwardMs += forwardEnd - zeroMs;
+                    forwardMs += forwardEnd - zeroEnd;
                     backwardMs += backwardEnd - forwardEnd;
-                    optimizerMs += zeroMs + watch.Elapsed.TotalMilliseconds - backwardEnd;
+                    optimizerMs += zeroEnd - start + BenchmarkTimer.NowMilliseconds() - backwardEnd;
                 }
             }
             finally

@@ -28,7 +28,7 @@ public static class LoadBalanceLoss
         {
             fraction = torch.bincount(topIndices.reshape(-1).to(ScalarType.Int64), minlength: experts).to(ScalarType.Float32) / assignments;
         }
-        var probability = routerLogits.to(ScalarType.Float32).softmax(-1).mean(new long[] { 0 });
+        var probability = ExpertSoftmax.OverLastDim(routerLogits.to(ScalarType.Float32)).mean(new long[] { 0 });
         return ((fraction * probability).sum() * experts).MoveToOuterDisposeScope();
     }
 }

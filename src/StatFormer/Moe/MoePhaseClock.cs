@@ -18,29 +18,26 @@ public enum MoePhase
 }
 
 /// <summary>
-/// Accumulates wall-clock time per <see cref="MoePhase"/> of the MoE layers it is attached to
+/// Accumulates time per <see cref="MoePhase"/> of the MoE layers it is attached to
 /// (<see cref="MoeFeedForward.PhaseClock"/>). libtorch's CPU kernels run synchronously, so a lap
 /// measures the ops issued since the previous one. For benchmarks only; null (the default) costs nothing.
 /// </summary>
-public sealed class MoePhaseClock
+/// <param name="nowMilliseconds">The clock (milliseconds from any origin); null: wall-clock time.</param>
+public sealed class MoePhaseClock(Func<double>? nowMilliseconds = null)
 {
-    private readonly Stopwatch watch = new();
+    private readonly Func<double> now = nowMilliseconds ?? (() => Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
     private readonly double[] milliseconds = new double[Enum.GetValues<MoePhase>().Length];
-    private TimeSpan last;
+    private double last;
 
     /// <summary>Starts a lap (the time since the previous lap is not counted).</summary>
-    public void Start()
-    {
-        if (!watch.IsRunning) watch.Start();
-        last = watch.Elapsed;
-    }
+    public void Start() => last = now();
 
     /// <summary>Adds the time since the previous lap or <see cref="Start"/> to <paramref name="phase"/>.</summary>
     public void Lap(MoePhase phase)
     {
-        var now = watch.Elapsed;
-        milliseconds[(int)phase] += (now - last).TotalMilliseconds;
-        last = now;
+        var reading = now();
+        milliseconds[(int)phase] += reading - last;
+        last = reading;
     }
 
     /// <summary>Total milliseconds of <paramref name="phase"/> so far.</summary>

@@ -18,11 +18,42 @@ public sealed class BenchAndDemoCliTests : IDisposable
         var rows = result.Json().EnumerateArray().ToList();
         Assert.Equal(2, rows.Count);
         foreach (var row in rows)
-            foreach (var key in new[] { "softmax_ms", "elliptical_ms", "elliptical_explicit_ms", "ratio_elliptical_softmax" })
+            foreach (var key in new[] { "softmax_ms", "elliptical_ms", "elliptical_explicit_ms", "ratio_elliptical_softmax", "ratio_elliptical_softmax_paired",
+                         "metric_extra_bytes", "elementwise_gigabytes_per_second", "limit_elliptical_softmax" })
             {
                 var value = row.GetProperty(key).GetDouble();
                 Assert.True(double.IsFinite(value) && value > 0, $"{key} = {value}");
             }
+        // 18 float32 passes over B·H·N·D = 2·2·16·8 elements.
+        Assert.Equal(18 * 4 * 2 * 2 * 16 * 8, rows[0].GetProperty("metric_extra_bytes").GetInt64());
+        Assert.True(rows[0].GetProperty("limit_elliptical_softmax").GetDouble() > 1.0);
+    }
+
+    [Fact]
+    public void BenchLmJsonHasMfuBreakdownAndMemory()
+    {
+        var result = Run("bench", "lm", "--json", "--d-model", "16", "--layers", "2", "--heads", "2", "--seq-len", "8", "--batch-size", "2", "--vocab", "32", "--steps", "1");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var rows = result.Json().EnumerateArray().ToList();
+        Assert.Equal(new[] { "softmax", "elliptical" }, rows.Select(r => r.GetProperty("attention").GetString()));
+        foreach (var row in rows)
+        {
+            foreach (var key in new[] { "step_ms", "gemm_gflop_per_second", "mfu", "peak_resident_mi_b" })
+                Assert.True(row.GetProperty(key).GetDouble() > 0, key);
+            var breakdown = row.GetProperty("breakdown");
+            foreach (var key in new[] { "embedding", "attention", "feed_forward", "layer_norm", "output_and_loss", "optimizer" })
+                Assert.True(breakdown.GetProperty(key).GetDouble() > 0, key);
+            Assert.True(double.IsFinite(breakdown.GetProperty("other").GetDouble()));
+        }
+    }
+
+    [Fact]
+    public void BenchAttentionCpuClock()
+    {
+        var result = Run("bench", "attention", "--sizes", "1,2,8,4", "--repeats", "1", "--clock", "cpu");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("cpu clock", result.Stdout);
+        Assert.Contains("limit", result.Stdout);
     }
 
     [Theory]

@@ -34,11 +34,21 @@ public class MoeBenchmarkTests
         var result = Run("bench", "moe", "--json", "--batch", "2", "--seq", "4", "--d-model", "8", "--experts", "4", "--top-k", "2", "--expert-hidden", "8", "--repeats", "1");
         Assert.True(result.ExitCode == 0, result.ToString());
         var json = result.Json();
-        foreach (var key in new[] { "ratio_ac_smoe_smoe", "ratio_ac_xmoe_xmoe", "ratio_smoe_dense" })
+        foreach (var key in new[] { "ratio_ac_smoe_smoe", "ratio_ac_xmoe_xmoe", "ratio_smoe_dense", "ratio_smoe_dense_paired" })
             Assert.True(json.GetProperty(key).GetDouble() > 0, key);
+        Assert.Equal("wall", json.GetProperty("clock").GetString());
         var variants = json.GetProperty("variants").EnumerateArray().ToList();
         Assert.Equal(5, variants.Count);
         Assert.All(variants, v => Assert.True(v.GetProperty("step_ms").GetDouble() > 0));
+    }
+
+    [Fact]
+    public void CliCpuClock()
+    {
+        var result = Run("bench", "moe", "--batch", "2", "--seq", "4", "--d-model", "8", "--experts", "4", "--top-k", "2", "--expert-hidden", "8", "--repeats", "1", "--clock", "cpu");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("cpu clock", result.Stdout);
+        Assert.Contains("(paired steps)", result.Stdout);
     }
 
     [Fact]
