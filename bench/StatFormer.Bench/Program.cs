@@ -14,11 +14,11 @@ Console.WriteLine($"libtorch threads: {TorchSharp.torch.get_num_threads()}");
 if (what is "attention" or "all")
 {
     Console.WriteLine("attention forward+backward (ms, best of 3 medians)");
-    Console.WriteLine($"{"size",-22} {"softmax",9} {"ellipt.",9} {"explicit",9} {"ell/soft",9} {"expl/fused",10}");
+    Console.WriteLine($"{"size",-22} {"softmax",9} {"ellipt.",9} {"explicit",9} {"ell/soft",9} {"paired",9} {"limit",9} {"expl/fused",10}");
     foreach (var size in AttentionBenchmark.DefaultSizes)
     {
         var r = AttentionBenchmark.Measure(size);
-        Console.WriteLine($"{r.Size,-22} {r.SoftmaxMs,9:F2} {r.EllipticalMs,9:F2} {r.EllipticalExplicitMs,9:F2} {r.RatioEllipticalSoftmax,9:F3} {r.RatioExplicitFused,10:F2}");
+        Console.WriteLine($"{r.Size,-22} {r.SoftmaxMs,9:F2} {r.EllipticalMs,9:F2} {r.EllipticalExplicitMs,9:F2} {r.RatioEllipticalSoftmax,9:F3} {r.RatioEllipticalSoftmaxPaired,9:F3} {r.LimitEllipticalSoftmax,9:F3} {r.RatioExplicitFused,10:F2}");
     }
 }
 if (what is "lm" or "all")
@@ -38,6 +38,6 @@ if (what is "moe" or "all")
     var r = MoeBenchmark.Measure(options);
     foreach (var v in r.Variants)
         Console.WriteLine($"{v.Variant,-8} {v.Stack,-14} params {v.Parameters / 1e6:F2}M  step {v.StepMs:F2} ms");
-    Console.WriteLine($"ratio ac-smoe/smoe {r.RatioAcSmoeSmoe:F3}  ac-xmoe/xmoe {r.RatioAcXmoeXmoe:F3}  smoe/dense {r.RatioSmoeDense:F2}");
+    Console.WriteLine($"ratio ac-smoe/smoe {r.RatioAcSmoeSmoe:F3}  ac-xmoe/xmoe {r.RatioAcXmoeXmoe:F3}  smoe/dense {r.RatioSmoeDense:F2} (paired {r.RatioSmoeDensePaired:F2}; FLOP limit {r.FlopLimitSmoeDense:F3})");
 }
 return 0;

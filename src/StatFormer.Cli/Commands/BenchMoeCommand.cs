@@ -26,14 +26,14 @@ public static class BenchMoeCommand
                 Output.Json(measured);
                 return 0;
             }
-            Output.Table($"bench moe (training step ms, B{measured.Batch} T{measured.Seq} d{measured.DModel} E{measured.Experts} k{measured.TopK} h{measured.ExpertHidden}, {ClockFlag.Describe(clockValue)})",
+            Output.Table($"bench moe (training step ms, B{measured.Batch} T{measured.Seq} d{measured.DModel} E{measured.Experts} k{measured.TopK} h{measured.ExpertHidden}, {ClockFlag.Describe(clockValue)}, experts: {(measured.Computation == StatFormer.Moe.ExpertComputation.Padded ? "padded batched matmuls" : "per-expert matmuls")})",
                 new[] { "variant", "stack", "params", "step ms" },
                 measured.Variants.Select(v => (IReadOnlyList<string>)new[]
                 {
                     v.Variant, v.Stack, v.Parameters.ToString("N0", CultureInfo.InvariantCulture), v.StepMs.ToString("F2", CultureInfo.InvariantCulture),
                 }));
             Output.Line(string.Create(CultureInfo.InvariantCulture,
-                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3} (paired steps)   smoe/dense {measured.RatioSmoeDense:F3} (best medians), {measured.RatioSmoeDensePaired:F3} (paired steps); FLOP limit {measured.FlopLimitSmoeDense:F3} (matmuls only: AdamW over {measured.Experts / (double)measured.TopK:0.#}× the dense FFN's parameters comes on top)"));
+                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3} (paired steps)   smoe/dense {measured.RatioSmoeDense:F3} (best medians), {measured.RatioSmoeDensePaired:F3} (paired steps); limit {measured.FlopLimitSmoeDense:F3} (matmul FLOPs), {measured.LimitWithOptimizerSmoeDense:F3} with AdamW over the {measured.Experts / (double)measured.TopK:0.#}× larger MoE parameter set"));
             if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             static string Ms(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
             static string MiB(double value) => value.ToString("F0", CultureInfo.InvariantCulture);

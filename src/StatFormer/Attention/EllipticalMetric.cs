@@ -26,7 +26,7 @@ public static class EllipticalMetric
             throw new ArgumentException("the median estimator takes no key padding mask (a median over padded positions is not defined here)", nameof(keyPaddingMask));
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var change = values.detach().sub(previousValues.detach()).abs_();              // [B,H,N,D]
+        var change = values.sub(previousValues).abs_();                                // [B,H,N,D] (no_grad: no detach needed)
         if (estimator == EllipticalEstimator.Median)
         {
             // torch.median's convention: the lower middle value when N is even.
@@ -57,7 +57,7 @@ public static class EllipticalMetric
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var n = values.shape[2];
-        var change = values.detach().sub(previousValues.detach()).abs_();              // [B,H,n,D]
+        var change = values.sub(previousValues).abs_();                                // [B,H,n,D] (no_grad: no detach needed)
         Tensor sums;
         if (n == 1)
         {

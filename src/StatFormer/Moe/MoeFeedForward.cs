@@ -14,8 +14,9 @@ namespace StatFormer.Moe;
 /// would always be 1 and the router would get no gradient from the task loss).
 /// </summary>
 /// <remarks>
-/// Dispatch: the N·k assignments are sorted by expert into one gathered buffer [K, d] (K kept assignments, no padding)
-/// and each expert runs its two matmuls on its contiguous block, never a loop over tokens (see Dispatch).
+/// Dispatch: the N·k assignments are sorted by expert, and the experts run either as exact-size per-expert matmuls on
+/// their contiguous blocks or as two batched matmuls over a buffer padded to the busiest expert, never a loop over
+/// tokens (see Dispatch and <see cref="Computation"/>).
 /// Capacity (when <see cref="MoeOptions.CapacityFactor"/> &gt; 0) depends on <c>causal</c>:
 /// causal (language models): per sequence, an expert takes at most ceil(factor·T·k/E) of the sequence's
 /// assignments, first come first served by position, so whether position t is dropped depends only on
@@ -68,6 +69,20 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     public bool Causal { get; }
     public MoeOptions Options { get; }
     public Router Router => router;
+
+    /// <summary>
+    /// How the experts are computed (see Dispatch): <see cref="ExpertComputation.Auto"/> (the default) takes exact-size
+    /// per-expert matmuls on a CPU running libtorch on one intra-op thread, and the padded batched matmuls otherwise.
+    /// The choice changes speed only: both compute the same function (equal to rounding; tests run both).
+    /// </summary>
+    public ExpertComputation Computation { get; set; } = ExpertComputation.Auto;
+
+    /// <summary>What <see cref="ExpertComputation.Auto"/> runs on <paramref name="device"/> with the current intra-op thread count.</summary>
+    public static ExpertComputation AutoComputation(Device device) =>
+        device.type != DeviceType.CPU || torch.get_num_threads() > 1 ? ExpertComputation.Padded : ExpertComputation.PerExpert;
+
+    private bool UsePaddedBuffer(Device device) =>
+        (Computation == ExpertComputation.Auto ? AutoComputation(device) : Computation) == ExpertComputation.Padded;
 
     /// <summary>Benchmarks: when set, the forward pass records its phases here (see <see cref="MoePhaseClock"/>).</summary>
     public MoePhaseClock? PhaseClock { get; set; }
@@ -139,14 +154,20 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     /// <summary>Runs every kept assignment through its expert and sums the gate-weighted results per token.</summary>
     /// <remarks>
     /// One stable sort of the assignments by expert (dropped ones get the key E and sort last; the batch-capacity rule's
-    /// own sort already groups them, so it needs none) puts each expert's kept assignments in one contiguous block of a
-    /// gathered input [K, d] (K kept assignments, no padding). Each expert runs its two matmuls (bias fused,
-    /// <c>addmm</c>) on exactly its block, with slices of the stacked weights taken by one <c>unbind</c> each (backward
-    /// then stacks the weight gradients once instead of zero-filling a full-size gradient per expert). The results,
-    /// concatenated in the same order, are scaled by their gates in one multiply and summed into their tokens with one
-    /// <c>index_add_</c> (no permutation back to assignment order). Dropped assignments are never computed.
-    /// A padded [E, C, d] buffer with two batched matmuls (the previous dispatch) computes C·E rows, C the busiest
-    /// expert's count: 15–25 % more expert work at the benchmark's routing, which cost more than the per-expert calls.
+    /// own sort already groups them, so it needs none) lists each expert's kept assignments contiguously: K kept
+    /// assignments, expert e's n_e of them in one block. The experts then run either
+    /// <list type="bullet">
+    /// <item>per expert on exactly its block of one gathered input [K, d]: two <c>addmm</c>s (bias fused) on slices of the
+    /// stacked weights taken by one <c>unbind</c> each, so backward stacks the weight gradients once — no padding, but
+    /// 3·E small calls; or</item>
+    /// <item>as two batched matmuls (<c>baddbmm</c>) over a buffer [E, C, d] padded to the busiest expert's count C — a
+    /// few large calls that libtorch parallelises across experts, but C·E − K wasted rows (15–25 % of the expert work at
+    /// the benchmark's routing).</item>
+    /// </list>
+    /// On one CPU thread the exact-size calls were faster, with two threads the batched ones (bench moe, results.md);
+    /// <see cref="Computation"/> picks. Either way the results, in sorted order, are scaled by their gates in one multiply
+    /// and summed into their tokens with one <c>index_add_</c> (no permutation back to assignment order). Dropped
+    /// assignments are never computed.
     /// </remarks>
     /// <param name="sequenceLength">Causal layers: T, the tokens are B sequences of T in order; otherwise N (the batch is one group).</param>
     /// <param name="priorCounts">Cached decoding: [B,E] assignments of earlier positions per sequence and expert (updated); null in a full forward.</param>
@@ -185,21 +206,40 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         }
         if (order.shape[0] != keptCount) order = order.narrow(0, 0, keptCount);
         var tokenOf = k == 1 ? order : order.div(k, rounding_mode: RoundingMode.floor);
-        var inputs = tokens.index_select(0, tokenOf);
-        var inputBlocks = inputs.split(sizes);
-        var (w1s, b1s, w2s, b2s) = (w1.unbind(0), b1.unbind(0), w2.unbind(0), b2.unbind(0));
-        PhaseClock?.Lap(MoePhase.Permutation);
-
-        var results = new List<Tensor>(experts);
-        for (var e = 0; e < experts; e++)
+        var gatesInOrder = gateOf.index_select(0, order).unsqueeze(1);
+        Tensor weighted;
+        if (UsePaddedBuffer(tokens.device))
         {
-            if (sizes[e] == 0) continue;
-            var hidden = nn.functional.gelu(torch.addmm(b1s[e], inputBlocks[e], w1s[e], beta: 1, alpha: 1));
-            results.Add(torch.addmm(b2s[e], hidden, w2s[e], beta: 1, alpha: 1));
+            // Two batched matmuls over [E, C, d], C the busiest expert's count; padding rows copy token 0 and are never read back.
+            var c = sizes.Max();
+            var slots = new long[keptCount];                                                            // row of each kept assignment in [E·C]
+            for (int e = 0, i = 0; e < experts; e++)
+                for (var r = 0L; r < sizes[e]; r++) slots[i++] = e * c + r;
+            var slot = torch.tensor(slots, device: tokens.device);
+            var source = torch.zeros(experts * c, dtype: ScalarType.Int64, device: tokens.device).index_put_(tokenOf, slot);
+            var padded = tokens.index_select(0, source).view(experts, c, DModel);
+            PhaseClock?.Lap(MoePhase.Permutation);
+            // TorchSharp's a.baddbmm(b, bias) is bias + a·b.
+            var hidden = nn.functional.gelu(padded.baddbmm(w1, b1.unsqueeze(1)));
+            var outputs = hidden.baddbmm(w2, b2.unsqueeze(1)).view(experts * c, DModel);
+            PhaseClock?.Lap(MoePhase.ExpertMatmuls);
+            weighted = outputs.index_select(0, slot) * gatesInOrder;
         }
-        PhaseClock?.Lap(MoePhase.ExpertMatmuls);
-
-        var weighted = (results.Count == 1 ? results[0] : torch.cat(results, 0)) * gateOf.index_select(0, order).unsqueeze(1);
+        else
+        {
+            var inputBlocks = tokens.index_select(0, tokenOf).split(sizes);
+            var (w1s, b1s, w2s, b2s) = (w1.unbind(0), b1.unbind(0), w2.unbind(0), b2.unbind(0));
+            PhaseClock?.Lap(MoePhase.Permutation);
+            var results = new List<Tensor>(experts);
+            for (var e = 0; e < experts; e++)
+            {
+                if (sizes[e] == 0) continue;
+                var hidden = nn.functional.gelu(torch.addmm(b1s[e], inputBlocks[e], w1s[e], beta: 1, alpha: 1));
+                results.Add(torch.addmm(b2s[e], hidden, w2s[e], beta: 1, alpha: 1));
+            }
+            PhaseClock?.Lap(MoePhase.ExpertMatmuls);
+            weighted = (results.Count == 1 ? results[0] : torch.cat(results, 0)) * gatesInOrder;
+        }
         var output = torch.zeros_like(tokens).index_add_(0, tokenOf, weighted, alpha: 1);
         return (output, dropped);
     }
@@ -277,4 +317,17 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         using (torch.no_grad()) t.uniform_(-bound, bound);
         return t;
     }
+}
+
+/// <summary>How <see cref="MoeFeedForward"/> computes its experts (speed only; the function is the same).</summary>
+public enum ExpertComputation
+{
+    /// <summary>Per-expert matmuls on a CPU with one intra-op thread, padded batched matmuls otherwise.</summary>
+    Auto,
+
+    /// <summary>Two matmuls per expert on exactly its assignments (no padding; 3·E calls).</summary>
+    PerExpert,
+
+    /// <summary>Two batched matmuls over [E, C, d] padded to the busiest expert's count C.</summary>
+    Padded,
 }

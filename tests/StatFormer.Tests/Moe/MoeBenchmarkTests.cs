@@ -18,6 +18,7 @@ public class MoeBenchmarkTests
             Assert.True(double.IsFinite(value) && value > 0, $"{value}");
         // Per token and layer: dense 4·8·16 = 512 matmul FLOPs; SMoE 4·8·2·8 + 2·8·4 (router) = 576.
         Assert.Equal(576.0 / 512.0, result.FlopLimitSmoeDense, 12);
+        Assert.True(result.LimitWithOptimizerSmoeDense >= result.FlopLimitSmoeDense && double.IsFinite(result.LimitWithOptimizerSmoeDense));
         foreach (var v in result.Variants)
         {
             var b = v.Breakdown;

@@ -12,26 +12,27 @@ namespace StatFormer.Tests.Moe;
 /// </summary>
 public class MoeReferenceLoopTests
 {
-    public static TheoryData<MoeKind, int, double, bool> Cases()
+    public static TheoryData<MoeKind, int, double, bool, ExpertComputation> Cases()
     {
-        var data = new TheoryData<MoeKind, int, double, bool>();
+        var data = new TheoryData<MoeKind, int, double, bool, ExpertComputation>();
         foreach (var kind in new[] { MoeKind.Smoe, MoeKind.Xmoe, MoeKind.AcSmoe, MoeKind.AcXmoe })
             foreach (var topK in new[] { 1, 2 })
                 foreach (var capacity in new[] { 0.0, 0.75 })
                     foreach (var causal in new[] { true, false })
-                        data.Add(kind, topK, capacity, causal);
+                        foreach (var computation in new[] { ExpertComputation.PerExpert, ExpertComputation.Padded })
+                            data.Add(kind, topK, capacity, causal, computation);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void DispatchEqualsAPerTokenLoopWithGradients(MoeKind kind, int topK, double capacityFactor, bool causal)
+    public void DispatchEqualsAPerTokenLoopWithGradients(MoeKind kind, int topK, double capacityFactor, bool causal, ExpertComputation computation)
     {
         const int batch = 2, seq = 6, d = 5, experts = 4;
         torch.manual_seed(11 + topK);
         var options = new MoeOptions { Experts = experts, TopK = topK, ExpertHidden = 7, XmoeDim = 3, CapacityFactor = capacityFactor };
         using var first = new MoeFeedForward(d, MoeKindNames.BaseOf(kind), options, causal);
-        using var layer = new MoeFeedForward(d, kind, options, causal);
+        using var layer = new MoeFeedForward(d, kind, options, causal) { Computation = computation };
         using var x = randn(batch, seq, d).requires_grad_(true);
         var previous = first.forward(x.detach(), null).Routing;
 
