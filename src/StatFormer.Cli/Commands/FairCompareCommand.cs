@@ -49,7 +49,7 @@ public static class FairCompareCommand
             var json = result.GetValue(jsonFlag);
             if (options.Shard is not null)
             {
-                var view = new TrainingProgressView();
+                var view = new TrainingProgressView("samples/s");
                 ShardOutput.Print(view.Run(progressFor => FairComparison.RunShard(options, progressFor, json ? null : view.Status, cancellationToken)), json);
                 return 0;
             }
@@ -76,7 +76,7 @@ public static class FairCompareCommand
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its table and where the report is.</summary>
     internal static FairComparisonSummary RunAndPrint(FairComparisonOptions options, bool json, CancellationToken cancellationToken = default)
     {
-        var view = new TrainingProgressView();
+        var view = new TrainingProgressView("samples/s");
         var summary = view.Run(progressFor => FairComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
         if (json) return summary;
         var (header, rows) = FairComparisonReport.Table(summary);

@@ -23,7 +23,7 @@ public static class FairTrainCommand
         {
             var options = tree.Read(result, baseline);
             var json = result.GetValue(jsonFlag);
-            var view = new TrainingProgressView();
+            var view = new TrainingProgressView("samples/s");
             var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{EnumNames.Cli(options.Model.Method)} seed {options.Train.Seed}"),
                 cancellationToken: cancellationToken));
             if (json)

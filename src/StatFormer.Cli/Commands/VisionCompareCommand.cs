@@ -60,7 +60,7 @@ public static class VisionCompareCommand
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its table and where the report is.</summary>
     internal static VisionComparisonSummary RunAndPrint(VisionComparisonOptions options, bool json, CancellationToken cancellationToken = default)
     {
-        var view = new TrainingProgressView();
+        var view = new TrainingProgressView("img/s");
         var summary = view.Run(progressFor => VisionComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
         if (json) return summary;
         var (header, rows) = Reporting.VisionComparisonReport.Table(summary);

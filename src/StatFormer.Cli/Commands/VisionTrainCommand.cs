@@ -18,7 +18,7 @@ public static class VisionTrainCommand
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = tree.Read(result, baseline);
-            var view = new TrainingProgressView();
+            var view = new TrainingProgressView("img/s");
             var summary = view.Run(progressFor => VisionExperiment.Run(options, progressFor($"{options.Model.VariantName} seed {options.Train.Seed}"), cancellationToken: cancellationToken));
             if (result.GetValue(json))
             {

@@ -124,8 +124,49 @@ public static class VisionComparison
             return summary is not null && JsonOutput.Serialize(summary.Options) == expected ? summary : null;
         }
 
-        public VisionRunSummary Run(VisionVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken token) =>
-            VisionExperiment.Run(RunOptions(options.Run, variant, seed, runFolder), progress, _data, token);
+        public VisionRunSummary Run(VisionVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken token)
+        {
+            var runOptions = RunOptions(options.Run, variant, seed, runFolder);
+            if (variant == VisionVariant.EllipticalMedian && StartFromEllipticalRun(seed, runFolder))
+                runOptions = runOptions with { Output = runOptions.Output with { Resume = true, Overwrite = false } };
+            return VisionExperiment.Run(runOptions, progress, _data, token);
+        }
+
+        /// <summary>
+        /// elliptical-median trains exactly what elliptical trains (same model, data, seed and objective; only the evaluation
+        /// estimator differs), so it starts from the elliptical run's checkpoint of the same seed when this comparison has
+        /// one: the resumed trainer continues it to the budget (nothing, when it is finished) and the median evaluates that
+        /// very model. Without one (median listed first, or another shard's elliptical run not written yet) it trains itself,
+        /// to the same weights. Returns whether it copied.
+        /// </summary>
+        private bool StartFromEllipticalRun(int seed, string runFolder)
+        {
+            if (!options.Variants.Contains(VisionVariant.Elliptical)) return false;
+            var output = options.Run.Output;
+            if (output.Resume && File.Exists(Path.Combine(runFolder, Trainer.CheckpointFileName))) return false;  // its own run continues
+            var elliptical = Path.Combine(output.OutDir, RunFolder.PerRunFolderName(NameOf(VisionVariant.Elliptical), seed));
+            var checkpoint = Path.Combine(elliptical, Trainer.CheckpointFileName);
+            if (!File.Exists(checkpoint)) return false;
+            RunFolderLock source;
+            try
+            {
+                source = RunFolderLock.Acquire(elliptical);
+            }
+            catch (RunFolderInUseException)
+            {
+                return false;  // another shard is training it right now
+            }
+            using (source)
+            {
+                // Clears what an earlier run left here (refused, as ever, unless the comparison overwrites) before the copy.
+                RunFolder.Claim(runFolder, RunFolderKind.Run, resume: false, overwrite: output.Overwrite).Dispose();
+                Directory.CreateDirectory(runFolder);  // the claim removes a folder it created and left empty
+                File.Copy(checkpoint, Path.Combine(runFolder, Trainer.CheckpointFileName));
+                var metrics = Path.Combine(elliptical, Trainer.MetricsFileName);
+                if (File.Exists(metrics)) File.Copy(metrics, Path.Combine(runFolder, Trainer.MetricsFileName));
+            }
+            return true;
+        }
 
         public string? WarningAbout(VisionRunSummary run) => null;
 
