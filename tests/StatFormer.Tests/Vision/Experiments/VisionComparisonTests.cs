@@ -1,4 +1,3 @@
-using StatFormer.Attention;
 using StatFormer.Tests.Training;
 using StatFormer.Training;
 using StatFormer.Transformer;
