@@ -274,6 +274,7 @@ public static class OptionFlags
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18, or softmax ViTs with MoE feed-forward layers (smoe, xmoe, ac-smoe, ac-xmoe; layout from --experts, --top-k, --moe-every…)."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the variant × seed runs into the shared --out (e.g. a Slurm job array); without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
     ];
 
     /// <summary>Properties of <see cref="Benchmarks.VisionBenchmarkOptions"/> (`bench vision`).</summary>

@@ -48,7 +48,7 @@ public sealed class LmTrainingDiagnostics : ITrainingDiagnostics
     private static void WriteLoad(TensorBoardLog log, string tag, MoeLayerRouting routing, int experts, long step)
     {
         var counts = torch.bincount(routing.TopIndices.flatten().to(ScalarType.Int64), minlength: experts).to(ScalarType.Float64);
-        var share = (counts / counts.sum()).data<double>().ToArray();
+        var share = (counts / counts.sum()).cpu().data<double>().ToArray();
         for (var e = 0; e < share.Length; e++) log.Scalar($"{tag}/{e.ToString(CultureInfo.InvariantCulture)}", share[e], step);
     }
 }
