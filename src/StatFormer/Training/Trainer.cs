@@ -78,7 +78,6 @@ public sealed class Trainer
         Directory.CreateDirectory(_outDir);
         var checkpointPath = System.IO.Path.Combine(_outDir, CheckpointFileName);
         var metrics = new MetricsLog(System.IO.Path.Combine(_outDir, MetricsFileName));
-        var board = new TensorBoardLog(_outDir);
         var parameters = _model.parameters().ToList();
         using var optimizer = CreateOptimizer(_model, _options);
 
@@ -92,12 +91,16 @@ public sealed class Trainer
             using (var rng = torch.tensor(saved.RngState, dtype: ScalarType.Byte))
                 torch.set_rng_state(rng);
             history = metrics.TruncateAfter(saved.Step);
+            // The event log is cut at the checkpoint too; this session's new file continues the same curves.
+            TensorBoardRecords.TruncateAfter(_outDir, saved.Step);
         }
         else
         {
             metrics.Clear();
+            TensorBoardRecords.DeleteAll(_outDir);
             history = [];
         }
+        var board = new TensorBoardLog(_outDir);
 
         _model.train();
         var total = _options.Steps;
