@@ -267,6 +267,7 @@ public static class OptionFlags
         new("Output.OutDir", "--out", "Output folder."),
         new("Output.Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
         new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+        new("InitFrom", "--init-from", "Fine-tune from this state dict (safetensors or torch.save; e.g. from `statformer export` of a vision run) instead of fresh weights: names and shapes must fit the model."),
     ];
 
     /// <summary>Properties of <see cref="Vision.Experiments.VisionComparisonOptions"/> besides its run (<c>Run.…</c> paths are <see cref="Vision"/>'s).</summary>

@@ -36,8 +36,8 @@ public static class VisionCompareCommand
         return command;
     }
 
-    /// <summary>The run flags a comparison takes: all but those each variant and seed set (architecture, attention, seed).</summary>
-    internal static IEnumerable<OptionFlag> RunFlags => OptionFlags.Vision.Where(f => f.Path is not ("Model.Architecture" or "Model.Stack.Attention" or "Train.Seed"));
+    /// <summary>The run flags a comparison takes: all but those each variant and seed set (architecture, attention, seed) and the one-model --init-from.</summary>
+    internal static IEnumerable<OptionFlag> RunFlags => OptionFlags.Vision.Where(f => f.Path is not ("Model.Architecture" or "Model.Stack.Attention" or "Train.Seed" or "InitFrom"));
 
     /// <summary>Adds the comparison options to <paramref name="command"/> and returns how to read them (the demo reuses both).</summary>
     internal static Func<ParseResult, VisionComparisonOptions> AddOptions(Command command, int defaultSeeds, string defaultOut, string defaultVariants,

@@ -64,7 +64,7 @@ public sealed class Trainer
         _checkpointMetadataJson = checkpointMetadataJson;
     }
 
-    /// <summary>Domain extras written to the TensorBoard log after each validation; null: none.</summary>
+    /// <summary>Domain extras written to the TensorBoard log after each validation (every EvalEvery steps and at the last, with or without a validation loss); null: none.</summary>
     public ITrainingDiagnostics? Diagnostics { get; init; }
 
     /// <summary>
@@ -179,7 +179,6 @@ public sealed class Trainer
                 validLoss = v;
                 Record(new MetricRecord(step, MetricRecord.ValidSplit, v, lr, 0, Elapsed().TotalSeconds));
                 board.Scalar("valid/loss", v, step);
-                if (Diagnostics is not null) WriteDiagnostics(step, board);
                 if (state.BestValidLoss is not { } best || v < best)
                 {
                     state.BestValidLoss = v;
@@ -193,6 +192,9 @@ public sealed class Trainer
                 }
                 stoppedEarly = PatienceExhausted(state);
             }
+
+            // After each validation, and at the same steps in a run without one.
+            if (evalDue && Diagnostics is not null) WriteDiagnostics(step, board);
 
             if (evalDue || stoppedEarly || (_options.CheckpointEvery > 0 && step % _options.CheckpointEvery == 0))
                 SaveCheckpoint();

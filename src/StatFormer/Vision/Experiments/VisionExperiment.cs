@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Data;
+using StatFormer.Interop;
 using StatFormer.IO;
 using StatFormer.Options;
 using StatFormer.Reporting;
@@ -80,13 +81,16 @@ public static class VisionExperiment
 
         torch.manual_seed(seed);
         using var model = VisionModels.Create(spec);
+        // Fine-tuning starts from a state dict whose names and shapes must fit; a resumed run replaces these weights with its checkpoint's.
+        if (options.InitFrom is { } initFrom) ModelWeights.Load(model, initFrom);
         model.to(device);
         var metadata = new VisionRunMetadata(spec, options with { Output = options.Output.Recorded });
         if (options.Output.Resume) VisionRunMetadata.EnsureSameRun(options.Output.OutDir, metadata);
 
         var batches = new EpochBatches(train.Count, batchSize, seed);
         var trainer = new Trainer(model, TrainOptions(options), step => StepLoss(model, train, options, batches.At(step), step, device), null,
-            options.Output.OutDir, metadata.ToJson());
+            options.Output.OutDir, metadata.ToJson())
+        { Diagnostics = model is VisionTransformer vit ? new VisionTrainingDiagnostics(vit, train, batchSize) : null };
         var trainClock = Stopwatch.StartNew();
         var training = trainer.Run(progress, options.Output.Resume, cancellationToken);
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
