@@ -267,6 +267,7 @@ public static class OptionFlags
         new("Output.OutDir", "--out", "Output folder."),
         new("Output.Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
         new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+        new("InitFrom", "--init-from", "Fine-tune from this state dict (safetensors or torch.save; e.g. from `statformer export` of a vision run) instead of fresh weights: names and shapes must fit the model."),
     ];
 
     /// <summary>Properties of <see cref="Vision.Experiments.VisionComparisonOptions"/> besides its run (<c>Run.…</c> paths are <see cref="Vision"/>'s).</summary>
@@ -274,6 +275,7 @@ public static class OptionFlags
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
         new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18, or softmax ViTs with MoE feed-forward layers (smoe, xmoe, ac-smoe, ac-xmoe; layout from --experts, --top-k, --moe-every…)."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the variant × seed runs into the shared --out (e.g. a Slurm job array); without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
     ];
 
     /// <summary>Properties of <see cref="Benchmarks.VisionBenchmarkOptions"/> (`bench vision`).</summary>

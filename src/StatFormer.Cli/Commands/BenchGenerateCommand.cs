@@ -15,10 +15,12 @@ public static class BenchGenerateCommand
         var tree = new OptionTree<GenerationBenchmarkOptions>(OptionFlags.BenchGenerate, defaults);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var options = tree.Read(result, defaults);
-            var measured = GenerationBenchmark.Measure(options);
+            var measured = GenerationBenchmark.Measure(options, device);
             if (result.GetValue(json))
             {
                 Output.Json(measured);

@@ -21,8 +21,10 @@ public static class BenchLmCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (median).", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print JSON on stdout." };
         foreach (var option in new Option[] { dModel, layers, heads, seqLen, batch, vocab, steps, json }) command.Options.Add(option);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var results = new[] { AttentionKind.Softmax, AttentionKind.Elliptical }.Select(attention =>
             {
                 var config = new LmConfig
@@ -31,7 +33,7 @@ public static class BenchLmCommand
                     Stack = new() { Layers = result.GetValue(layers), DModel = result.GetValue(dModel), Heads = result.GetValue(heads), Dropout = 0.0, Attention = attention },
                 };
                 StatFormer.Options.OptionCheck.Nested("Model", config.Validate);
-                return LmThroughputBenchmark.Measure(config, result.GetValue(batch), steps: Math.Max(1, result.GetValue(steps)));
+                return LmThroughputBenchmark.Measure(config, result.GetValue(batch), steps: Math.Max(1, result.GetValue(steps)), device: device);
             }).ToList();
             if (result.GetValue(json))
             {

@@ -14,11 +14,13 @@ public static class BenchMoeCommand
         var tree = new OptionTree<MoeBenchmarkOptions>(OptionFlags.BenchMoe, defaults);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var options = tree.Read(result, defaults);
             options.Validate();
-            var measured = MoeBenchmark.Measure(options);
+            var measured = MoeBenchmark.Measure(options, device);
             if (result.GetValue(json))
             {
                 Output.Json(measured);

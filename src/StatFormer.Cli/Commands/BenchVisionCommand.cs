@@ -14,10 +14,12 @@ public static class BenchVisionCommand
         var tree = new OptionTree<VisionBenchmarkOptions>(OptionFlags.BenchVision, defaults);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var options = tree.Read(result, defaults);
-            var measured = VisionBenchmark.Measure(options);
+            var measured = VisionBenchmark.Measure(options, device);
             if (result.GetValue(json))
             {
                 Output.Json(measured);

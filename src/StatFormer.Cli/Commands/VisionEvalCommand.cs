@@ -1,6 +1,7 @@
 using System.CommandLine;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Experiments;
+using TorchSharp;
 
 namespace StatFormer.Cli.Commands;
 
@@ -16,10 +17,13 @@ public static class VisionEvalCommand
         command.Options.Add(run);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var folder = result.GetValue(run)!;
+            var device = DeviceFlag.Read(result, deviceFlag);
             using var trained = TrainedVisionRun.Load(folder);
+            trained.Model.to(device);
             var options = tree.Read(result, trained.Metadata.Options);
             options.Validate();
             using var data = VisionData.Load(options.Data, null, cancellationToken);

@@ -15,11 +15,13 @@ public static class VisionTrainCommand
         var tree = new OptionTree<VisionRunOptions>(OptionFlags.Vision, baseline);
         tree.AddTo(command);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = tree.Read(result, baseline);
+            var device = DeviceFlag.Read(result, deviceFlag);
             var view = new TrainingProgressView("img/s");
-            var summary = view.Run(progressFor => VisionExperiment.Run(options, progressFor($"{options.Model.VariantName} seed {options.Train.Seed}"), cancellationToken: cancellationToken));
+            var summary = view.Run(progressFor => VisionExperiment.Run(options, progressFor($"{options.Model.VariantName} seed {options.Train.Seed}"), cancellationToken: cancellationToken, device: device));
             if (result.GetValue(json))
             {
                 Output.Json(summary);

@@ -32,15 +32,19 @@ public static class AttentionBenchmark
         new AttentionBenchmarkSize(4, 8, 512, 32),
     };
 
-    public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 30, int seed = 0)
+    /// <param name="device">Where the layers and inputs live (default: the CPU); they are initialised on the CPU and moved.</param>
+    public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 30, int seed = 0, Device? device = null)
     {
+        device ??= CPU;
         var dModel = size.Heads * size.HeadDim;
         torch.manual_seed(seed);
         using var softmax = new SoftmaxSelfAttention(dModel, size.Heads, dropout: 0.0, causal: true);
         using var elliptical = new EllipticalSelfAttention(dModel, size.Heads, dropout: 0.0, causal: true);
         elliptical.load_state_dict(softmax.state_dict());
-        using var x = randn(size.Batch, size.Tokens, dModel);
-        using var previous = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim);
+        softmax.to(device);
+        elliptical.to(device);
+        using var x = randn(size.Batch, size.Tokens, dModel, device: CPU).to(device);
+        using var previous = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim, device: CPU).to(device);
 
         void Step(SelfAttention layer, Tensor? prev)
         {
@@ -56,11 +60,11 @@ public static class AttentionBenchmark
         var explicitMs = new List<double>();
         for (var round = 0; round < 3; round++)
         {
-            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, null), warmup, repeats));
+            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, null), warmup, repeats, device));
             elliptical.Kernel = AttentionKernel.Fused;
-            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats));
+            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats, device));
             elliptical.Kernel = AttentionKernel.Explicit;
-            explicitMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats));
+            explicitMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats, device));
         }
         return new AttentionBenchmarkResult(size.ToString(), size.Batch, size.Heads, size.Tokens, size.HeadDim,
             softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min());

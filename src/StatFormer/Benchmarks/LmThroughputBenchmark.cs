@@ -28,21 +28,25 @@ public static class LmThroughputBenchmark
     }
 
     /// <summary>GFLOP/s of an n×n×n float32 matmul (median of several), the reference peak for MFU.</summary>
-    public static double MeasureGemmGflops(int n = 1024, int repeats = 10)
+    public static double MeasureGemmGflops(int n = 1024, int repeats = 10, Device? device = null)
     {
-        using var a = randn(n, n);
-        using var b = randn(n, n);
-        var ms = BenchmarkTimer.MedianMilliseconds(() => { using var c = a.matmul(b); }, warmup: 3, repeats);
+        device ??= CPU;
+        using var a = randn(n, n, device: device);
+        using var b = randn(n, n, device: device);
+        var ms = BenchmarkTimer.MedianMilliseconds(() => { using var c = a.matmul(b); }, warmup: 3, repeats, device);
         return 2.0 * n * n * n / (ms * 1e6);
     }
 
-    public static LmThroughputResult Measure(LmConfig config, int batchSize, int steps = 10, int warmup = 3, int seed = 0)
+    /// <param name="device">Where the model, the tokens and the GEMM run (default: the CPU); the model is initialised on the CPU and moved.</param>
+    public static LmThroughputResult Measure(LmConfig config, int batchSize, int steps = 10, int warmup = 3, int seed = 0, Device? device = null)
     {
+        device ??= CPU;
         torch.manual_seed(seed);
         using var model = new TransformerLm(config);
+        model.to(device);
         model.train();
         using var optimizer = torch.optim.AdamW(model.parameters(), lr: 1e-4);
-        using var ids = randint(0, config.VocabSize, new long[] { batchSize, config.SeqLen + 1 }, dtype: ScalarType.Int64);
+        using var ids = randint(0, config.VocabSize, new long[] { batchSize, config.SeqLen + 1 }, dtype: ScalarType.Int64, device: CPU).to(device);
         using var inputs = ids[.., ..^1].contiguous();
         using var targets = ids[.., 1..].contiguous();
 
@@ -56,11 +60,11 @@ public static class LmThroughputBenchmark
             optimizer.step();
         }
 
-        var gemm = MeasureGemmGflops();
-        var stepMs = BenchmarkTimer.MedianMilliseconds(Step, warmup, steps);
+        var gemm = MeasureGemmGflops(device: device);
+        var stepMs = BenchmarkTimer.MedianMilliseconds(Step, warmup, steps, device);
         var tokensPerSecond = batchSize * (double)config.SeqLen / (stepMs / 1000.0);
         var flops = ModelFlopsPerToken(config, model.ParameterCount) * tokensPerSecond / 1e9;
-        gemm = Math.Max(gemm, MeasureGemmGflops());
+        gemm = Math.Max(gemm, MeasureGemmGflops(device: device));
         return new LmThroughputResult(EnumNames.Cli(config.Stack.Attention), config.Stack.DModel, config.Stack.Layers, config.Stack.Heads, config.SeqLen, batchSize,
             config.VocabSize, model.ParameterCount, stepMs, tokensPerSecond, flops, gemm);
     }

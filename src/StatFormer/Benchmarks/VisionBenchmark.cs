@@ -1,4 +1,5 @@
 using StatFormer.Attention;
+using StatFormer.Data;
 using StatFormer.Options;
 using StatFormer.Transformer;
 using StatFormer.Vision.Models;
@@ -59,8 +60,10 @@ public sealed record VisionBenchmarkResult(int Batch, int ImageSize, int Tokens,
 /// </summary>
 public static class VisionBenchmark
 {
-    public static VisionBenchmarkResult Measure(VisionBenchmarkOptions options)
+    /// <param name="device">Where the models, images and attacks run (default: the CPU); models and images are made on the CPU and moved.</param>
+    public static VisionBenchmarkResult Measure(VisionBenchmarkOptions options, Device? device = null)
     {
+        device ??= CPU;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         VisionModelSpec Spec(AttentionKind attention) => VisionModelSpec.For(new VisionModelOptions
@@ -72,9 +75,11 @@ public static class VisionBenchmark
         using var softmax = new VisionTransformer(Spec(AttentionKind.Softmax));
         using var elliptical = new VisionTransformer(Spec(AttentionKind.Elliptical));
         elliptical.load_state_dict(softmax.state_dict());
+        softmax.to(device);
+        elliptical.to(device);
         using var generator = new Generator((ulong)options.Seed);
-        using var images = torch.rand(new long[] { options.Batch, 3, options.ImageSize, options.ImageSize }, generator: generator);
-        using var labels = torch.randint(0, 10, new long[] { options.Batch }, generator: generator);
+        using var images = SeededDraws.Rand(new long[] { options.Batch, 3, options.ImageSize, options.ImageSize }, generator, ScalarType.Float32, device);
+        using var labels = SeededDraws.Randint(0, 10, new long[] { options.Batch }, generator, ScalarType.Int64, device);
         using var softmaxOptimizer = torch.optim.AdamW(softmax.parameters(), 1e-4);
         using var ellipticalOptimizer = torch.optim.AdamW(elliptical.parameters(), 1e-4);
 
@@ -90,8 +95,8 @@ public static class VisionBenchmark
         var ellipticalMs = new List<double>();
         for (var round = 0; round < options.Rounds; round++)
         {
-            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, softmaxOptimizer), warmup: 2, options.Repeats));
-            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, ellipticalOptimizer), warmup: 2, options.Repeats));
+            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, softmaxOptimizer), warmup: 2, options.Repeats, device));
+            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, ellipticalOptimizer), warmup: 2, options.Repeats, device));
         }
         var ratios = softmaxMs.Zip(ellipticalMs, (s, e) => e / s).Order().ToList();
         var attacks = AttackBenchmark.Measure(elliptical, images, labels,

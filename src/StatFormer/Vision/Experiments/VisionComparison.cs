@@ -9,6 +9,7 @@ using StatFormer.Training;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
+using TorchSharp;
 
 namespace StatFormer.Vision.Experiments;
 
@@ -25,8 +26,12 @@ public sealed record VisionComparisonOptions
 
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
 
+    /// <summary>"I/N": run only this machine's share of the runs into the shared output folder (see <see cref="ComparisonShard"/>); null: all of them, or aggregate a folder that shards filled.</summary>
+    public string? Shard { get; init; }
+
     public void Validate()
     {
+        ComparisonShard.ParseOption(Shard, nameof(Shard));
         OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
         OptionCheck.Require(Seeds.Distinct().Count() == Seeds.Count, nameof(Seeds), "names a seed twice");
         OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one variant");
@@ -87,17 +92,31 @@ public static class VisionComparison
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "not an MoE variant"),
     };
 
+    /// <param name="device">Where every run trains and is evaluated (default: the CPU).</param>
     public static VisionComparisonSummary Run(VisionComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, TorchSharp.torch.Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        OptionCheck.Require(options.Shard is null, nameof(VisionComparisonOptions.Shard), "runs a share of a comparison: `vision compare --shard I/N` (RunShard)");
         var output = options.Run.Output;
         var plan = new ComparisonPlan<VisionVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
-        return ComparisonRunner.Run(plan, () => new VariantRuns(options, cancellationToken), progressFor, log, cancellationToken);
+        return ComparisonRunner.Run(plan, () => new VariantRuns(options, device, cancellationToken), progressFor, log, cancellationToken);
     }
 
-    private sealed class VariantRuns(VisionComparisonOptions options, CancellationToken cancellationToken)
+    /// <summary>Runs this machine's share (<see cref="VisionComparisonOptions.Shard"/>) of the comparison into its shared folder; see <see cref="ComparisonRunner.RunShard"/>.</summary>
+    public static ComparisonShardResult RunShard(VisionComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default, TorchSharp.torch.Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var shard = ComparisonShard.Require(options.Shard, nameof(VisionComparisonOptions.Shard));
+        var output = options.Run.Output;
+        var plan = new ComparisonPlan<VisionVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
+        return ComparisonRunner.RunShard(plan, () => new VariantRuns(options, device, cancellationToken), progressFor, log, cancellationToken);
+    }
+
+    private sealed class VariantRuns(VisionComparisonOptions options, TorchSharp.torch.Device? device, CancellationToken cancellationToken)
         : IComparisonDomain<VisionVariant, VisionRunSummary, VisionComparisonSummary>, IDisposable
     {
         // Loaded once: every variant and seed trains and is attacked on the very same images.
@@ -129,7 +148,7 @@ public static class VisionComparison
             var runOptions = RunOptions(options.Run, variant, seed, runFolder);
             if (variant == VisionVariant.EllipticalMedian && StartFromEllipticalRun(seed, runFolder))
                 runOptions = runOptions with { Output = runOptions.Output with { Resume = true, Overwrite = false } };
-            return VisionExperiment.Run(runOptions, progress, _data, token);
+            return VisionExperiment.Run(runOptions, progress, _data, token, device);
         }
 
         /// <summary>
@@ -204,12 +223,13 @@ public static class VisionComparison
             foreach (var run in runs.Where(r => r.Seed == options.Seeds[0]))
             {
                 using var trained = TrainedVisionRun.Load(run.Folder);
+                if (device is not null) trained.Model.to(device);
                 if (run.Variant == VisionVariant.EllipticalMedian && trained.Model is VisionTransformer vit) vit.Estimator = EllipticalEstimator.Median;
                 using var examples = RobustnessEvaluation.Examples(trained.Model, _data.Test, kind, epsilon, count, attack, trained.Metadata.Spec.Normalization);
-                clean ??= examples.Clean.detach().clone().DetachFromDisposeScope();
-                labels = examples.Labels.data<long>().ToArray();
-                columns.Add(new VisionExampleColumn(run.Name, examples.Adversarial.detach().clone().DetachFromDisposeScope(),
-                    examples.CleanPredictions.data<long>().ToArray(), examples.AdversarialPredictions.data<long>().ToArray()));
+                clean ??= examples.Clean.detach().cpu().clone().DetachFromDisposeScope();
+                labels = examples.Labels.cpu().data<long>().ToArray();
+                columns.Add(new VisionExampleColumn(run.Name, examples.Adversarial.detach().cpu().clone().DetachFromDisposeScope(),
+                    examples.CleanPredictions.cpu().data<long>().ToArray(), examples.AdversarialPredictions.cpu().data<long>().ToArray()));
             }
             return clean is null ? null : new VisionExampleGrid(EnumNames.Cli(kind), epsilon, clean, labels, columns);
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Data;
+using StatFormer.Interop;
 using StatFormer.IO;
 using StatFormer.Options;
 using StatFormer.Reporting;
@@ -46,8 +47,10 @@ public static class VisionExperiment
         VisionModelSpec.For(options.Model, train.Channels, train.Height, train.Width, train.Classes);
 
     /// <param name="data">The images when the caller already loaded them (a comparison loads them once); the caller keeps ownership.</param>
+    /// <param name="device">Where the model trains and is evaluated (default: the CPU). It is initialised on the CPU first, so a seed gives the
+    /// same initial weights everywhere; the images stay on the CPU and each batch is augmented there and then moved.</param>
     public static VisionRunSummary Run(VisionRunOptions options, IProgress<TrainingProgress>? progress = null, ImageSplits? data = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -58,7 +61,7 @@ public static class VisionExperiment
         data ??= VisionData.Load(options.Data, null, cancellationToken);
         try
         {
-            return RunOn(options, data, progress, clock, cancellationToken);
+            return RunOn(options, data, progress, clock, device ?? CPU, cancellationToken);
         }
         finally
         {
@@ -67,7 +70,7 @@ public static class VisionExperiment
     }
 
     private static VisionRunSummary RunOn(VisionRunOptions options, ImageSplits data, IProgress<TrainingProgress>? progress, Stopwatch clock,
-        CancellationToken cancellationToken)
+        Device device, CancellationToken cancellationToken)
     {
         var train = data.Train;
         var spec = Spec(options, train);
@@ -78,12 +81,16 @@ public static class VisionExperiment
 
         torch.manual_seed(seed);
         using var model = VisionModels.Create(spec);
+        // Fine-tuning starts from a state dict whose names and shapes must fit; a resumed run replaces these weights with its checkpoint's.
+        if (options.InitFrom is { } initFrom) ModelWeights.Load(model, initFrom);
+        model.to(device);
         var metadata = new VisionRunMetadata(spec, options with { Output = options.Output.Recorded });
         if (options.Output.Resume) VisionRunMetadata.EnsureSameRun(options.Output.OutDir, metadata);
 
         var batches = new EpochBatches(train.Count, batchSize, seed);
-        var trainer = new Trainer(model, TrainOptions(options), step => StepLoss(model, train, options, batches.At(step), step), null,
-            options.Output.OutDir, metadata.ToJson());
+        var trainer = new Trainer(model, TrainOptions(options), step => StepLoss(model, train, options, batches.At(step), step, device), null,
+            options.Output.OutDir, metadata.ToJson())
+        { Diagnostics = model is VisionTransformer vit ? new VisionTrainingDiagnostics(vit, train, batchSize) : null };
         var trainClock = Stopwatch.StartNew();
         var training = trainer.Run(progress, options.Output.Resume, cancellationToken);
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
@@ -144,14 +151,17 @@ public static class VisionExperiment
         model is VisionTransformer { Estimator: { } trained } ? EnumNames.Json(requested ?? trained) : "none";
 
     /// <summary>One update: the step's batch, augmented, optionally replaced by its PGD perturbation, its label-smoothed cross-entropy and (MoE ViT) the balance loss.</summary>
-    private static StepLoss StepLoss(nn.Module<Tensor, Tensor> model, ImageDataset train, VisionRunOptions options, long[] indices, long step)
+    private static StepLoss StepLoss(nn.Module<Tensor, Tensor> model, ImageDataset train, VisionRunOptions options, long[] indices, long step, Device device)
     {
-        var (images, labels) = train.Batch(torch.tensor(indices, dtype: ScalarType.Int64));
+        // Augmented on the CPU with a CPU generator (the same draws on every device), then moved.
+        var (images, labels) = train.Batch(torch.tensor(indices, dtype: ScalarType.Int64, device: CPU));
         if (options.Data.Augment.Enabled)
         {
             using var generator = new Generator((ulong)Seeds.ForStep(Seeds.ForName(options.Train.Seed, "vision-augmentation"), step));
             images = VisionAugmentation.Apply(images, options.Data.Augment, generator);
         }
+        images = images.to(device);
+        labels = labels.to(device);
         if (options.Adversarial.Enabled) images = AdversarialBatch(model, images, labels, options, step);
         // An MoE ViT's weighted load-balancing loss joins the gradient as the LM's does (the Trainer adds it).
         var (logits, balance) = model is IAuxiliaryLossModel withAux ? withAux.Run(images) : (model.forward(images), null);

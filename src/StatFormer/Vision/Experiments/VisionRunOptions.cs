@@ -39,6 +39,10 @@ public sealed record VisionRunOptions
     /// <summary>The run folder.</summary>
     public RunOutputOptions Output { get; init; } = new() { OutDir = Path.Combine("runs", "vision") };
 
+    /// <summary>A safetensors or torch.save state dict (e.g. from `statformer export`) loaded over the initial weights to fine-tune; names and shapes must fit the model. Null: fresh seeded weights (and not written, so older options read the same).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitFrom { get; init; }
+
     /// <exception cref="ArgumentException">ParamName is the path of the first offending property.</exception>
     public void Validate()
     {
@@ -49,6 +53,7 @@ public sealed record VisionRunOptions
         OptionCheck.Nested(nameof(Adversarial), Adversarial.Validate);
         OptionCheck.Nested(nameof(Eval), Eval.Validate);
         OptionCheck.Nested(nameof(Output), Output.Validate);
+        OptionCheck.Require(InitFrom is null || File.Exists(InitFrom), nameof(InitFrom), $"{InitFrom}: no such file");
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using StatFormer.Data;
 using StatFormer.Options;
+using StatFormer.Training;
 using StatFormer.Vision.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -35,6 +36,7 @@ public static class RobustnessEvaluation
         long cleanCorrect = 0;
         var batches = (images + options.BatchSize - 1) / options.BatchSize;
 
+        var device = DeviceChoice.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try
@@ -44,14 +46,14 @@ public static class RobustnessEvaluation
                 using var batchScope = torch.NewDisposeScope();
                 var start = batch * options.BatchSize;
                 var count = Math.Min(options.BatchSize, images - start);
-                var (x, y) = data.Batch(torch.arange(start, start + count, dtype: ScalarType.Int64));
+                var (x, y) = data.Batch(start, start + count, device);
                 var cleanPrediction = Predict(model, x);
                 cleanCorrect += cleanPrediction.eq(y).sum().item<long>();
                 var attackLabels = options.Labels == AttackLabels.Prediction ? cleanPrediction : y;
                 for (var e = 0; e < epsilons.Count; e++)
                 {
                     using var epsilonScope = torch.NewDisposeScope();
-                    var stillCorrect = torch.ones(count, dtype: ScalarType.Bool);
+                    var stillCorrect = torch.ones(count, dtype: ScalarType.Bool, device: x.device);
                     for (var a = 0; a < attacks.Length; a++)
                     {
                         ct.ThrowIfCancellationRequested();
@@ -104,7 +106,7 @@ public static class RobustnessEvaluation
         try
         {
             using var scope = torch.NewDisposeScope();
-            var (x, y) = data.Batch(torch.arange(0, count, dtype: ScalarType.Int64));
+            var (x, y) = data.Batch(0, count, DeviceChoice.DeviceOf(model));
             var cleanPrediction = Predict(model, x);
             var attack = ImageAttacks.Create(kind, options);
             var threat = ImageAttacks.Threat(kind, epsilon, options, normalization);
