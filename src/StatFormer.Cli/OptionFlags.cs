@@ -63,6 +63,7 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.XmoeLearnableTemperature", ["--xmoe-fixed-temperature"], "XMoE: keep the temperature fixed at --xmoe-temperature instead of learning it.", Inverted: true),
         new("Model.Stack.Moe.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
         new("Model.Stack.Moe.Layer.AcMixTopK", "--ac-mix-topk", "AC routers: mix the previous top-k clusters' feature weights by their gate scores instead of using the top-1 cluster's."),
+        new("Model.Stack.Moe.Layer.AcScaledInput", "--ac-scaled-input", "AC routers: what the token scaled by its cluster's feature weights feeds: the router only (router, the authors' LM code) or the router and the experts (router-and-experts, their Swin and Soft MoE code)."),
         new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation; causal) or batch (the authors' rule: the current batch's statistics; leaks future tokens, including the next evaluation window)."),
         new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε)."),
         new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean (≥ 1)."),
@@ -222,6 +223,7 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.CapacityFactor", "--capacity-factor", "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited."),
         new("Model.Stack.Moe.Layer.ExpertHidden", "--expert-hidden", "MoE: hidden width of each expert (default: --ffn-multiplier × --d-model / --top-k, so a token's active FFN parameters match the dense model's)."),
         new("Model.Stack.Moe.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
+        new("Model.Stack.Moe.Layer.AcScaledInput", "--ac-scaled-input", "AC routers: what the token scaled by its cluster's feature weights feeds: the router and the experts (router-and-experts, the authors' Swin and Soft MoE code: the reference for images) or the router only (router, as in the language models)."),
         new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation) or batch (the authors' rule: the current batch's statistics)."),
 
         new("Train.Steps", "--steps", "Optimizer steps."),
