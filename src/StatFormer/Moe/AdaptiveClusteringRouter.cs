@@ -29,7 +29,7 @@ public sealed class AdaptiveClusteringRouter : Router
     private readonly bool mixTopK;
     private readonly double momentum;
 
-    /// <param name="baseKind">Smoe (linear) or Xmoe (cosine): the router that scores the scaled tokens.</param>
+    /// <param name="baseKind">Smoe (linear), Xmoe (cosine) or SoftMoe (slot logits): the router that scores the scaled tokens.</param>
     public AdaptiveClusteringRouter(int dModel, MoeKind baseKind, MoeOptions options, string name = "ac_router")
         : base(name, dModel, options.Experts)
     {
@@ -38,13 +38,15 @@ public sealed class AdaptiveClusteringRouter : Router
         {
             MoeKind.Smoe => new LinearRouter(dModel, options.Experts),
             MoeKind.Xmoe => new CosineRouter(dModel, options.Experts, options.XmoeDim, options.XmoeTemperature, options.XmoeLearnableTemperature),
-            _ => throw new ArgumentException($"the AC router wraps smoe or xmoe, not {EnumNames.Cli(baseKind)}"),
+            MoeKind.SoftMoe => new SlotRouter(dModel, options.Experts * options.SlotsPerExpert),
+            _ => throw new ArgumentException($"the AC router wraps smoe, xmoe or soft-moe, not {EnumNames.Cli(baseKind)}"),
         };
         BaseKind = baseKind;
         Estimator = options.AcEstimator;
         epsilon = options.AcEpsilon;
         clipMultiple = options.AcClipMultiple;
-        mixTopK = options.AcMixTopK;
+        // A Soft MoE layer hands on its top slots' clusters and their softmax weights: always mixed (one column = top-1).
+        mixTopK = options.AcMixTopK || baseKind == MoeKind.SoftMoe;
         momentum = options.AcMomentum;
         RegisterComponents();
         // Buffers, not parameters: they move with the module and are saved in checkpoints (a resumed or

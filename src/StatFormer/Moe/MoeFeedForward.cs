@@ -41,6 +41,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     public MoeFeedForward(int dModel, MoeKind kind, MoeOptions options, bool causal, string name = "moe") : base(name)
     {
         if (kind == MoeKind.None) throw new ArgumentException("MoeFeedForward needs an MoE kind (smoe, xmoe, ac-smoe or ac-xmoe), not none");
+        if (MoeKindNames.IsSoft(kind)) throw new ArgumentException($"{EnumNames.Cli(kind)} is a Soft MoE kind: build a SoftMoeFeedForward");
         if (dModel < 1) throw new ArgumentException($"d_model must be positive (got {dModel})");
         options.Validate();
         OptionCheck.Require(options.ExpertHidden is not null, nameof(MoeOptions.ExpertHidden), "ExpertHidden must be set for an MoE layer built on its own (a Transformer stack resolves it)");
@@ -266,7 +267,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     }
 
     /// <summary>nn.Linear's default: U(−1/√fan_in, 1/√fan_in) for weights and biases.</summary>
-    private static Tensor LinearLikeUniform(long[] shape, int fanIn)
+    internal static Tensor LinearLikeUniform(long[] shape, int fanIn)
     {
         var bound = 1.0 / Math.Sqrt(fanIn);
         var t = torch.empty(shape);
