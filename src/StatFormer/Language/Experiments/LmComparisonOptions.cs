@@ -34,6 +34,8 @@ public sealed record LmComparisonOptions
         Comparison.ComparisonShard.ParseOption(Shard, nameof(Shard));
         Options.OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
         Options.OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one model variant");
+        Options.OptionCheck.Require(!Variants.Any(v => Moe.MoeKindNames.IsSoft(v.Moe)), nameof(Variants),
+            "soft-moe and ac-soft-moe are for image models only: Soft MoE mixes every token of a sequence into every slot, so a language model cannot be causal with it");
         Options.OptionCheck.Require(TargetValidPpl is null or > 1, nameof(TargetValidPpl), $"must be greater than 1 (got {TargetValidPpl})");
         Options.OptionCheck.Nested(nameof(Run), Run.Validate);
     }

@@ -40,7 +40,7 @@ public sealed record VisionComparisonOptions
     }
 }
 
-/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18, softmax ViTs with MoE feed-forward layers.</summary>
+/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18, softmax ViTs with MoE or Soft MoE feed-forward layers.</summary>
 public enum VisionVariant
 {
     Softmax,
@@ -56,6 +56,10 @@ public enum VisionVariant
     AcSmoe,
     /// <summary>Adaptive Clustering over the cosine router.</summary>
     AcXmoe,
+    /// <summary>Soft MoE (slots per expert from the shared options).</summary>
+    SoftMoe,
+    /// <summary>Adaptive Clustering over Soft MoE's slot logits.</summary>
+    AcSoftMoe,
 }
 
 /// <summary>Comparisons of image classifiers across seeds, on equal footing, through <see cref="ComparisonRunner"/>.</summary>
@@ -69,7 +73,7 @@ public static class VisionComparison
             VisionVariant.Softmax => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax, Moe = Dense(shared) } },
             VisionVariant.Elliptical or VisionVariant.EllipticalMedian => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Elliptical, Moe = Dense(shared) } },
             VisionVariant.Resnet18 => shared.Model with { Architecture = VisionArchitecture.Resnet18 },
-            VisionVariant.Smoe or VisionVariant.Xmoe or VisionVariant.AcSmoe or VisionVariant.AcXmoe => shared.Model with
+            VisionVariant.Smoe or VisionVariant.Xmoe or VisionVariant.AcSmoe or VisionVariant.AcXmoe or VisionVariant.SoftMoe or VisionVariant.AcSoftMoe => shared.Model with
             {
                 Architecture = VisionArchitecture.Vit,
                 Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax, Moe = shared.Model.Stack.Moe with { Router = RouterOf(variant) } },
@@ -89,6 +93,8 @@ public static class VisionComparison
         VisionVariant.Xmoe => Moe.MoeKind.Xmoe,
         VisionVariant.AcSmoe => Moe.MoeKind.AcSmoe,
         VisionVariant.AcXmoe => Moe.MoeKind.AcXmoe,
+        VisionVariant.SoftMoe => Moe.MoeKind.SoftMoe,
+        VisionVariant.AcSoftMoe => Moe.MoeKind.AcSoftMoe,
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "not an MoE variant"),
     };
 
