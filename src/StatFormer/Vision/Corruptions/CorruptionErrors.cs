@@ -23,7 +23,7 @@ public static class CorruptionErrors
             var relative = mine.Severities.Sum(p => (1 - p.Accuracy) - (1 - model.CleanAccuracy));
             var referenceRelative = theirs.Severities.Sum(p => (1 - p.Accuracy) - (1 - reference.CleanAccuracy));
             return new CorruptionError(mine.Corruption, mine.Extra, referenceSum > 0 ? 100 * sum / referenceSum : null,
-                referenceRelative != 0 ? 100 * relative / referenceRelative : null);
+                Math.Abs(referenceRelative) > 1e-9 ? 100 * relative / referenceRelative : null);
         }).ToList();
         var counted = errors.Where(e => !e.Extra).ToList();
         double? Mean(IEnumerable<double?> values)
@@ -41,5 +41,5 @@ public static class CorruptionErrors
 public sealed record CorruptionErrorResult(string Reference, IReadOnlyList<CorruptionError> Corruptions, double? MeanCe, double? RelativeMeanCe);
 
 /// <param name="Ce">CE in % of the reference's; null when the reference made no error on this corruption.</param>
-/// <param name="RelativeCe">Relative CE in %; null when the reference's corrupted errors sum to its clean error.</param>
+/// <param name="RelativeCe">Relative CE in %; null when the reference's corrupted errors sum to its clean error (within 1e-9).</param>
 public sealed record CorruptionError(string Corruption, bool Extra, double? Ce, double? RelativeCe);

@@ -227,7 +227,7 @@ public static class ImageCorruptions
         return (x - means) * factor + means;
     }
 
-    /// <summary>Pixelate: area-resize to ⌊H·f⌋ × ⌊W·f⌋ and back.</summary>
+    /// <summary>Pixelate: PIL-BOX resize to ⌊H·f⌋ × ⌊W·f⌋ and back.</summary>
     internal static Tensor Pixelate(Tensor x, double fraction)
     {
         var (h, w) = ((int)x.shape[2], (int)x.shape[3]);

@@ -17,7 +17,7 @@ public enum BorderMode
 /// <summary>
 /// The image operations the corruptions are built from, on float images [N,C,H,W]: border-aware padding, separable
 /// Gaussian and arbitrary 2-D filters (correlation, as SciPy and OpenCV apply them), ImageMagick's motion blur, bilinear
-/// resampling at given pixel coordinates, area (box) resizing, the plasma fractal and HSV value/saturation changes.
+/// resampling at given pixel coordinates, PIL's box resizing, the plasma fractal and HSV value/saturation changes.
 /// </summary>
 public static class ImageFilters
 {
@@ -156,23 +156,30 @@ public static class ImageFilters
     }
 
     /// <summary>
-    /// Area resampling of a length-<paramref name="from"/> axis to <paramref name="to"/>: output pixel o covers
-    /// [o·from/to, (o+1)·from/to) of the input, and each input pixel counts by its overlap with it.
+    /// PIL's BOX resampling of a length-<paramref name="from"/> axis to <paramref name="to"/> (what the benchmarks'
+    /// pixelate calls): output pixel o, centred at c = (o + ½)·s in input units (s = from/to), averages with equal weights
+    /// the input pixels i whose offset (i + ½ − c)/max(s, 1) lies in (−½, ½], taken from PIL's candidate range
+    /// ⌊c − ½·max(s, 1) + ½⌋ … ⌊c + ½·max(s, 1) + ½⌋ − 1. Upsampling is therefore nearest-neighbour.
     /// </summary>
     public static double[,] BoxResizeMatrix(int from, int to)
     {
         var matrix = new double[to, from];
         var scale = (double)from / to;
+        var filterScale = Math.Max(scale, 1);
+        var support = 0.5 * filterScale;
         for (var o = 0; o < to; o++)
         {
-            var (start, end) = (o * scale, (o + 1) * scale);
-            for (var i = (int)Math.Floor(start); i < Math.Min(from, (int)Math.Ceiling(end)); i++)
-                matrix[o, i] = (Math.Min(end, i + 1) - Math.Max(start, i)) / scale;
+            var center = (o + 0.5) * scale;
+            var first = Math.Max((int)(center - support + 0.5), 0);
+            var last = Math.Min((int)(center + support + 0.5), from);
+            var chosen = Enumerable.Range(first, Math.Max(0, last - first))
+                .Where(i => (i - center + 0.5) / filterScale is > -0.5 and <= 0.5).ToList();
+            foreach (var i in chosen) matrix[o, i] = 1.0 / chosen.Count;
         }
         return matrix;
     }
 
-    /// <summary>Area (box) resize of [N,C,H,W] to [N,C,height,width].</summary>
+    /// <summary>PIL-BOX resize (<see cref="BoxResizeMatrix"/>) of [N,C,H,W] to [N,C,height,width].</summary>
     public static Tensor BoxResize(Tensor images, int height, int width)
     {
         using var scope = torch.NewDisposeScope();

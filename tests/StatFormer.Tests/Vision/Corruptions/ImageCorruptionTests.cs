@@ -191,30 +191,25 @@ public sealed class ImageCorruptionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PixelateAveragesOverTheBoxFootprint()
+    public void PixelateFollowsPilsBoxFilter()
     {
-        // 3 → 2: output pixel 0 covers input [0, 1.5): 2/3 of pixel 0 and 1/3 of pixel 1.
+        // 3 → 2 (s = 1.5): output 0 is centred at 0.75 and takes the pixels whose centres lie in (0, 1.5]: 0 and 1;
+        // output 1 (centre 2.25, window (1.5, 3]) takes pixel 2 alone.
         var matrix = ImageFilters.BoxResizeMatrix(3, 2);
-        Assert.Equal(2.0 / 3, matrix[0, 0], 12);
-        Assert.Equal(1.0 / 3, matrix[0, 1], 12);
-        Assert.Equal(0, matrix[0, 2]);
-        Assert.Equal(1.0 / 3, matrix[1, 1], 12);
-        Assert.Equal(2.0 / 3, matrix[1, 2], 12);
-        // 2 → 4 repeats each pixel twice; 4 → 2 averages pairs.
+        Assert.Equal(new double[] { 0.5, 0.5, 0 }, Enumerable.Range(0, 3).Select(i => matrix[0, i]));
+        Assert.Equal(new double[] { 0, 0, 1 }, Enumerable.Range(0, 3).Select(i => matrix[1, i]));
+        // Upsampling is nearest-neighbour: 2 → 4 repeats each pixel twice.
         var up = ImageFilters.BoxResizeMatrix(2, 4);
         Assert.Equal(new double[] { 1, 1, 0, 0 }, Enumerable.Range(0, 4).Select(o => up[o, 0]));
-        // Severity 4 (0.75): 32 → 24 → 32 on a 4-pixel-period vertical stripe pattern: a column's value is
-        // the mean over the footprints, hand-computed below for the first columns.
+        // Severity 4 (0.75): 32 → 24 → 32 on columns 1, 1, 0, 0, 1, 1, 0, 0, …. Down (s = 4/3, window 4/3 wide):
+        // small[0] = pixel 0 = 1, small[1] = mean of pixels 1, 2 = 0.5, small[2] = pixel 3 = 0. Up: column x takes
+        // small[⌊(x + ½)·¾⌋]: columns 0, 1, 2, 3 take small 0, 1, 1, 2.
         var columns = new float[32];
         for (var x = 0; x < 32; x++) columns[x] = x % 4 < 2 ? 1 : 0;
         using var images = torch.tensor(columns).reshape(1, 1, 1, 32).expand(1, 3, 32, 32).contiguous();
         using var corrupted = Corrupt(CorruptionSet.Cifar10C, CorruptionKind.Pixelate, 4, images);
-        // Down (scale 4/3): small[0] = 1 (input [0, 4/3)), small[1] = (2/3·1 + 2/3·0)/(4/3) = 0.5, small[2] = 0.
-        // Up (scale 3/4): column 0 ⊂ small[0] → 1; column 1 = (1/3·1 + 2/3·0.5)/1... covers small [0.75, 1.5): ¼·1 + ½·0.5 over ¾.
         var row = corrupted[0, 0, 0].data<float>().ToArray();
-        Assert.Equal(1, row[0], 5);
-        Assert.Equal((0.25 * 1 + 0.5 * 0.5) / 0.75, row[1], 5);
-        Assert.Equal((0.5 * 0.5 + 0.25 * 0) / 0.75, row[2], 5);
+        Assert.Equal(new float[] { 1, 0.5f, 0.5f, 0 }, row[..4]);
     }
 
     [Fact]
