@@ -80,6 +80,8 @@ public static class VisionCompareCommand
         Output.Table($"vision compare: {summary.Data}, {summary.Seeds.Count} seed(s), accuracy % mean ± std", header, rows);
         if (Reporting.VisionComparisonReport.RoutingTable(summary) is { } routing)
             Output.Table("routing diagnostics (whole test set, mean over MoE layers, mean ± std over seeds)", routing.Header, routing.Rows);
+        if (Reporting.VisionCorruptionReport.Table(summary.Variants) is { } corruption)
+            Output.Table("common corruptions (same images and draws for every model; mCE vs the reference = 100)", corruption.Header, corruption.Rows);
         Output.Line($"report: {Path.GetFullPath(summary.Report)}");
         Output.Line($"plots:  {string.Join(", ", summary.Plots.Select(p => Path.GetFullPath(Path.Combine(options.Run.Output.OutDir, p))))}");
         return summary;

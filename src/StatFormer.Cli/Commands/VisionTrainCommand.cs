@@ -32,6 +32,7 @@ public static class VisionTrainCommand
                 [[summary.Variant, summary.Params.ToString("N0", CultureInfo.InvariantCulture), summary.Steps.ToString(CultureInfo.InvariantCulture),
                     Percent(summary.CleanAccuracy), summary.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)]]);
             PrintRobustness(summary.Robustness, $"robust accuracy on {summary.Robustness.Images} test images (estimator: {summary.EvalEstimator})");
+            if (summary.Corruption is { } corruption) VisionCorruptionOutput.Print(corruption);
             Output.Line($"run folder: {Path.GetFullPath(options.Output.OutDir)}");
             return 0;
         }));

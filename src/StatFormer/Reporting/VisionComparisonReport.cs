@@ -178,6 +178,7 @@ public static class VisionComparisonReport
         if (gradientFree.Count > 0)
             report.Paragraph("Gradient-free vs gradient attacks: when a gradient-free attack (SPSA, Square) reaches clearly lower accuracy than every gradient attack at the same ε, the gradients are masked. " +
                 string.Join("; ", summary.Variants.Select(v => $"{v.Variant}: largest gap {summary.Runs.Where(r => r.Variant == v.Variant).SelectMany(r => r.Robustness.Gaps).Select(g => g.Gap).DefaultIfEmpty(0).Max() * 100:F1} points")) + ".");
+        VisionCorruptionReport.Write(report, summary);
         foreach (var plot in summary.Plots) report.Image(plot, plot);
         report.Paragraph("Per run (seed): summary.json, metrics.jsonl, checkpoint.bin, learning_curve.png and robust_accuracy.png in each `<variant>-seed<k>/` folder.");
         report.Save(summary.Report);

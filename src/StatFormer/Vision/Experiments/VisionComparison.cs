@@ -6,6 +6,7 @@ using StatFormer.IO;
 using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
@@ -197,16 +198,25 @@ public static class VisionComparison
 
         public VisionComparisonSummary Summarize(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs)
         {
-            var variants = options.Variants.Select(v => VisionVariantAggregate.Of(NameOf(v), runs.Where(r => r.Variant == v).Select(r => r.Result).ToList())).ToList();
+            // The corruption errors' reference (= 100): the softmax ViT of this comparison, else its first variant.
+            var reference = options.Variants.Contains(VisionVariant.Softmax) ? VisionVariant.Softmax : options.Variants[0];
+            var referenceRuns = runs.Where(r => r.Variant == reference).Select(r => r.Result).ToList();
+            var variants = options.Variants.Select(v =>
+            {
+                var own = runs.Where(r => r.Variant == v).Select(r => r.Result).ToList();
+                return VisionVariantAggregate.Of(NameOf(v), own) with { Corruption = VisionCorruptionAggregate.Of(own, referenceRuns, NameOf(reference)) };
+            }).ToList();
             var outDir = options.Run.Output.OutDir;
             using var examples = ExampleColumns(runs);
+            using var corrupted = CorruptionExamples(runs, reference);
             var summary = new VisionComparisonSummary
             {
                 Data = _data.Train.Source, Classes = _data.Train.Classes, TrainImages = _data.Train.Count, TestImages = _data.Test.Count,
                 Seeds = options.Seeds, Variants = variants, Runs = runs.Select(r => r.Result).ToList(),
                 Report = Path.Combine(outDir, ComparisonRunner.ReportFileName),
                 Plots = [.. VisionComparisonReport.WritePlots(outDir, variants, examples, _data.Test.ClassNames),
-                    .. VisionComparisonReport.WriteRoutingPlots(outDir, variants, runs.Select(r => r.Result).ToList())],
+                    .. VisionComparisonReport.WriteRoutingPlots(outDir, variants, runs.Select(r => r.Result).ToList()),
+                    .. VisionCorruptionReport.WritePlots(outDir, variants, corrupted, _data.Test.ClassNames)],
                 Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } },
             };
             VisionComparisonReport.Write(summary);
@@ -238,6 +248,20 @@ public static class VisionComparison
                     examples.CleanPredictions.cpu().data<long>().ToArray(), examples.AdversarialPredictions.cpu().data<long>().ToArray()));
             }
             return clean is null ? null : new VisionExampleGrid(EnumNames.Cli(kind), epsilon, clean, labels, columns);
+        }
+
+        /// <summary>
+        /// The corruption grid: the first image of the corruption subset under every corruption (rows) and severity
+        /// (columns), each corrupted on its own with the corruption's generator, and the reference variant's first-seed
+        /// predictions. Null when the comparison evaluates no corruptions.
+        /// </summary>
+        private CorruptionExamples? CorruptionExamples(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs, VisionVariant reference)
+        {
+            var corruption = options.Run.Eval.Corruption;
+            if (!corruption.Enabled) return null;
+            var run = runs.First(r => r.Variant == reference && r.Seed == options.Seeds[0]);
+            using var trained = TrainedVisionRun.Load(run.Folder);
+            return Corruptions.CorruptionExamples.Of(trained.Model, _data.Test, corruption, $"{run.Name}");
         }
 
         public void Dispose() => _data.Dispose();
@@ -275,7 +299,7 @@ public sealed record VisionComparisonSummary
 /// <summary>One variant over the seeds: mean ± sample std of every measure.</summary>
 public sealed record VisionVariantAggregate(string Variant, long Params, MeanStd CleanAccuracy, IReadOnlyList<VisionAttackAggregate> Attacks,
     IReadOnlyList<VisionEpsilonAggregate>? WorstCase, IReadOnlyList<VisionLayerAggregate> Layers, MeanStd ImagesPerSecond, MeanStd WallSeconds, string EvalEstimator,
-    RoutingAggregate? Routing = null, IReadOnlyList<VisionRoutingLayerAggregate>? RoutingLayers = null)
+    RoutingAggregate? Routing = null, IReadOnlyList<VisionRoutingLayerAggregate>? RoutingLayers = null, VisionCorruptionAggregate? Corruption = null)
 {
     public static VisionVariantAggregate Of(string variant, IReadOnlyList<VisionRunSummary> runs)
     {

@@ -7,6 +7,7 @@ using StatFormer.IO;
 using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Evaluation;
 using StatFormer.Vision.Models;
@@ -106,7 +107,7 @@ public static class VisionExperiment
             Data = train.Source, Classes = train.Classes, ImageShape = [train.Channels, train.Height, train.Width],
             TrainImages = train.Count, TestImages = data.Test.Count, Params = VisionModels.ParameterCount(model),
             Steps = training.StepsCompleted, Seed = seed, FinalTrainLoss = training.FinalTrainLoss,
-            CleanAccuracy = result.Clean.Accuracy, CleanLoss = result.Clean.Loss, Robustness = result.Robustness, Layers = result.Layers, Routing = result.Routing,
+            CleanAccuracy = result.Clean.Accuracy, CleanLoss = result.Clean.Loss, Robustness = result.Robustness, Layers = result.Layers, Routing = result.Routing, Corruption = result.Corruption,
             AdversarialTraining = options.Adversarial.Enabled, ImagesPerSecond = training.Throughput,
             WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds,
             Spec = spec, Options = options with { Output = options.Output.Recorded },
@@ -118,7 +119,7 @@ public static class VisionExperiment
         return summary;
     }
 
-    /// <summary>What a trained model measures: clean accuracy (whole test set), the attacks (Eval.Attack), per-layer diagnostics (ViT) and routing diagnostics (MoE ViT, whole test set).</summary>
+    /// <summary>What a trained model measures: clean accuracy (whole test set), the attacks (Eval.Attack), per-layer diagnostics (ViT), routing diagnostics (MoE ViT, whole test set) and, when asked for, the corruptions (Eval.Corruption).</summary>
     public static VisionEvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, VisionModelSpec spec, ImageDataset test, VisionRunOptions options,
         CancellationToken cancellationToken = default)
     {
@@ -134,7 +135,9 @@ public static class VisionExperiment
                 ? VisionEvaluation.Layers(vit, test, options.Eval.DiagnosticImages, options.Data.BatchSize)
                 : [];
             var routing = model is VisionTransformer moe ? VisionEvaluation.Routing(moe, test, options.Data.BatchSize) : null;
-            return new VisionEvaluationResult(clean, robustness, layers, routing);
+            var corruption = options.Eval.Corruption.Enabled
+                ? CorruptionEvaluation.Evaluate(model, test, options.Eval.Corruption, options.Data.BatchSize, cancellationToken) : null;
+            return new VisionEvaluationResult(clean, robustness, layers, routing, corruption);
         }
         finally
         {
@@ -213,4 +216,6 @@ public static class VisionExperiment
 
 /// <summary>What <see cref="VisionExperiment.Evaluate"/> measures.</summary>
 /// <param name="Routing">MoE ViT: the routing diagnostics on the whole test set (<see cref="VisionEvaluation.Routing"/>); null for dense models.</param>
-public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers, MoeDiagnostics? Routing = null);
+/// <param name="Corruption">The corruption evaluation (<see cref="CorruptionEvaluation"/>); null when off.</param>
+public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers, MoeDiagnostics? Routing = null,
+    CorruptionResult? Corruption = null);

@@ -1,6 +1,7 @@
 using StatFormer.Attention;
 using StatFormer.Options;
 using StatFormer.Training;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
@@ -102,6 +103,9 @@ public sealed record VisionEvalOptions
     /// <summary>Images in the clean vs adversarial grid.</summary>
     public int ExampleImages { get; init; } = 8;
 
+    /// <summary>Common corruptions (CIFAR-10-C / MNIST-C), calibration and OOD detection; off unless corruptions are named.</summary>
+    public CorruptionOptions Corruption { get; init; } = new();
+
     public void Validate()
     {
         OptionCheck.Nested(nameof(Attack), Attack.Validate);
@@ -109,5 +113,6 @@ public sealed record VisionEvalOptions
         OptionCheck.Require(Estimator != EllipticalEstimator.Causal, nameof(Estimator), "an image model attends non-causally: use sequence (mean) or median");
         OptionCheck.Require(DiagnosticImages >= 1, nameof(DiagnosticImages), $"must be at least 1 (got {DiagnosticImages})");
         OptionCheck.Require(ExampleImages >= 1, nameof(ExampleImages), $"must be at least 1 (got {ExampleImages})");
+        OptionCheck.Nested(nameof(Corruption), Corruption.Validate);
     }
 }
