@@ -238,7 +238,7 @@ public static class OptionFlags
         new("Train.Beta1", "--beta1", "AdamW β₁."),
         new("Train.Beta2", "--beta2", "AdamW β₂."),
         new("Train.GradClip", "--grad-clip", "Max global gradient norm (0: off)."),
-        new("Train.EvalEvery", "--eval-every", "Checkpoint every N steps (vision runs have no validation split)."),
+        new("Train.EvalEvery", "--eval-every", "Checkpoint (and log a ViT's elliptical metric and expert load to TensorBoard) every N steps (vision runs have no validation split)."),
         new("Train.EarlyStoppingPatience", "--patience", "Early stopping patience (needs a validation loss, which vision runs do not compute: no effect)."),
         new("Train.CheckpointEvery", "--checkpoint-every", "Extra checkpoint every N steps (0: only every --eval-every and at the end)."),
         new("Train.Seed", "--seed", "Seed of initialisation, batch order, augmentation, adversarial starts, dropout and drop-path."),

@@ -88,7 +88,7 @@ public sealed class Trainer
         {
             var saved = Checkpoint.Load(checkpointPath, _model, optimizer);
             state.Restore(saved);
-            using (var rng = torch.tensor(saved.RngState, dtype: ScalarType.Byte))
+            using (var rng = torch.tensor(saved.RngState, dtype: ScalarType.Byte, device: CPU))
                 torch.set_rng_state(rng);
             history = metrics.TruncateAfter(saved.Step);
             // The event log is cut at the checkpoint too; this session's new file continues the same curves.

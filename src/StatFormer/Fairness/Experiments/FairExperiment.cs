@@ -192,7 +192,7 @@ public static class FairExperiment
         if (options.Output.Resume) FairRunMetadata.EnsureSameRun(options.Output.OutDir, metadata);
 
         var batches = new EpochBatches(trainIndices, options.Train.BatchSize, stepsPerEpoch, options.Train.Seed);
-        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step)), null, options.Output.OutDir, metadata.ToJson());
+        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step), device), null, options.Output.OutDir, metadata.ToJson());
         var trainClock = Stopwatch.StartNew();
         var training = trainer.Run(progress, options.Output.Resume, cancellationToken);
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
@@ -224,10 +224,9 @@ public static class FairExperiment
         return summary;
     }
 
-    /// <summary>One update: two augmented views of the step's batch and their contrastive loss.</summary>
-    private static StepLoss TrainStep(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] batch)
+    /// <summary>One update: two augmented views of the step's batch (on the CPU, then moved to <paramref name="device"/>) and their contrastive loss.</summary>
+    private static StepLoss TrainStep(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] batch, Device device)
     {
-        var device = DeviceChoice.DeviceOf(model);
         var index = torch.tensor(batch, dtype: ScalarType.Int64, device: CPU);
         var inputs = data.Train.Inputs(index);
         var (view1, view2) = data.Kind == FairInputKind.Image
