@@ -36,7 +36,7 @@ public static class VisionEvalCommand
             var errors = VisionEvalReference.Errors(result.GetValue(reference), evaluation, data.Test, options, cancellationToken);
             if (result.GetValue(json))
             {
-                Output.Json(new { evaluation, corruption_errors = errors });
+                Output.Json(evaluation with { CorruptionErrors = errors });
                 return 0;
             }
             var estimator = options.Eval.Estimator is { } e ? Options.EnumNames.Cli(e) : "as trained";

@@ -15,22 +15,18 @@ namespace StatFormer.Vision.Corruptions;
 /// </summary>
 public static class CorruptionEvaluation
 {
-    /// <exception cref="ArgumentException">ParamName is the offending option's name (<c>Corruptions</c>, <c>Severities</c>, <c>MaxImages</c>).</exception>
+    /// <exception cref="ArgumentException">ParamName is the offending option's name (<see cref="CorruptionOptions.ValidateFor"/>).</exception>
     public static CorruptionResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset test, CorruptionOptions options, int batchSize,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        options.ValidateFor(test);
         var set = CorruptionSets.For(test.Channels);
-        if (set == CorruptionSet.MnistC && (test.Height != 28 || test.Width != 28))
-            throw new ArgumentException($"MNIST-C is defined on 28×28 digits, these are {test.Height}×{test.Width}", nameof(CorruptionOptions.Corruptions));
         var kinds = options.Resolve(set);
         var severities = options.ResolveSeverities(set);
         var count = (int)Math.Min(options.MaxImages ?? int.MaxValue, test.Count);
-        if (count < test.Classes && count < test.Count)
-            throw new ArgumentException($"{count} images cannot hold one of each of the {test.Classes} classes", nameof(CorruptionOptions.MaxImages));
         var indices = StratifiedSampling.Subset(test.Labels.data<long>().ToArray(), test.Classes, count, options.Seed, "vision-corruption-images");
         using var index = torch.tensor(indices);
         var (images, labels) = test.Batch(index);
@@ -76,9 +72,6 @@ public static class CorruptionEvaluation
     private static OodDetection MnistOod(nn.Module<Tensor, Tensor> model, ImageDataset test, string folder, int count, int seed,
         IReadOnlyList<double> cleanConfidences, int batchSize)
     {
-        if (test.Channels != 3 || test.Height != 32 || test.Width != 32)
-            throw new ArgumentException($"MNIST as the shifted set is for 3×32×32 models (these images are {test.Channels}×{test.Height}×{test.Width})",
-                nameof(CorruptionOptions.OodMnistPath));
         using var mnist = MnistLoader.Load(folder);
         var indices = StratifiedSampling.Subset(mnist.Test.Labels.data<long>().ToArray(), mnist.Test.Classes, (int)Math.Min(count, mnist.Test.Count), seed, "vision-ood-mnist");
         using var index = torch.tensor(indices);

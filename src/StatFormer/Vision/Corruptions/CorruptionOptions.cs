@@ -80,6 +80,27 @@ public sealed record CorruptionOptions
         return levels.Order().ToArray();
     }
 
+    /// <summary>The checks that need the test images: the set their shape calls for has the corruptions and severities asked for, the subset holds every class, MNIST as a shifted set fits the images.</summary>
+    /// <exception cref="ArgumentException">ParamName is the offending property (<c>Corruptions</c>, <c>Severities</c>, <c>MaxImages</c>, <c>OodMnistPath</c>).</exception>
+    public void ValidateFor(Vision.Data.ImageDataset test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        Validate();
+        if (!Enabled) return;
+        OptionCheck.Require(test.Channels is 1 or 3, nameof(Corruptions),
+            $"corruptions are defined for 1-channel (MNIST-C) or 3-channel (CIFAR-10-C) images, not {test.Channels} channels");
+        var set = CorruptionSets.For(test.Channels);
+        OptionCheck.Require(set != CorruptionSet.MnistC || (test.Height == 28 && test.Width == 28), nameof(Corruptions),
+            $"MNIST-C is defined on 28×28 digits, these 1-channel images are {test.Height}×{test.Width}");
+        Resolve(set);
+        ResolveSeverities(set);
+        var count = Math.Min(MaxImages ?? int.MaxValue, test.Count);
+        OptionCheck.Require(count >= test.Count || count >= test.Classes, nameof(MaxImages), $"{count} images cannot hold one of each of the {test.Classes} classes");
+        OptionCheck.Require(OodMnistPath is null || (test.Channels == 3 && test.Height == 32 && test.Width == 32), nameof(OodMnistPath),
+            $"MNIST as the shifted set is for 3×32×32 models (these images are {test.Channels}×{test.Height}×{test.Width})");
+        OptionCheck.Require(OodMnistPath is null || Directory.Exists(OodMnistPath), nameof(OodMnistPath), $"{OodMnistPath}: no such folder");
+    }
+
     /// <summary>The checks that need no data (names exist, severities parse, sizes positive); the set-dependent ones run at evaluation.</summary>
     public void Validate()
     {

@@ -80,6 +80,8 @@ public static class VisionExperiment
         OptionCheck.Require(batchSize <= train.Count, $"{nameof(VisionRunOptions.Data)}.{nameof(VisionDataOptions.BatchSize)}",
             $"{batchSize} is larger than the training set ({train.Count} images)");
 
+        // Before training: corruptions the images' set lacks fail now, not after the run.
+        CheckCorruptions(options, data.Test);
         torch.manual_seed(seed);
         using var model = VisionModels.Create(spec);
         // Fine-tuning starts from a state dict whose names and shapes must fit; a resumed run replaces these weights with its checkpoint's.
@@ -125,6 +127,7 @@ public static class VisionExperiment
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
+        CheckCorruptions(options, test);
         var trained = (model as VisionTransformer)?.Estimator;
         if (options.Eval.Estimator is { } estimator && model is VisionTransformer { Estimator: not null } switched) switched.Estimator = estimator;
         try
@@ -144,6 +147,9 @@ public static class VisionExperiment
             if (trained is { } original && model is VisionTransformer restored) restored.Estimator = original;
         }
     }
+
+    private static void CheckCorruptions(VisionRunOptions options, ImageDataset test) =>
+        OptionCheck.Nested(nameof(VisionRunOptions.Eval), () => OptionCheck.Nested(nameof(VisionEvalOptions.Corruption), () => options.Eval.Corruption.ValidateFor(test)));
 
     /// <summary>softmax, elliptical, resnet18; an elliptical model evaluated with another estimator than it was trained with gets its name as a suffix (elliptical-median).</summary>
     public static string VariantName(nn.Module model, VisionModelSpec spec, EllipticalEstimator? evalEstimator) =>
@@ -217,5 +223,6 @@ public static class VisionExperiment
 /// <summary>What <see cref="VisionExperiment.Evaluate"/> measures.</summary>
 /// <param name="Routing">MoE ViT: the routing diagnostics on the whole test set (<see cref="VisionEvaluation.Routing"/>); null for dense models.</param>
 /// <param name="Corruption">The corruption evaluation (<see cref="CorruptionEvaluation"/>); null when off.</param>
+/// <param name="CorruptionErrors">CE / mCE against a reference model (`vision eval --reference-run`); null otherwise.</param>
 public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers, MoeDiagnostics? Routing = null,
-    CorruptionResult? Corruption = null);
+    CorruptionResult? Corruption = null, CorruptionErrorResult? CorruptionErrors = null);
