@@ -305,6 +305,7 @@ public static class OptionFlags
         new("PgdSteps", "--pgd-steps", "PGD steps k."),
         new("SpsaIterations", "--spsa-iterations", "SPSA iterations timed."),
         new("SpsaSamples", "--spsa-samples", "SPSA samples per gradient estimate."),
+        new("Experts", "--experts", "Experts per MoE layer of the AC / base router timing (MoE in every block, top-2, Soft MoE with one slot per expert)."),
         new("Seed", "--seed", "Seeds the weights and the images."),
     ];
 

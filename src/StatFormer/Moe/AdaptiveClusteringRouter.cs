@@ -89,11 +89,13 @@ public sealed class AdaptiveClusteringRouter : Router
         }
         else
         {
-            var (n, k) = (topIndices.shape[0], topIndices.shape[1]);
-            var rows = weights.index_select(0, topIndices.reshape(-1)).reshape(n, k, -1);
             // Normalised mix: with k = 1 the gate is a probability below 1 (Switch rule), not a weight of 1.
             var gates = previous.GateWeights.detach().to(ScalarType.Float32);
-            perToken = (rows * (gates / gates.sum(1, keepdim: true)).unsqueeze(-1)).sum(1);
+            gates = gates / gates.sum(1, keepdim: true);
+            // Each token's gate per cluster [N,K] (repeated clusters add up, as Soft MoE's top slots can share an
+            // expert), times the cluster weights: one [N,K]×[K,d] matmul instead of gathering k rows of d per token.
+            var mixing = torch.zeros(topIndices.shape[0], weights.shape[0], dtype: ScalarType.Float32, device: x.device).scatter_add_(1, topIndices, gates);
+            perToken = mixing.matmul(weights);
         }
         return perToken.to(x.dtype).MoveToOuterDisposeScope();
     }

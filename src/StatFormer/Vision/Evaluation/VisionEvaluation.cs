@@ -101,8 +101,9 @@ public static class VisionEvaluation
     /// space and purity / NMI of the top-1 expert against the image's class; stability between consecutive MoE layers.
     /// Every token the layer routes counts, the class token included (the layer routes it like a patch token; it is
     /// 1/(patches + 1) of the tokens), and each token's label is its image's class. Eval mode, in batches of
-    /// <paramref name="batchSize"/> images as in training (the AC router's cluster statistics are per batch). Null for a
-    /// dense model.
+    /// <paramref name="batchSize"/> images as in training (the AC router's cluster statistics are per batch). Soft MoE layers
+    /// count each token's top slot's expert as its top-1 and the combine weight per expert as its routing distribution
+    /// (see <see cref="SoftMoeFeedForward"/>). Null for a dense model.
     /// </summary>
     public static MoeDiagnostics? Routing(VisionTransformer model, ImageDataset data, int batchSize)
     {
