@@ -26,8 +26,7 @@ public static class CorruptionEvaluation
         var set = CorruptionSets.For(test.Channels);
         var kinds = options.Resolve(set);
         var severities = options.ResolveSeverities(set);
-        var count = (int)Math.Min(options.MaxImages ?? int.MaxValue, test.Count);
-        var indices = StratifiedSampling.Subset(test.Labels.data<long>().ToArray(), test.Classes, count, options.Seed, "vision-corruption-images");
+        var indices = Subset(test, options);
         using var index = torch.tensor(indices);
         var (images, labels) = test.Batch(index);
         using var _ = images;
@@ -120,6 +119,13 @@ public static class CorruptionEvaluation
         {
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>The test images corrupted: a class-stratified subset of <see cref="CorruptionOptions.MaxImages"/> drawn from the options' seed (sorted test order).</summary>
+    public static long[] Subset(ImageDataset test, CorruptionOptions options)
+    {
+        var count = (int)Math.Min(options.MaxImages ?? int.MaxValue, test.Count);
+        return StratifiedSampling.Subset(test.Labels.data<long>().ToArray(), test.Classes, count, options.Seed, "vision-corruption-images");
     }
 }
 

@@ -24,8 +24,7 @@ public sealed record CorruptionExamples(string Model, Tensor Clean, long Label, 
         var set = CorruptionSets.For(test.Channels);
         var kinds = options.Resolve(set);
         var severities = options.ResolveSeverities(set);
-        var count = (int)Math.Min(options.MaxImages ?? int.MaxValue, test.Count);
-        var first = StratifiedSampling.Subset(test.Labels.data<long>().ToArray(), test.Classes, count, options.Seed, "vision-corruption-images")[0];
+        var first = CorruptionEvaluation.Subset(test, options)[0];
         using var index = torch.tensor(new[] { first });
         var (clean, label) = test.Batch(index);
         using var _ = label;
