@@ -266,7 +266,7 @@ public static class OptionFlags
         new("Eval.Attack.SquareInitialFraction", "--square-p0", "Square attack initial window fraction p₀."),
         new("Eval.Attack.WorstCase", "--worst-case", "Also report, per ε, the accuracy under the worst of all attacks (robust only if every attack failed)."),
         new("Eval.Attack.BatchSize", "--attack-batch-size", "Images per attack batch."),
-        new("Eval.Attack.MaxImages", ["--attack-images"], "Attack the first N test images (0: all).", ZeroMeansNull: true),
+        new("Eval.Attack.MaxImages", ["--attack-images"], "Attack N test images, a class-stratified subset drawn from the seed (0: all).", ZeroMeansNull: true),
         new("Eval.Attack.Seed", "--attack-seed", "Seed of the attacks' random draws (shared by every model)."),
         new("Eval.Corruption.Corruptions", "--corruptions", "Common corruptions on a fixed test subset: none, all, or a comma list (CIFAR-10-C for colour images: gaussian-noise, shot-noise, impulse-noise, defocus-blur, glass-blur, motion-blur, zoom-blur, snow, fog, brightness, contrast, elastic, pixelate, jpeg, speckle-noise, gaussian-blur, saturate; MNIST-C for grey 28x28 digits: shot-noise, impulse-noise, glass-blur, motion-blur, shear, scale, rotate, brightness, translate, stripe, fog, spatter, dotted-line, zigzag). Not built: CIFAR-10-C frost (needs the benchmark's frost photographs, which we do not have) and spatter (its water-drop severities need OpenCV's Canny edges, distance transform and histogram equalisation), MNIST-C canny-edges (skimage's Canny detector); docs/vision.md."),
         new("Eval.Corruption.Severities", "--severities", "Severities as a range or list: 1..5, 1,3,5 (default: all of the set's; MNIST-C has one level, 1)."),

@@ -27,6 +27,7 @@ public static class CorruptionEvaluation
         var kinds = options.Resolve(set);
         var severities = options.ResolveSeverities(set);
         var indices = Subset(test, options);
+        var count = indices.Length;
         using var index = torch.tensor(indices);
         var (images, labels) = test.Batch(index);
         using var _ = images;

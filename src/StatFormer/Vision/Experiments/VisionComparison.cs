@@ -224,7 +224,7 @@ public static class VisionComparison
         }
 
         /// <summary>
-        /// The image grid's columns: the first seed's model of each variant on the first test images, attacked by the
+        /// The image grid's columns: the first seed's model of each variant on the first attacked images, attacked by the
         /// strongest gradient attack asked for (PGD if listed, else the first) at the largest ε, with the same draws.
         /// </summary>
         private VisionExampleGrid? ExampleColumns(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs)
@@ -232,7 +232,7 @@ public static class VisionComparison
             var attack = options.Run.Eval.Attack;
             var kind = attack.Attacks.Contains(AttackKind.Pgd) ? AttackKind.Pgd : attack.Attacks[0];
             var epsilon = attack.Epsilons.Max();
-            var count = (int)Math.Min(options.Run.Eval.ExampleImages, _data.Test.Count);
+            var count = Math.Min(options.Run.Eval.ExampleImages, RobustnessEvaluation.AttackedImages(_data.Test, attack).Length);
             var columns = new List<VisionExampleColumn>();
             TorchSharp.torch.Tensor? clean = null;
             long[] labels = [];
