@@ -53,6 +53,7 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.Experts", "--experts", "MoE: experts per MoE layer."),
         new("Model.Stack.Moe.Layer.TopK", "--top-k", "MoE: experts per token (1 = Switch-style, 2 = default); gate weights are the softmax over the selected logits."),
         new("Model.Stack.Moe.Every", "--moe-every", "MoE: 1 = an MoE layer in every block (Switch), 2 = every other block with dense FFNs between (GLaM)."),
+        new("Model.Stack.Moe.FirstMoeLayer", "--first-moe-layer", "MoE: the first block with an MoE layer; the next ones follow every --moe-every blocks."),
         new("Model.Stack.Moe.BalanceWeight", "--balance-weight", "MoE: weight of the Switch load-balancing loss added to the training loss (summed over MoE layers)."),
         new("Model.Stack.Moe.Layer.CapacityFactor", "--capacity-factor", "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited."),
         new("Model.Stack.Moe.Layer.Dropout", "--moe-dropout", "MoE: dropout on an MoE layer's output (default: --dropout)."),
@@ -62,6 +63,7 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.XmoeLearnableTemperature", ["--xmoe-fixed-temperature"], "XMoE: keep the temperature fixed at --xmoe-temperature instead of learning it.", Inverted: true),
         new("Model.Stack.Moe.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
         new("Model.Stack.Moe.Layer.AcMixTopK", "--ac-mix-topk", "AC routers: mix the previous top-k clusters' feature weights by their gate scores instead of using the top-1 cluster's."),
+        new("Model.Stack.Moe.Layer.AcScaledInput", "--ac-scaled-input", "AC routers: what the token scaled by its cluster's feature weights feeds: the router only (router, the authors' LM code) or the router and the experts (router-and-experts, their Swin and Soft MoE code)."),
         new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation; causal) or batch (the authors' rule: the current batch's statistics; leaks future tokens, including the next evaluation window)."),
         new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε)."),
         new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean (≥ 1)."),
@@ -212,14 +214,20 @@ public static class OptionFlags
         new("Model.Stack.Estimator", "--estimator", "Elliptical metric estimator in training: sequence (mean over tokens, the authors' training choice) or median."),
         new("Model.Stack.EllipticalUnscaled", "--unscaled", "Drop 1/sqrt(D) in elliptical layers, as the authors' LM code does."),
         new("Model.Stack.EllipticalLayers", "--elliptical-layers", "Comma-separated layers that use the elliptical metric (default: all but layer 0, which has no previous values)."),
-        new("Model.Stack.Moe.Router", "--moe", "ViT feed-forward layers: dense (none) or Mixture of Experts with a linear (smoe), cosine (xmoe) or Adaptive Clustering router over either (ac-smoe, ac-xmoe); the balance loss joins the classification loss."),
+        new("Model.Stack.Moe.Router", "--moe", "ViT feed-forward layers: dense (none), Mixture of Experts with a linear (smoe), cosine (xmoe) or Adaptive Clustering router over either (ac-smoe, ac-xmoe; the balance loss joins the classification loss), or Soft MoE (soft-moe: every slot a weighted average of the image's tokens, nothing dropped) and AC-Soft MoE (ac-soft-moe)."),
         new("Model.Stack.Moe.Layer.Experts", "--experts", "MoE: experts per MoE layer."),
         new("Model.Stack.Moe.Layer.TopK", "--top-k", "MoE: experts per token; gate weights are the softmax over the selected logits."),
-        new("Model.Stack.Moe.Every", "--moe-every", "MoE: 1 = an MoE layer in every block, 2 = in blocks 0, 2, 4… with dense FFNs between."),
+        new("Model.Stack.Moe.Every", "--moe-every", "MoE: 1 = an MoE layer in every block, 2 = every other block with dense FFNs between, from --first-moe-layer."),
+        new("Model.Stack.Moe.FirstMoeLayer", "--first-moe-layer", "MoE: the first block with an MoE layer (0: blocks 0, 2, 4… with --moe-every 2; 1: blocks 1, 3, 5…, the V-MoE layout of the authors' Swin-MoE)."),
         new("Model.Stack.Moe.BalanceWeight", "--balance-weight", "MoE: weight of the Switch load-balancing loss added to the classification loss (summed over MoE layers)."),
         new("Model.Stack.Moe.Layer.CapacityFactor", "--capacity-factor", "MoE: expert capacity as a multiple of the mean load; assignments beyond it are dropped (the token keeps its residual). 0 = unlimited."),
         new("Model.Stack.Moe.Layer.ExpertHidden", "--expert-hidden", "MoE: hidden width of each expert (default: --ffn-multiplier × --d-model / --top-k, so a token's active FFN parameters match the dense model's)."),
+        new("Model.Stack.Moe.Layer.SlotsPerExpert", "--slots-per-expert", "Soft MoE: slots per expert (each slot is a weighted average of an image's tokens, processed by its expert)."),
+        new("Model.Stack.Moe.Layer.AcMixSlots", "--ac-mix-slots", "AC-Soft MoE: a token's AC feature weights mix the clusters of its top this-many slots in the previous Soft MoE layer, weighted by the softmax of their logits (the authors: 8; 1 = the top slot's cluster only)."),
+        new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε) (the authors' Soft MoE: 0.35)."),
+        new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean, ≥ 1 (the authors' Soft MoE: 5)."),
         new("Model.Stack.Moe.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
+        new("Model.Stack.Moe.Layer.AcScaledInput", "--ac-scaled-input", "AC routers: what the token scaled by its cluster's feature weights feeds: the router and the experts (router-and-experts, the authors' Swin and Soft MoE code: the reference for images) or the router only (router, as in the language models)."),
         new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation) or batch (the authors' rule: the current batch's statistics)."),
 
         new("Train.Steps", "--steps", "Optimizer steps."),
@@ -230,7 +238,7 @@ public static class OptionFlags
         new("Train.Beta1", "--beta1", "AdamW β₁."),
         new("Train.Beta2", "--beta2", "AdamW β₂."),
         new("Train.GradClip", "--grad-clip", "Max global gradient norm (0: off)."),
-        new("Train.EvalEvery", "--eval-every", "Checkpoint every N steps (vision runs have no validation split)."),
+        new("Train.EvalEvery", "--eval-every", "Checkpoint (and log a ViT's elliptical metric and expert load to TensorBoard) every N steps (vision runs have no validation split)."),
         new("Train.EarlyStoppingPatience", "--patience", "Early stopping patience (needs a validation loss, which vision runs do not compute: no effect)."),
         new("Train.CheckpointEvery", "--checkpoint-every", "Extra checkpoint every N steps (0: only every --eval-every and at the end)."),
         new("Train.Seed", "--seed", "Seed of initialisation, batch order, augmentation, adversarial starts, dropout and drop-path."),
@@ -258,8 +266,13 @@ public static class OptionFlags
         new("Eval.Attack.SquareInitialFraction", "--square-p0", "Square attack initial window fraction p₀."),
         new("Eval.Attack.WorstCase", "--worst-case", "Also report, per ε, the accuracy under the worst of all attacks (robust only if every attack failed)."),
         new("Eval.Attack.BatchSize", "--attack-batch-size", "Images per attack batch."),
-        new("Eval.Attack.MaxImages", ["--attack-images"], "Attack the first N test images (0: all).", ZeroMeansNull: true),
+        new("Eval.Attack.MaxImages", ["--attack-images"], "Attack N test images, a class-stratified subset drawn from the seed (0: all).", ZeroMeansNull: true),
         new("Eval.Attack.Seed", "--attack-seed", "Seed of the attacks' random draws (shared by every model)."),
+        new("Eval.Corruption.Corruptions", "--corruptions", "Common corruptions on a fixed test subset: none, all, or a comma list (CIFAR-10-C for colour images: gaussian-noise, shot-noise, impulse-noise, defocus-blur, glass-blur, motion-blur, zoom-blur, snow, fog, brightness, contrast, elastic, pixelate, jpeg, speckle-noise, gaussian-blur, saturate; MNIST-C for grey 28x28 digits: shot-noise, impulse-noise, glass-blur, motion-blur, shear, scale, rotate, brightness, translate, stripe, fog, spatter, dotted-line, zigzag). Not built: CIFAR-10-C frost (needs the benchmark's frost photographs, which we do not have) and spatter (its water-drop severities need OpenCV's Canny edges, distance transform and histogram equalisation), MNIST-C canny-edges (skimage's Canny detector); docs/vision.md."),
+        new("Eval.Corruption.Severities", "--severities", "Severities as a range or list: 1..5, 1,3,5 (default: all of the set's; MNIST-C has one level, 1)."),
+        new("Eval.Corruption.MaxImages", ["--corruption-images"], "Corrupt a class-stratified subset of N test images, the same for every model (0: all).", ZeroMeansNull: true),
+        new("Eval.Corruption.Seed", "--corruption-seed", "Seed of the corruption subset and of every corruption's draws (one stream per corruption and severity)."),
+        new("Eval.Corruption.OodMnistPath", "--ood-mnist", "MNIST IDX folder: also score max-softmax OOD detection (AUROC) of a 3x32x32 model against MNIST test digits padded to 32x32 in 3 channels."),
         new("Eval.Estimator", "--eval-estimator", "Elliptical estimator at evaluation and attack time (default: as trained); the authors attack mean-trained models with the median."),
         new("Eval.DiagnosticImages", "--diagnostic-images", "Test images for the per-layer diagnostics (elliptical metric, representation collapse)."),
         new("Eval.ExampleImages", "--example-images", "Images in the clean vs adversarial grid of a comparison report."),
@@ -267,13 +280,15 @@ public static class OptionFlags
         new("Output.OutDir", "--out", "Output folder."),
         new("Output.Resume", "--resume", "Continue from the checkpoint in --out (finished runs are reused)."),
         new("Output.Overwrite", "--overwrite", "Replace the run already in --out: its files are deleted first. Without --resume or --overwrite, an --out that holds a run is refused."),
+        new("InitFrom", "--init-from", "Fine-tune from this state dict (safetensors or torch.save; e.g. from `statformer export` of a vision run) instead of fresh weights: names and shapes must fit the model."),
     ];
 
     /// <summary>Properties of <see cref="Vision.Experiments.VisionComparisonOptions"/> besides its run (<c>Run.…</c> paths are <see cref="Vision"/>'s).</summary>
     public static IReadOnlyList<OptionFlag> VisionComparison { get; } =
     [
         new("Seeds", "--seeds", "Number of seeds (0, 1, …, N−1)."),
-        new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18, or softmax ViTs with MoE feed-forward layers (smoe, xmoe, ac-smoe, ac-xmoe; layout from --experts, --top-k, --moe-every…)."),
+        new("Variants", ["--variants"], "Comma-separated image classifiers: softmax, elliptical (ViTs), elliptical-median (the elliptical ViT evaluated and attacked with the median estimator, as the authors do), resnet18, or softmax ViTs with MoE feed-forward layers (smoe, xmoe, ac-smoe, ac-xmoe, soft-moe, ac-soft-moe; layout from --experts, --top-k, --moe-every, --slots-per-expert…)."),
+        new("Shard", "--shard", "I/N (0 ≤ I < N): run only this machine's share of the variant × seed runs into the shared --out (e.g. a Slurm job array); without --shard, a folder that shards filled is aggregated once every run has finished, and the missing runs are named."),
     ];
 
     /// <summary>Properties of <see cref="Benchmarks.VisionBenchmarkOptions"/> (`bench vision`).</summary>
@@ -290,6 +305,7 @@ public static class OptionFlags
         new("PgdSteps", "--pgd-steps", "PGD steps k."),
         new("SpsaIterations", "--spsa-iterations", "SPSA iterations timed."),
         new("SpsaSamples", "--spsa-samples", "SPSA samples per gradient estimate."),
+        new("Experts", "--experts", "Experts per MoE layer of the AC / base router timing (MoE in every block, top-2, Soft MoE with one slot per expert)."),
         new("Seed", "--seed", "Seeds the weights and the images."),
     ];
 

@@ -6,9 +6,10 @@ namespace StatFormer.Cli;
 
 /// <summary>
 /// Shows training progress on stderr (so stdout stays clean for --json): a live bar with loss,
-/// tokens/s and ETA on a terminal, or a plain line every few seconds when stderr is redirected.
+/// throughput and ETA on a terminal, or a plain line every few seconds when stderr is redirected.
 /// </summary>
-public sealed class TrainingProgressView
+/// <param name="throughputUnit">What the trainer counts per step, per second: "tok/s" (language models), "img/s" (vision), "samples/s" (fair).</param>
+public sealed class TrainingProgressView(string throughputUnit = "tok/s")
 {
     private readonly IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
@@ -17,32 +18,32 @@ public sealed class TrainingProgressView
     /// <summary>Runs <paramref name="body"/> with a factory of per-run progress sinks.</summary>
     public T Run<T>(Func<Func<string, IProgress<TrainingProgress>>, T> body)
     {
-        if (!Interactive) return body(label => new LineProgress(label));
+        if (!Interactive) return body(label => new LineProgress(this, label));
         T result = default!;
         console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx => { result = body(label => new BarProgress(ctx.AddTask(label), label)); });
+            .Start(ctx => { result = body(label => new BarProgress(this, ctx.AddTask(label), label)); });
         return result;
     }
 
     public void Status(string message) => console.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
 
-    private static string Describe(string label, TrainingProgress p) =>
+    private string Describe(string label, TrainingProgress p) =>
         $"{label}: step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}" + (p.ValidLoss is { } v ? $" valid {v:F3}" : "") +
-        $" {p.TokensPerSecond:F0} tok/s ETA {p.Eta:hh\\:mm\\:ss}";
+        $" {p.TokensPerSecond:F0} {throughputUnit} ETA {p.Eta:hh\\:mm\\:ss}";
 
-    private sealed class BarProgress(ProgressTask task, string label) : IProgress<TrainingProgress>
+    private sealed class BarProgress(TrainingProgressView view, ProgressTask task, string label) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
             task.MaxValue = value.TotalSteps;
             task.Value = value.Step;
-            task.Description = Markup.Escape(Describe(label, value));
+            task.Description = Markup.Escape(view.Describe(label, value));
         }
     }
 
-    private sealed class LineProgress(string label) : IProgress<TrainingProgress>
+    private sealed class LineProgress(TrainingProgressView view, string label) : IProgress<TrainingProgress>
     {
         private readonly Stopwatch sinceLast = Stopwatch.StartNew();
         private bool first = true;
@@ -52,7 +53,7 @@ public sealed class TrainingProgressView
             if (!first && sinceLast.Elapsed < TimeSpan.FromSeconds(5) && value.Step < value.TotalSteps && value.ValidLoss is null) return;
             first = false;
             sinceLast.Restart();
-            Console.Error.WriteLine(Describe(label, value));
+            Console.Error.WriteLine(view.Describe(label, value));
         }
     }
 }

@@ -17,13 +17,15 @@ public static class BenchAttentionCommand
         command.Options.Add(repeats);
         command.Options.Add(json);
         var clock = ClockFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var clockValue = ClockFlag.Apply(result, clock);
+            var device = DeviceFlag.Read(result, deviceFlag);
             var list = ParseSizes(result.GetValue(sizes));
             var repeatCount = result.GetValue(repeats);
             if (repeatCount < 1) throw new ArgumentException($"must be at least 1 (got {repeatCount})", "--repeats");
-            var results = list.Select(s => AttentionBenchmark.Measure(s, repeats: repeatCount)).ToList();
+            var results = list.Select(s => AttentionBenchmark.Measure(s, repeats: repeatCount, device: device)).ToList();
             if (result.GetValue(json))
             {
                 Output.Json(results);

@@ -16,12 +16,14 @@ public static class BenchFairCommand
         command.Options.Add(batches);
         command.Options.Add(repeats);
         command.Options.Add(json);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var list = ParseBatches(result.GetValue(batches));
             var repeatCount = result.GetValue(repeats);
             if (repeatCount < 1) throw new ArgumentException($"must be at least 1 (got {repeatCount})", "--repeats");
-            var measured = FairLossBenchmark.Measure(list, repeats: repeatCount);
+            var measured = FairLossBenchmark.Measure(list, repeats: repeatCount, device: device);
             if (result.GetValue(json))
             {
                 Output.Json(measured);

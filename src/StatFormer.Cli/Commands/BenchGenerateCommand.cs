@@ -16,11 +16,13 @@ public static class BenchGenerateCommand
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
         var clock = ClockFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var options = tree.Read(result, defaults);
             var clockValue = ClockFlag.Apply(result, clock);
-            var measured = GenerationBenchmark.Measure(options);
+            var measured = GenerationBenchmark.Measure(options, device);
             if (result.GetValue(json))
             {
                 Output.Json(measured);

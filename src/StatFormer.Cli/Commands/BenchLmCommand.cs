@@ -22,9 +22,11 @@ public static class BenchLmCommand
         var json = new Option<bool>("--json") { Description = "Print JSON on stdout." };
         foreach (var option in new Option[] { dModel, layers, heads, seqLen, batch, vocab, steps, json }) command.Options.Add(option);
         var clock = ClockFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
             var clockValue = ClockFlag.Apply(result, clock);
+            var device = DeviceFlag.Read(result, deviceFlag);
             var results = new[] { AttentionKind.Softmax, AttentionKind.Elliptical }.Select(attention =>
             {
                 var config = new LmConfig
@@ -33,7 +35,7 @@ public static class BenchLmCommand
                     Stack = new() { Layers = result.GetValue(layers), DModel = result.GetValue(dModel), Heads = result.GetValue(heads), Dropout = 0.0, Attention = attention },
                 };
                 StatFormer.Options.OptionCheck.Nested("Model", config.Validate);
-                return LmThroughputBenchmark.Measure(config, result.GetValue(batch), steps: Math.Max(1, result.GetValue(steps)));
+                return LmThroughputBenchmark.Measure(config, result.GetValue(batch), steps: Math.Max(1, result.GetValue(steps)), device: device);
             }).ToList();
             if (result.GetValue(json))
             {

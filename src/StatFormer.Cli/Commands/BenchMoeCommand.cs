@@ -15,12 +15,14 @@ public static class BenchMoeCommand
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
         var clock = ClockFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var options = tree.Read(result, defaults);
             options.Validate();
             var clockValue = ClockFlag.Apply(result, clock);
-            var measured = MoeBenchmark.Measure(options);
+            var measured = MoeBenchmark.Measure(options, device);
             if (result.GetValue(json))
             {
                 Output.Json(measured);

@@ -38,15 +38,17 @@ public static class DemoCommand
         var visionSteps = new Option<int>("--vision-steps") { Description = OptionFlags.Comparison.First(f => f.Path == "VisionSteps").Description, DefaultValueFactory = _ => DemoVisionPart.DefaultSteps };
         command.Options.Add(visionSteps);
         var runProbes = DemoProbes.AddTo(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var lm = read(result);
             var epochs = result.GetValue(fairEpochs);
             if (epochs < 0) throw new ArgumentException($"must be 0 (skip) or positive (got {epochs})", "FairEpochs");
             var isJson = result.GetValue(json);
             var output = lm.Run.Output;
-            var probes = runProbes(result, output.OutDir, isJson, cancellationToken);
-            var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, TorchSharp.torch.CPU, cancellationToken);
+            var probes = runProbes(result, output.OutDir, isJson, device, cancellationToken);
+            var lmSummary = CompareCommand.RunAndPrint(lm with { Run = lm.Run with { Output = output with { OutDir = Path.Combine(output.OutDir, "lm") } } }, isJson, device, cancellationToken);
             FairComparisonSummary? fairSummary = null;
             if (epochs > 0)
             {
@@ -61,12 +63,12 @@ public static class DemoCommand
                     Methods = Enum.GetValues<ContrastiveMethod>(),
                     Seeds = lm.Seeds,
                 };
-                fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken);
+                fairSummary = FairCompareCommand.RunAndPrint(fair, isJson, cancellationToken, device);
             }
             var steps = result.GetValue(visionSteps);
             if (steps < 0) throw new ArgumentException($"must be 0 (skip) or positive (got {steps})", "VisionSteps");
             var visionSummary = steps > 0
-                ? DemoVisionPart.Run(Path.Combine(output.OutDir, "vision"), lm.Seeds, steps, output.Resume, output.Overwrite, isJson, cancellationToken)
+                ? DemoVisionPart.Run(Path.Combine(output.OutDir, "vision"), lm.Seeds, steps, output.Resume, output.Overwrite, isJson, cancellationToken, device)
                 : null;
             if (isJson) Output.Json(new DemoSummary(lmSummary, fairSummary, probes, visionSummary));
             return 0;

@@ -40,7 +40,8 @@ public static class DemoVisionPart
     };
 
     /// <summary>Runs the vision comparison into <paramref name="outDir"/> and prints it (unless <paramref name="json"/>).</summary>
-    public static VisionComparisonSummary Run(string outDir, IReadOnlyList<int> seeds, int steps, bool resume, bool overwrite, bool json, CancellationToken cancellationToken)
+    public static VisionComparisonSummary Run(string outDir, IReadOnlyList<int> seeds, int steps, bool resume, bool overwrite, bool json, CancellationToken cancellationToken,
+        TorchSharp.torch.Device? device = null)
     {
         var options = new VisionComparisonOptions
         {
@@ -48,6 +49,6 @@ public static class DemoVisionPart
             Variants = [VisionVariant.Softmax, VisionVariant.Elliptical],
             Seeds = seeds,
         };
-        return VisionCompareCommand.RunAndPrint(options, json, cancellationToken);
+        return VisionCompareCommand.RunAndPrint(options, json, cancellationToken, device);
     }
 }

@@ -33,8 +33,10 @@ public static class FairCompareCommand
         command.Options.Add(shard);
         command.Options.Add(methods);
         command.Options.Add(seeds);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
+            var device = DeviceFlag.Read(result, deviceFlag);
             var seedCount = result.GetValue(seeds);
             OptionCheck.Require(seedCount >= 1, nameof(FairComparisonOptions.Seeds), $"must be at least 1 (got {seedCount})");
             var run = tree.Read(result, runBaseline);
@@ -49,11 +51,11 @@ public static class FairCompareCommand
             var json = result.GetValue(jsonFlag);
             if (options.Shard is not null)
             {
-                var view = new TrainingProgressView();
-                ShardOutput.Print(view.Run(progressFor => FairComparison.RunShard(options, progressFor, json ? null : view.Status, cancellationToken)), json);
+                var view = new TrainingProgressView("samples/s");
+                ShardOutput.Print(view.Run(progressFor => FairComparison.RunShard(options, progressFor, json ? null : view.Status, cancellationToken, device)), json);
                 return 0;
             }
-            var summary = RunAndPrint(options, json, cancellationToken);
+            var summary = RunAndPrint(options, json, cancellationToken, device);
             if (json) Output.Json(summary);
             return 0;
         }));
@@ -74,10 +76,11 @@ public static class FairCompareCommand
     }
 
     /// <summary>Runs the comparison with progress on stderr and, unless <paramref name="json"/>, prints its table and where the report is.</summary>
-    internal static FairComparisonSummary RunAndPrint(FairComparisonOptions options, bool json, CancellationToken cancellationToken = default)
+    internal static FairComparisonSummary RunAndPrint(FairComparisonOptions options, bool json, CancellationToken cancellationToken = default,
+        TorchSharp.torch.Device? device = null)
     {
-        var view = new TrainingProgressView();
-        var summary = view.Run(progressFor => FairComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken));
+        var view = new TrainingProgressView("samples/s");
+        var summary = view.Run(progressFor => FairComparison.Run(options, progressFor, json ? null : view.Status, cancellationToken, device));
         if (json) return summary;
         var (header, rows) = FairComparisonReport.Table(summary);
         Output.Table($"fair compare: {summary.Data} (z = {summary.Sensitive}), {summary.Seeds.Count} seed(s), mean ± std", header, rows);

@@ -19,13 +19,15 @@ public static class FairTrainCommand
         var tree = new OptionTree<FairRunOptions>(OptionFlags.Fair, baseline);
         tree.AddTo(command);
         var jsonFlag = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = tree.Read(result, baseline);
+            var device = DeviceFlag.Read(result, deviceFlag);
             var json = result.GetValue(jsonFlag);
-            var view = new TrainingProgressView();
+            var view = new TrainingProgressView("samples/s");
             var summary = view.Run(progressFor => FairExperiment.Run(options, progressFor($"{EnumNames.Cli(options.Model.Method)} seed {options.Train.Seed}"),
-                cancellationToken: cancellationToken));
+                cancellationToken: cancellationToken, device: device));
             if (json)
             {
                 Output.Json(summary);

@@ -30,20 +30,21 @@ public static class ProbeCommand
         var tree = new OptionTree<EllipticalProbeOptions>(OptionFlags.ProbeElliptical, defaults);
         tree.AddTo(command);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = tree.Read(result, defaults);
-            RunElliptical(options, result.GetValue(json), cancellationToken);
+            RunElliptical(options, result.GetValue(json), cancellationToken, DeviceFlag.Read(result, deviceFlag));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Runs the elliptical probe, writes its files and prints its table and findings (or, with <paramref name="json"/>, nothing: the caller prints).</summary>
-    public static EllipticalProbeResult RunElliptical(EllipticalProbeOptions options, bool json, CancellationToken cancellationToken)
+    public static EllipticalProbeResult RunElliptical(EllipticalProbeOptions options, bool json, CancellationToken cancellationToken, TorchSharp.torch.Device? device = null)
     {
         options.Validate();
-        var result = EllipticalProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken);
+        var result = EllipticalProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken, device);
         ProbeEllipticalReport.Write(result, options.OutDir);
         if (json)
         {
@@ -69,19 +70,20 @@ public static class ProbeCommand
         var tree = new OptionTree<AcProbeOptions>(OptionFlags.ProbeAc, defaults);
         tree.AddTo(command);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
-            RunAc(tree.Read(result, defaults), result.GetValue(json), cancellationToken);
+            RunAc(tree.Read(result, defaults), result.GetValue(json), cancellationToken, DeviceFlag.Read(result, deviceFlag));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Runs the AC probe, writes its files and prints its table and findings (with <paramref name="json"/>: the JSON instead).</summary>
-    public static AcProbeResult RunAc(AcProbeOptions options, bool json, CancellationToken cancellationToken)
+    public static AcProbeResult RunAc(AcProbeOptions options, bool json, CancellationToken cancellationToken, TorchSharp.torch.Device? device = null)
     {
         options.Validate();
-        var result = AcProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken);
+        var result = AcProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken, device);
         ProbeAcReport.Write(result, options.OutDir);
         if (json)
         {
@@ -106,19 +108,20 @@ public static class ProbeCommand
         var tree = new OptionTree<FareProbeOptions>(OptionFlags.ProbeFare, defaults);
         tree.AddTo(command);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
-            RunFare(tree.Read(result, defaults), result.GetValue(json), cancellationToken);
+            RunFare(tree.Read(result, defaults), result.GetValue(json), cancellationToken, DeviceFlag.Read(result, deviceFlag));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Runs the FARE probe, writes its files and prints its table and findings (with <paramref name="json"/>: the JSON instead).</summary>
-    public static FareProbeResult RunFare(FareProbeOptions options, bool json, CancellationToken cancellationToken)
+    public static FareProbeResult RunFare(FareProbeOptions options, bool json, CancellationToken cancellationToken, TorchSharp.torch.Device? device = null)
     {
         options.Validate();
-        var result = FareProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken);
+        var result = FareProbe.Run(options, json ? null : Console.Error.WriteLine, cancellationToken, device);
         ProbeFareReport.Write(result, options.OutDir);
         if (json)
         {

@@ -2,7 +2,7 @@ using StatFormer.Comparison;
 
 namespace StatFormer.Cli.Commands;
 
-/// <summary>What `compare --shard` and `fair compare --shard` print: the runs done and those still missing in the shared folder.</summary>
+/// <summary>What `compare --shard`, `fair compare --shard` and `vision compare --shard` print: the runs done and those still missing in the shared folder.</summary>
 internal static class ShardOutput
 {
     public static void Print(ComparisonShardResult result, bool json)

@@ -15,11 +15,13 @@ public static class VisionTrainCommand
         var tree = new OptionTree<VisionRunOptions>(OptionFlags.Vision, baseline);
         tree.AddTo(command);
         var json = JsonFlag.Add(command);
+        var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(cancellationToken =>
         {
             var options = tree.Read(result, baseline);
-            var view = new TrainingProgressView();
-            var summary = view.Run(progressFor => VisionExperiment.Run(options, progressFor($"{options.Model.VariantName} seed {options.Train.Seed}"), cancellationToken: cancellationToken));
+            var device = DeviceFlag.Read(result, deviceFlag);
+            var view = new TrainingProgressView("img/s");
+            var summary = view.Run(progressFor => VisionExperiment.Run(options, progressFor($"{options.Model.VariantName} seed {options.Train.Seed}"), cancellationToken: cancellationToken, device: device));
             if (result.GetValue(json))
             {
                 Output.Json(summary);
@@ -30,6 +32,7 @@ public static class VisionTrainCommand
                 [[summary.Variant, summary.Params.ToString("N0", CultureInfo.InvariantCulture), summary.Steps.ToString(CultureInfo.InvariantCulture),
                     Percent(summary.CleanAccuracy), summary.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)]]);
             PrintRobustness(summary.Robustness, $"robust accuracy on {summary.Robustness.Images} test images (estimator: {summary.EvalEstimator})");
+            if (summary.Corruption is { } corruption) VisionCorruptionOutput.Print(corruption);
             Output.Line($"run folder: {Path.GetFullPath(options.Output.OutDir)}");
             return 0;
         }));

@@ -74,9 +74,9 @@ public sealed class ClusterDispersion
             _sum = new double[Clusters, _shift.Length];
         }
         int dims = _shift.Length;
-        var centred = f - torch.tensor(_shift, ScalarType.Float64);
-        var sums = torch.zeros(Clusters, dims, ScalarType.Float64).index_add(0, c, centred, 1.0);
-        var squaredNorms = torch.zeros(Clusters, ScalarType.Float64).index_add(0, c, centred.square().sum(new long[] { 1 }), 1.0);
+        var centred = f - torch.tensor(_shift, ScalarType.Float64, device: CPU);
+        var sums = torch.zeros(Clusters, dims, ScalarType.Float64, device: CPU).index_add(0, c, centred, 1.0);
+        var squaredNorms = torch.zeros(Clusters, ScalarType.Float64, device: CPU).index_add(0, c, centred.square().sum(new long[] { 1 }), 1.0);
         var counts = torch.bincount(c, minlength: Clusters);
 
         var sumValues = sums.data<double>().ToArray();

@@ -92,7 +92,7 @@ public static class EllipticalMetric
     public static double[] MeanPerHead(Tensor metric)
     {
         using var mean = metric.mean(new long[] { 0, 2 });                             // [H,D]
-        using var single = mean.to_type(ScalarType.Float32);
+        using var single = mean.to_type(ScalarType.Float32).cpu();
         return single.data<float>().ToArray().Select(v => (double)v).ToArray();
     }
 

@@ -68,13 +68,14 @@ public static class AttackBenchmark
             using var generator = new Generator((ulong)options.Seed);
             attack.Perturb(model, images, labels, threat, generator);
         }
-        static double TimeOnce(Action action) => BenchmarkTimer.MedianMilliseconds(action, warmup: 0, repeats: 1);
+        var device = images.device;
+        double TimeOnce(Action action) => BenchmarkTimer.MedianMilliseconds(action, warmup: 0, repeats: 1, device);
 
         var wasTraining = model.training;
         model.eval();
         try
         {
-            var clean = BenchmarkTimer.MedianMilliseconds(Clean, warmup, repeats);
+            var clean = BenchmarkTimer.MedianMilliseconds(Clean, warmup, repeats, device);
             for (var i = 0; i < warmup; i++)
             {
                 ForwardBackwardBlock();
@@ -98,7 +99,7 @@ public static class AttackBenchmark
                 pgdTimes.Add(attack);
                 ratios.Add(attack / block);
             }
-            var spsaMs = BenchmarkTimer.MedianMilliseconds(() => Attack(spsa), 0, spsaRepeats);
+            var spsaMs = BenchmarkTimer.MedianMilliseconds(() => Attack(spsa), 0, spsaRepeats, device);
             var pgdMs = Median(pgdTimes);
             double PerSecond(double ms) => batch * 1000.0 / ms;
             return new AttackBenchmarkResult(batch, torch.get_num_threads(), steps, options.SpsaIterations, options.SpsaSamples,

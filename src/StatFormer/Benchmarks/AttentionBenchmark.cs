@@ -43,17 +43,21 @@ public static class AttentionBenchmark
         new AttentionBenchmarkSize(4, 8, 512, 32),
     };
 
-    public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 30, int seed = 0)
+    /// <param name="device">Where the layers and inputs live (default: the CPU); they are initialised on the CPU and moved.</param>
+    public static AttentionBenchmarkResult Measure(AttentionBenchmarkSize size, int warmup = 3, int repeats = 30, int seed = 0, Device? device = null)
     {
         BenchmarkAllocator.RetainFreedMemory();
+        device ??= CPU;
         var dModel = size.Heads * size.HeadDim;
         torch.manual_seed(seed);
         using var softmax = new SoftmaxSelfAttention(dModel, size.Heads, dropout: 0.0, causal: true);
         using var elliptical = new EllipticalSelfAttention(dModel, size.Heads, dropout: 0.0, causal: true);
         elliptical.load_state_dict(softmax.state_dict());
-        using var x = randn(size.Batch, size.Tokens, dModel);
+        softmax.to(device);
+        elliptical.to(device);
+        using var x = randn(size.Batch, size.Tokens, dModel, device: CPU).to(device);
         // The previous layer's values as the model passes them: a [B,H,N,D] view of that layer's fused q/k/v output.
-        using var previousQkv = randn(new long[] { size.Batch, size.Tokens, 3, size.Heads, size.HeadDim });
+        using var previousQkv = randn(new long[] { size.Batch, size.Tokens, 3, size.Heads, size.HeadDim }, device: CPU).to(device);
         using var previous = previousQkv.permute(2, 0, 3, 1, 4)[2];
 
         void Step(SelfAttention layer, Tensor? prev)
@@ -70,16 +74,16 @@ public static class AttentionBenchmark
         var explicitMs = new List<double>();
         for (var round = 0; round < 3; round++)
         {
-            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, null), warmup, repeats));
+            softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, null), warmup, repeats, device));
             elliptical.Kernel = AttentionKernel.Fused;
-            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats));
+            ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats, device));
             elliptical.Kernel = AttentionKernel.Explicit;
-            explicitMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats));
+            explicitMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, previous), warmup, repeats, device));
         }
         elliptical.Kernel = AttentionKernel.Fused;
-        var paired = BenchmarkTimer.PairedRatio(() => Step(elliptical, previous), () => Step(softmax, null), 3 * repeats);
+        var paired = BenchmarkTimer.PairedRatio(() => Step(elliptical, previous), () => Step(softmax, null), 3 * repeats, device);
         return new AttentionBenchmarkResult(size.ToString(), size.Batch, size.Heads, size.Tokens, size.HeadDim,
-            softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min(), paired, MetricExtraBytes(size), ElementwiseGigabytesPerSecond(size, repeats));
+            softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min(), paired, MetricExtraBytes(size), ElementwiseGigabytesPerSecond(size, repeats, device));
     }
 
     /// <summary>
@@ -90,11 +94,11 @@ public static class AttentionBenchmark
     public static long MetricExtraBytes(AttentionBenchmarkSize size) => 18L * 4 * size.Batch * size.Heads * size.Tokens * size.HeadDim;
 
     /// <summary>GB/s of an out-of-place add of two [B,H,N,D] float32 tensors (12 bytes per element), best of three medians.</summary>
-    public static double ElementwiseGigabytesPerSecond(AttentionBenchmarkSize size, int repeats = 30)
+    public static double ElementwiseGigabytesPerSecond(AttentionBenchmarkSize size, int repeats = 30, Device? device = null)
     {
-        using var a = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim);
-        using var b = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim);
-        var ms = Enumerable.Range(0, 3).Min(_ => BenchmarkTimer.MedianMilliseconds(() => { using var c = a.add(b); }, warmup: 3, repeats));
+        using var a = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim, device: device);
+        using var b = randn(size.Batch, size.Heads, size.Tokens, size.HeadDim, device: device);
+        var ms = Enumerable.Range(0, 3).Min(_ => BenchmarkTimer.MedianMilliseconds(() => { using var c = a.add(b); }, warmup: 3, repeats, device));
         return 12.0 * a.numel() / (ms * 1e6);
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace StatFormer.Benchmarks;
 
@@ -19,7 +21,8 @@ public enum BenchmarkClock
 /// <summary>
 /// The timing harness shared by the benchmarks: a few warm-up calls (libtorch allocates and picks
 /// kernels on the first ones), then the median of several timed calls, which is robust to the
-/// occasional scheduler hiccup on a small shared machine.
+/// occasional scheduler hiccup on a small shared machine. On a GPU, kernels run asynchronously: every call is followed by
+/// a synchronisation of that device, so a time is the work's, not the launch's.
 /// </summary>
 public static class BenchmarkTimer
 {
@@ -31,15 +34,21 @@ public static class BenchmarkTimer
         ? ProcessCpuMilliseconds()
         : Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency;
 
-    public static double MedianMilliseconds(Action action, int warmup, int repeats)
+    /// <param name="device">Where the timed work runs (default: the CPU, which needs no synchronisation).</param>
+    public static double MedianMilliseconds(Action action, int warmup, int repeats, Device? device = null)
     {
         if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), "need at least one timed repeat");
-        for (var i = 0; i < warmup; i++) action();
+        void Run()
+        {
+            action();
+            Synchronize(device);
+        }
+        for (var i = 0; i < warmup; i++) Run();
         var times = new double[repeats];
         for (var i = 0; i < repeats; i++)
         {
             var start = NowMilliseconds();
-            action();
+            Run();
             times[i] = NowMilliseconds() - start;
         }
         return Median(times);
@@ -59,24 +68,25 @@ public static class BenchmarkTimer
     /// alternating: drift in machine load, which moves whole medians by ±20 % from minute to minute on a small shared VM,
     /// hits both calls of a pair alike and cancels in the ratio.
     /// </summary>
-    public static double PairedRatio(Action numerator, Action denominator, int pairs)
+    public static double PairedRatio(Action numerator, Action denominator, int pairs, Device? device = null)
     {
         if (pairs < 1) throw new ArgumentOutOfRangeException(nameof(pairs), "need at least one pair");
         var ratios = new double[pairs];
         for (var i = 0; i < pairs; i++)
         {
             var numeratorFirst = i % 2 == 0;
-            var firstMs = Time(numeratorFirst ? numerator : denominator);
-            var secondMs = Time(numeratorFirst ? denominator : numerator);
+            var firstMs = Time(numeratorFirst ? numerator : denominator, device);
+            var secondMs = Time(numeratorFirst ? denominator : numerator, device);
             ratios[i] = numeratorFirst ? firstMs / secondMs : secondMs / firstMs;
         }
         return Median(ratios);
     }
 
-    private static double Time(Action action)
+    private static double Time(Action action, Device? device)
     {
         var start = NowMilliseconds();
         action();
+        Synchronize(device);
         return NowMilliseconds() - start;
     }
 
@@ -98,4 +108,10 @@ public static class BenchmarkTimer
 
     [DllImport("libc", SetLastError = false)]
     private static extern int clock_gettime(int clockId, out TimeSpec spec);
+
+    /// <summary>Waits for the queued work of a CUDA <paramref name="device"/>; nothing for the CPU.</summary>
+    public static void Synchronize(Device? device)
+    {
+        if (device is { type: DeviceType.CUDA }) torch.cuda.synchronize(device);
+    }
 }

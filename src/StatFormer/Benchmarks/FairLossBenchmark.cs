@@ -61,8 +61,9 @@ public static class FairLossBenchmark
         };
 
     public static FairLossBenchmarkResult Measure(IReadOnlyList<int> batches, int repeats = 5, int warmup = 1, int rounds = 3,
-        int projectionDim = 128, int sensitiveDim = 3, int seed = 0)
+        int projectionDim = 128, int sensitiveDim = 3, int seed = 0, Device? device = null)
     {
+        device ??= CPU;
         if (batches.Count == 0 || batches.Any(b => b < 1)) throw new ArgumentException("need at least one batch size, all ≥ 1", nameof(batches));
         if (repeats < 1) throw new ArgumentException($"must be at least 1 (got {repeats})", nameof(repeats));
         torch.manual_seed(seed);
@@ -74,14 +75,15 @@ public static class FairLossBenchmark
         using var sparseChunked = ContrastiveLossFactory.Create(ContrastiveMethod.SparseFare,
             options with { Implementation = SparseFareImplementation.SortAndChunk }, sensitiveDim);
         var losses = new[] { cclk, fare, sparseDense, sparseChunked };
+        foreach (var loss in losses) loss.to(device);
 
         var ms = losses.Select(_ => new List<FairLossTiming>()).ToArray();
         foreach (var b in batches)
         {
-            using var view1 = randn(b, projectionDim);
-            using var view2 = randn(b, projectionDim);
-            using var features = randn(b, sensitiveDim);
-            using var groups = zeros(b, dtype: ScalarType.Int64);
+            using var view1 = randn(b, projectionDim, device: CPU).to(device);
+            using var view2 = randn(b, projectionDim, device: CPU).to(device);
+            using var features = randn(b, sensitiveDim, device: CPU).to(device);
+            using var groups = zeros(b, dtype: ScalarType.Int64, device: device);
             var sensitive = new SensitiveBatch(features, groups);
 
             void Step(ContrastiveLoss loss)
@@ -99,20 +101,20 @@ public static class FairLossBenchmark
                     var loss = losses[m];
                     if (round == 0)
                     {
-                        var probe = TimeOnce(() => Step(loss));
+                        var probe = TimeOnce(() => Step(loss), device);
                         if (probe >= SlowStepMs)
                         {
                             // Seconds per step (CCLK's O(B³) solve at large B): warm-up effects are noise here, so the
                             // probe counts as a timed call, at most SlowStepRepeats calls are timed, in one round only.
                             slow[m] = true;
                             var times = new List<double> { probe };
-                            while (times.Count < Math.Min(repeats, SlowStepRepeats)) times.Add(TimeOnce(() => Step(loss)));
+                            while (times.Count < Math.Min(repeats, SlowStepRepeats)) times.Add(TimeOnce(() => Step(loss), device));
                             best[m] = Median(times);
                             continue;
                         }
                     }
                     if (slow[m]) continue;
-                    best[m] = Math.Min(best[m], BenchmarkTimer.MedianMilliseconds(() => Step(loss), round == 0 ? Math.Max(0, warmup - 1) : warmup, repeats));
+                    best[m] = Math.Min(best[m], BenchmarkTimer.MedianMilliseconds(() => Step(loss), round == 0 ? Math.Max(0, warmup - 1) : warmup, repeats, device));
                 }
             for (var m = 0; m < losses.Length; m++) ms[m].Add(new FairLossTiming(b, best[m]));
         }
@@ -124,7 +126,7 @@ public static class FairLossBenchmark
         return new FairLossBenchmarkResult(projectionDim, sensitiveDim, torch.get_num_threads(), methods, largest, At(1) / At(3));
     }
 
-    private static double TimeOnce(Action action) => BenchmarkTimer.MedianMilliseconds(action, warmup: 0, repeats: 1);
+    private static double TimeOnce(Action action, Device device) => BenchmarkTimer.MedianMilliseconds(action, warmup: 0, repeats: 1, device);
 
     private static double Median(List<double> values)
     {

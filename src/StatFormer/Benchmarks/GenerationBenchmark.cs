@@ -3,6 +3,7 @@ using StatFormer.Language.Generation;
 using StatFormer.Language.Models;
 using StatFormer.Options;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace StatFormer.Benchmarks;
 
@@ -67,14 +68,17 @@ public sealed record GenerationBenchmarkResult(int PromptTokens, int NewTokens, 
 /// </summary>
 public static class GenerationBenchmark
 {
-    public static GenerationBenchmarkResult Measure(GenerationBenchmarkOptions options)
+    /// <param name="device">Where the models decode (default: the CPU); they are initialised on the CPU and moved.</param>
+    public static GenerationBenchmarkResult Measure(GenerationBenchmarkOptions options, Device? device = null)
     {
         BenchmarkAllocator.RetainFreedMemory();
+        device ??= CPU;
         options.Validate();
         var models = new[] { AttentionKind.Softmax, AttentionKind.Elliptical }.Select(attention =>
         {
             torch.manual_seed(options.Seed);
             var model = new TransformerLm(options.Model(attention));
+            model.to(device);
             model.eval();
             return (Attention: EnumNames.Cli(attention), Model: model);
         }).ToList();
@@ -92,7 +96,7 @@ public static class GenerationBenchmark
                         {
                             using var decoder = TextGenerator.CreateDecoder(model, decoderName);
                             Decode(decoder, prompt, options.NewTokens);
-                        }, round == 0 ? options.Warmup : 0, options.Repeats);
+                        }, round == 0 ? options.Warmup : 0, options.Repeats, device);
                         best[(attention, decoderName)] = best.TryGetValue((attention, decoderName), out var previous) ? Math.Min(previous, ms) : ms;
                     }
         }

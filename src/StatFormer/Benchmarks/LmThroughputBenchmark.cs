@@ -55,23 +55,28 @@ public static class LmThroughputBenchmark
     }
 
     /// <summary>GFLOP/s of an n×n×n float32 matmul (median of several), the reference peak for MFU.</summary>
-    public static double MeasureGemmGflops(int n = 1024, int repeats = 10)
+    public static double MeasureGemmGflops(int n = 1024, int repeats = 10, Device? device = null)
     {
-        using var a = randn(n, n);
-        using var b = randn(n, n);
-        var ms = BenchmarkTimer.MedianMilliseconds(() => { using var c = a.matmul(b); }, warmup: 3, repeats);
+        device ??= CPU;
+        using var a = randn(n, n, device: device);
+        using var b = randn(n, n, device: device);
+        var ms = BenchmarkTimer.MedianMilliseconds(() => { using var c = a.matmul(b); }, warmup: 3, repeats, device);
         return 2.0 * n * n * n / (ms * 1e6);
     }
 
-    public static LmThroughputResult Measure(LmConfig config, int batchSize, int steps = 10, int warmup = 3, int seed = 0, int rounds = 3)
+    /// <param name="device">Where the model, the tokens and the GEMM run (default: the CPU); the model is initialised on the CPU and moved.
+    /// Resident memory is the host's view.</param>
+    public static LmThroughputResult Measure(LmConfig config, int batchSize, int steps = 10, int warmup = 3, int seed = 0, int rounds = 3, Device? device = null)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), "need at least one round");
         BenchmarkAllocator.RetainFreedMemory();
+        device ??= CPU;
         torch.manual_seed(seed);
         using var model = new TransformerLm(config);
+        model.to(device);
         model.train();
         using var optimizer = torch.optim.AdamW(model.parameters(), lr: 1e-4);
-        using var ids = randint(0, config.VocabSize, new long[] { batchSize, config.SeqLen + 1 }, dtype: ScalarType.Int64);
+        using var ids = randint(0, config.VocabSize, new long[] { batchSize, config.SeqLen + 1 }, dtype: ScalarType.Int64, device: CPU).to(device);
         using var inputs = ids[.., ..^1].contiguous();
         using var targets = ids[.., 1..].contiguous();
 
@@ -86,9 +91,11 @@ public static class LmThroughputBenchmark
             var logits = model.forward(inputs);
             var loss = nn.functional.cross_entropy(logits.reshape(-1, config.VocabSize), targets.reshape(-1));
             loss.backward();
+            BenchmarkTimer.Synchronize(device);
             var stepStart = BenchmarkTimer.NowMilliseconds();
             optimizer.step();
             if (!timeOptimizer) return;
+            BenchmarkTimer.Synchronize(device);
             optimizerMs += zeroEnd - start + BenchmarkTimer.NowMilliseconds() - stepStart;
             optimizerSteps++;
         }
@@ -100,20 +107,20 @@ public static class LmThroughputBenchmark
         var stepMs = double.PositiveInfinity;
         for (var round = 0; round < rounds; round++)
         {
-            gemm = Math.Max(gemm, MeasureGemmGflops());
-            stepMs = Math.Min(stepMs, BenchmarkTimer.MedianMilliseconds(() => Step(timeOptimizer: true), round == 0 ? warmup : 0, steps));
+            gemm = Math.Max(gemm, MeasureGemmGflops(device: device));
+            stepMs = Math.Min(stepMs, BenchmarkTimer.MedianMilliseconds(() => Step(timeOptimizer: true), round == 0 ? warmup : 0, steps, device));
         }
         var peak = peakReset ? ResidentMemory.PeakBytes() : double.NaN;
         var tokensPerSecond = batchSize * (double)config.SeqLen / (stepMs / 1000.0);
         var flops = ModelFlopsPerToken(config, model.ParameterCount) * tokensPerSecond / 1e9;
-        var breakdown = Components(config, batchSize, steps, seed, stepMs, optimizerMs / Math.Max(1, optimizerSteps));
+        var breakdown = Components(config, batchSize, steps, seed, stepMs, optimizerMs / Math.Max(1, optimizerSteps), device);
         const double mib = 1024.0 * 1024.0;
         return new LmThroughputResult(EnumNames.Cli(config.Stack.Attention), config.Stack.DModel, config.Stack.Layers, config.Stack.Heads, config.SeqLen, batchSize,
             config.VocabSize, model.ParameterCount, stepMs, tokensPerSecond, flops, gemm, breakdown, peak / mib, Math.Max(0, peak - before) / mib, BenchmarkTimer.Clock);
     }
 
     /// <summary>Times each component of the model on its own at the step's shapes (see <see cref="LmStepBreakdown"/>).</summary>
-    private static LmStepBreakdown Components(LmConfig config, int batch, int repeats, int seed, double stepMs, double optimizerMs)
+    private static LmStepBreakdown Components(LmConfig config, int batch, int repeats, int seed, double stepMs, double optimizerMs, Device device)
     {
         var (b, t, c, v, layers) = (batch, config.SeqLen, config.Stack.DModel, config.VocabSize, config.Stack.Layers);
         torch.manual_seed(seed);
@@ -127,12 +134,13 @@ public static class LmThroughputBenchmark
                 var output = forward();
                 output.backward(new[] { torch.ones_like(output) });
             }
-            return BenchmarkTimer.MedianMilliseconds(Once, warmup: 2, repeats);
+            module.to(device);
+            return BenchmarkTimer.MedianMilliseconds(Once, warmup: 2, repeats, device);
         }
 
-        using var ids = randint(0, v, new long[] { b, t }, dtype: ScalarType.Int64);
-        using var positions = torch.arange(t, dtype: ScalarType.Int64);
-        using var x = randn(b, t, c).requires_grad_();
+        using var ids = randint(0, v, new long[] { b, t }, dtype: ScalarType.Int64, device: CPU).to(device);
+        using var positions = torch.arange(t, dtype: ScalarType.Int64, device: device);
+        using var x = randn(b, t, c, device: CPU).to(device).requires_grad_();
         using var embeddings = new EmbeddingPair(v, t, c);
         var embedding = Time(() => embeddings.Forward(ids, positions), embeddings, null);
 
@@ -150,7 +158,7 @@ public static class LmThroughputBenchmark
             {
                 // Layer 0 has no previous values and runs as softmax; the others estimate m from the previous layer's.
                 using var elliptical = new EllipticalSelfAttention(c, config.Stack.Heads, 0.0, causal: true);
-                using var previous = randn(b, config.Stack.Heads, t, c / config.Stack.Heads);
+                using var previous = randn(b, config.Stack.Heads, t, c / config.Stack.Heads, device: CPU).to(device);
                 attention = softmaxMs + (layers - 1) * Time(() => elliptical.forward(x, previous, null).Output, elliptical, x);
             }
             else
@@ -160,7 +168,7 @@ public static class LmThroughputBenchmark
         }
 
         using var output = new TiedOutput(v, c);
-        using var targets = randint(0, v, new long[] { b * t }, dtype: ScalarType.Int64);
+        using var targets = randint(0, v, new long[] { b * t }, dtype: ScalarType.Int64, device: CPU).to(device);
         var outputAndLoss = Time(() => output.Loss(x, targets), output, x);
 
         var other = stepMs - embedding - attention - feedForward - layerNorm - outputAndLoss - optimizerMs;

@@ -124,17 +124,20 @@ public static class MoeBenchmark
 
     public static IReadOnlyList<MoeKind> MoeVariants { get; } = new[] { MoeKind.Smoe, MoeKind.AcSmoe, MoeKind.Xmoe, MoeKind.AcXmoe };
 
-    public static MoeBenchmarkResult Measure(MoeBenchmarkOptions options)
+    /// <param name="device">Where the layers and the input run (default: the CPU); they are initialised on the CPU and moved. The phase
+    /// breakdown and the resident memory are the host's view (without synchronisation on a GPU, read them on the CPU only).</param>
+    public static MoeBenchmarkResult Measure(MoeBenchmarkOptions options, Device? device = null)
     {
         BenchmarkAllocator.RetainFreedMemory();
+        device ??= CPU;
         options.Validate();
         var moeOptions = options.ToMoeOptions();
         var denseHidden = options.ExpertHidden * options.TopK;
         torch.manual_seed(options.Seed);
-        using var x = randn(options.Batch, options.Seq, options.DModel);
+        using var x = randn(options.Batch, options.Seq, options.DModel, device: CPU).to(device);
 
-        var stacks = new List<Stack> { Stack.Dense(options.DModel, denseHidden) };
-        stacks.AddRange(MoeVariants.Select(kind => Stack.Moe(options.DModel, kind, moeOptions)));
+        var stacks = new List<Stack> { Stack.Dense(options.DModel, denseHidden, device) };
+        stacks.AddRange(MoeVariants.Select(kind => Stack.Moe(options.DModel, kind, moeOptions, device)));
         try
         {
             var times = stacks.Select(_ => new List<double>()).ToList();
@@ -142,7 +145,7 @@ public static class MoeBenchmark
                 for (var s = 0; s < stacks.Count; s++)
                 {
                     var stack = stacks[s];
-                    times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats));
+                    times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats, device));
                 }
             // The breakdown pass is interleaved like the timing: per variant the round with the least total time, the largest peak.
             var profiles = stacks.Select(_ => new List<(MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset)>()).ToList();
@@ -154,10 +157,10 @@ public static class MoeBenchmark
                 profiles[i].MinBy(r => r.Breakdown.Total)!.Breakdown, profiles[i].Max(r => r.PeakMiB), profiles[i].Max(r => r.IncreaseMiB))).ToList();
             Stack Named(string name) => stacks.First(s => s.Variant == name);
             var pairs = options.Repeats * options.Rounds;
-            double Paired(string numerator, string denominator) => BenchmarkTimer.PairedRatio(() => Named(numerator).Step(x), () => Named(denominator).Step(x), pairs);
+            double Paired(string numerator, string denominator) => BenchmarkTimer.PairedRatio(() => Named(numerator).Step(x), () => Named(denominator).Step(x), pairs, device);
             return new MoeBenchmarkResult(options.Batch, options.Seq, options.DModel, options.Experts, options.TopK, options.ExpertHidden, denseHidden, variants,
                 Paired("ac-smoe", "smoe"), Paired("ac-xmoe", "xmoe"), peakPerVariant, Paired("smoe", "dense"), BenchmarkTimer.Clock,
-                MoeFeedForward.AutoComputation(torch.CPU));
+                MoeFeedForward.AutoComputation(device));
         }
         finally
         {
@@ -193,10 +196,12 @@ public static class MoeBenchmark
         public string Description { get; }
         public long Parameters { get; }
 
-        public static Stack Dense(int dModel, int hidden)
+        public static Stack Dense(int dModel, int hidden, Device device)
         {
             var a = new FeedForward(dModel, hidden, 0.0, "ffn1");
             var b = new FeedForward(dModel, hidden, 0.0, "ffn2");
+            a.to(device);
+            b.to(device);
             return new Stack("dense", "dense+dense", a, b, x =>
             {
                 var h = x + a.forward(x);
@@ -204,11 +209,13 @@ public static class MoeBenchmark
             });
         }
 
-        public static Stack Moe(int dModel, MoeKind kind, MoeOptions options)
+        public static Stack Moe(int dModel, MoeKind kind, MoeOptions options, Device device)
         {
             var baseKind = MoeKindNames.BaseOf(kind);
             var a = new MoeFeedForward(dModel, baseKind, options, causal: true, "moe1");
             var b = new MoeFeedForward(dModel, kind, options, causal: true, "moe2");
+            a.to(device);
+            b.to(device);
             return new Stack(EnumNames.Cli(kind), $"{EnumNames.Cli(baseKind)}+{EnumNames.Cli(kind)}", a, b, x =>
             {
                 var one = a.forward(x, null);

@@ -25,6 +25,27 @@ public sealed record ComparisonShard(int Index, int Count)
         throw new FormatException($"'{text}' is not I/N with 0 ≤ I < N (e.g. 0/4 … 3/4)");
     }
 
+    /// <summary>
+    /// The --shard value of a comparison's options, validated once for every domain: null when there is none, else the
+    /// parsed share. A malformed value is an <see cref="ArgumentException"/> whose ParamName is <paramref name="property"/>.
+    /// </summary>
+    public static ComparisonShard? ParseOption(string? text, string property = "Shard")
+    {
+        if (text is null) return null;
+        try
+        {
+            return Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, property);
+        }
+    }
+
+    /// <summary>The share of a run that must be sharded: <see cref="ParseOption"/>, and an <see cref="ArgumentException"/> when there is none.</summary>
+    public static ComparisonShard Require(string? text, string property = "Shard") =>
+        ParseOption(text, property) ?? throw new ArgumentException("a sharded run needs I/N", property);
+
     public bool Owns(int position) => position % Count == Index;
 
     public override string ToString() => $"{Index}/{Count}";

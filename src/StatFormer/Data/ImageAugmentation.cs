@@ -43,7 +43,7 @@ public static class ImageAugmentation
 
         var (b, h, w) = ((int)images.shape[0], (int)images.shape[2], (int)images.shape[3]);
         double[] uniforms;
-        using (var draws = torch.rand([b, Attempts, 4], dtype: ScalarType.Float64, generator: generator))
+        using (var draws = torch.rand([b, Attempts, 4], dtype: ScalarType.Float64, device: CPU, generator: generator))
             uniforms = draws.data<double>().ToArray();
         var boxes = new CropBox[b];
         for (var k = 0; k < b; k++)
@@ -60,7 +60,7 @@ public static class ImageAugmentation
         // An explicit Scalar, disposed at the end of the scope: the one `tensor < p` creates implicitly is left to the
         // GC, whose finalizer can free it during the native call ("Unknown scalar type"; dotnet/TorchSharp#1434).
         using var threshold = p.ToScalar();
-        var flip = torch.rand(images.shape[0], dtype: ScalarType.Float64, generator: generator).lt(threshold).view(-1, 1, 1, 1).to(images.device);
+        var flip = torch.rand(images.shape[0], dtype: ScalarType.Float64, device: CPU, generator: generator).lt(threshold).view(-1, 1, 1, 1).to(images.device);
         return torch.where(flip, images.flip(3), images).MoveToOuterDisposeScope();
     }
 

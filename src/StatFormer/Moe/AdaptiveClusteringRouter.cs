@@ -8,7 +8,8 @@ namespace StatFormer.Moe;
 /// The ACMoE router: it scales each token by the feature weights of its cluster under the previous MoE
 /// layer's routing (<see cref="AdaptiveClusteringWeights"/>, clusters = that layer's top-1 experts) and
 /// routes the scaled token with a standard base router (linear for AC-SMoE, cosine for AC-XMoE).
-/// The experts still receive the unscaled token; only the routing sees the scaled one.
+/// The router returns the scaled tokens beside its logits (<see cref="RouterOutput.ScaledTokens"/>); whether the experts
+/// get them or the raw tokens is the MoE layer's choice (<see cref="MoeOptions.AcScaledInput"/>).
 /// </summary>
 /// <remarks>
 /// The cluster spreads come from <see cref="MoeOptions.AcEstimator"/>: by default running statistics of
@@ -28,7 +29,7 @@ public sealed class AdaptiveClusteringRouter : Router
     private readonly bool mixTopK;
     private readonly double momentum;
 
-    /// <param name="baseKind">Smoe (linear) or Xmoe (cosine): the router that scores the scaled tokens.</param>
+    /// <param name="baseKind">Smoe (linear), Xmoe (cosine) or SoftMoe (slot logits): the router that scores the scaled tokens.</param>
     public AdaptiveClusteringRouter(int dModel, MoeKind baseKind, MoeOptions options, string name = "ac_router")
         : base(name, dModel, options.Experts)
     {
@@ -37,13 +38,15 @@ public sealed class AdaptiveClusteringRouter : Router
         {
             MoeKind.Smoe => new LinearRouter(dModel, options.Experts),
             MoeKind.Xmoe => new CosineRouter(dModel, options.Experts, options.XmoeDim, options.XmoeTemperature, options.XmoeLearnableTemperature),
-            _ => throw new ArgumentException($"the AC router wraps smoe or xmoe, not {EnumNames.Cli(baseKind)}"),
+            MoeKind.SoftMoe => new SlotRouter(dModel, options.Experts * options.SlotsPerExpert),
+            _ => throw new ArgumentException($"the AC router wraps smoe, xmoe or soft-moe, not {EnumNames.Cli(baseKind)}"),
         };
         BaseKind = baseKind;
         Estimator = options.AcEstimator;
         epsilon = options.AcEpsilon;
         clipMultiple = options.AcClipMultiple;
-        mixTopK = options.AcMixTopK;
+        // A Soft MoE layer hands on its top slots' clusters and their softmax weights: always mixed (one column = top-1).
+        mixTopK = options.AcMixTopK || baseKind == MoeKind.SoftMoe;
         momentum = options.AcMomentum;
         RegisterComponents();
         // Buffers, not parameters: they move with the module and are saved in checkpoints (a resumed or
@@ -86,11 +89,13 @@ public sealed class AdaptiveClusteringRouter : Router
         }
         else
         {
-            var (n, k) = (topIndices.shape[0], topIndices.shape[1]);
-            var rows = weights.index_select(0, topIndices.reshape(-1)).reshape(n, k, -1);
             // Normalised mix: with k = 1 the gate is a probability below 1 (Switch rule), not a weight of 1.
             var gates = previous.GateWeights.detach().to(ScalarType.Float32);
-            perToken = (rows * (gates / gates.sum(1, keepdim: true)).unsqueeze(-1)).sum(1);
+            gates = gates / gates.sum(1, keepdim: true);
+            // Each token's gate per cluster [N,K] (repeated clusters add up, as Soft MoE's top slots can share an
+            // expert), times the cluster weights: one [N,K]×[K,d] matmul instead of gathering k rows of d per token.
+            var mixing = torch.zeros(topIndices.shape[0], weights.shape[0], dtype: ScalarType.Float32, device: x.device).scatter_add_(1, topIndices, gates);
+            perToken = mixing.matmul(weights);
         }
         return perToken.to(x.dtype).MoveToOuterDisposeScope();
     }
@@ -101,10 +106,11 @@ public sealed class AdaptiveClusteringRouter : Router
             throw new InvalidOperationException("the AC router needs the previous MoE layer's routing; the first MoE layer must use the base router");
         using var scope = torch.NewDisposeScope();
         var weights = TokenWeights(x, previous);
-        var routed = baseRouter.forward(x * weights, null);
+        var scaled = x * weights;
+        var routed = baseRouter.forward(scaled, null);
         // After routing, so this batch is routed only with earlier batches' statistics.
         if (Estimator == AcEstimator.Running && training) UpdateRunningStatistics(x, previous);
-        return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope());
+        return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), scaled.MoveToOuterDisposeScope());
     }
 
     private Tensor RunningMad() => RunningDeviation / RunningCount.clamp_min(1e-12).unsqueeze(1);

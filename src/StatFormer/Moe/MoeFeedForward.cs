@@ -11,7 +11,8 @@ namespace StatFormer.Moe;
 /// the dense MLP Linear(d,h) → GELU → Linear(h,d), and the token's output is the gate-weighted sum of its
 /// experts' outputs, followed by dropout. Gates: for k ≥ 2 the softmax over the k selected logits; for k = 1
 /// the Switch Transformer rule, the full-softmax probability of the chosen expert (a softmax over one logit
-/// would always be 1 and the router would get no gradient from the task loss).
+/// would always be 1 and the router would get no gradient from the task loss). In an AC layer the experts get the raw
+/// token or the AC-scaled one the router scored (<see cref="MoeOptions.AcScaledInput"/>).
 /// </summary>
 /// <remarks>
 /// Dispatch: the N·k assignments are sorted by expert, and the experts run either as exact-size per-expert matmuls on
@@ -41,6 +42,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     public MoeFeedForward(int dModel, MoeKind kind, MoeOptions options, bool causal, string name = "moe") : base(name)
     {
         if (kind == MoeKind.None) throw new ArgumentException("MoeFeedForward needs an MoE kind (smoe, xmoe, ac-smoe or ac-xmoe), not none");
+        if (MoeKindNames.IsSoft(kind)) throw new ArgumentException($"{EnumNames.Cli(kind)} is a Soft MoE kind: build a SoftMoeFeedForward");
         if (dModel < 1) throw new ArgumentException($"d_model must be positive (got {dModel})");
         options.Validate();
         OptionCheck.Require(options.ExpertHidden is not null, nameof(MoeOptions.ExpertHidden), "ExpertHidden must be set for an MoE layer built on its own (a Transformer stack resolves it)");
@@ -143,7 +145,9 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
         PhaseClock?.Lap(MoePhase.TopKAndBalance);
 
         var sequenceLength = Causal ? x.shape[1] : tokens.shape[0];
-        var (combined, dropped) = Dispatch(tokens, topIndices, gates, sequenceLength, expertCounts, capacity);
+        // The authors' image placement: the experts get the AC-scaled tokens the router scored.
+        var expertInput = Options.AcScaledInput == AcScaledInput.RouterAndExperts && routed.ScaledTokens is { } scaled ? scaled : tokens;
+        var (combined, dropped) = Dispatch(expertInput, topIndices, gates, sequenceLength, expertCounts, capacity);
         var output = dropout.forward(combined).reshape(x.shape);
         PhaseClock?.Lap(MoePhase.Combine);
         var routing = new RoutingState(topIndices.MoveToOuterDisposeScope(), gates.detach().MoveToOuterDisposeScope());
@@ -310,7 +314,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     }
 
     /// <summary>nn.Linear's default: U(−1/√fan_in, 1/√fan_in) for weights and biases.</summary>
-    private static Tensor LinearLikeUniform(long[] shape, int fanIn)
+    internal static Tensor LinearLikeUniform(long[] shape, int fanIn)
     {
         var bound = 1.0 / Math.Sqrt(fanIn);
         var t = torch.empty(shape);

@@ -47,6 +47,18 @@ public sealed record MoeOptions
     /// </summary>
     public bool AcMixTopK { get; init; } = false;
 
+    /// <summary>Soft MoE: slots per expert (each slot is a weighted average of an image's tokens, processed by its expert).</summary>
+    public int SlotsPerExpert { get; init; } = 1;
+
+    /// <summary>
+    /// AC-Soft MoE: a token's AC feature weights are the mix of the weights of the clusters (experts) of its top this-many slots
+    /// in the previous Soft MoE layer, weighted by the softmax over those slot logits (the authors: 8); capped at the slots.
+    /// </summary>
+    public int AcMixSlots { get; init; } = 8;
+
+    /// <summary>What the AC-scaled token feeds: the router only (the LM rule) or the router and the experts (the authors' image models).</summary>
+    public AcScaledInput AcScaledInput { get; init; } = AcScaledInput.Router;
+
     /// <summary>Where the AC spreads come from: running statistics of past batches (causal) or the current batch (the authors' rule, leaks in a causal LM).</summary>
     public AcEstimator AcEstimator { get; init; } = AcEstimator.Running;
 
@@ -69,6 +81,9 @@ public sealed record MoeOptions
         // Below 1 the clip would cut even the mean weight and flatten every cluster's profile.
         OptionCheck.Require(AcClipMultiple >= 1 && !double.IsInfinity(AcClipMultiple), nameof(AcClipMultiple),
             $"AcClipMultiple must be a finite number >= 1 (got {AcClipMultiple})");
+        OptionCheck.Require(SlotsPerExpert >= 1, nameof(SlotsPerExpert), $"SlotsPerExpert must be at least 1 (got {SlotsPerExpert})");
+        OptionCheck.Require(AcMixSlots >= 1, nameof(AcMixSlots), $"AcMixSlots must be at least 1 (got {AcMixSlots})");
+        OptionCheck.Require(Enum.IsDefined(AcScaledInput), nameof(AcScaledInput), $"unknown AcScaledInput {AcScaledInput}");
         OptionCheck.Require(AcMomentum > 0 && AcMomentum <= 1, nameof(AcMomentum), $"AcMomentum (the AC running-statistics momentum) must be in (0, 1] (got {AcMomentum})");
     }
 }

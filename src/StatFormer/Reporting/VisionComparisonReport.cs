@@ -149,7 +149,7 @@ public static class VisionComparisonReport
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"Data: {summary.Data} ({summary.Classes} classes, {summary.TrainImages} train / {summary.TestImages} test images). Seeds: {string.Join(", ", summary.Seeds)}. " +
             $"Every variant of a seed saw the same batches, augmentations and step budget ({options.Train.Steps} steps of {options.Data.BatchSize} images), " +
-            $"and every model was attacked with the same random draws (attack seed {attack.Seed}) on the first {summary.Runs[0].Robustness.Images} test images; " +
+            $"and every model was attacked with the same random draws (attack seed {attack.Seed}) on the same {summary.Runs[0].Robustness.Images} test images (a class-stratified subset drawn from the attack seed); " +
             $"clean accuracy is on all {summary.TestImages} test images."));
         report.Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"ε is in {(attack.NormalisedEpsilon ? "the model's normalised input units (as in the authors' tables; pixel ε = ε·std per channel, no [0, 1] clip)" : "pixel units of images in [0, 1] (the model normalises inside)")}; " +
@@ -178,6 +178,7 @@ public static class VisionComparisonReport
         if (gradientFree.Count > 0)
             report.Paragraph("Gradient-free vs gradient attacks: when a gradient-free attack (SPSA, Square) reaches clearly lower accuracy than every gradient attack at the same ε, the gradients are masked. " +
                 string.Join("; ", summary.Variants.Select(v => $"{v.Variant}: largest gap {summary.Runs.Where(r => r.Variant == v.Variant).SelectMany(r => r.Robustness.Gaps).Select(g => g.Gap).DefaultIfEmpty(0).Max() * 100:F1} points")) + ".");
+        VisionCorruptionReport.Write(report, summary);
         foreach (var plot in summary.Plots) report.Image(plot, plot);
         report.Paragraph("Per run (seed): summary.json, metrics.jsonl, checkpoint.bin, learning_curve.png and robust_accuracy.png in each `<variant>-seed<k>/` folder.");
         report.Save(summary.Report);

@@ -36,8 +36,10 @@ public static class VisionPlots
     /// for one model, or the clean one) with that model's prediction, green when right and red when wrong.
     /// </summary>
     /// <param name="columns">Per column: a heading, images float [n,C,H,W] in [0, 1] and the predictions [n].</param>
+    /// <param name="rowCaptions">Optional captions under the first column in place of the true labels (e.g. each row's corruption).</param>
     public static void ExampleGrid(string path, string title, Tensor clean, IReadOnlyList<long> labels,
-        IReadOnlyList<(string Heading, Tensor Images, IReadOnlyList<long> Predictions)> columns, IReadOnlyList<string> classNames)
+        IReadOnlyList<(string Heading, Tensor Images, IReadOnlyList<long> Predictions)> columns, IReadOnlyList<string> classNames,
+        IReadOnlyList<string>? rowCaptions = null)
     {
         ArgumentNullException.ThrowIfNull(clean);
         var n = (int)clean.shape[0];
@@ -55,14 +57,14 @@ public static class VisionPlots
         using var wrong = new SKPaint { Color = new SKColor(200, 0, 0), IsAntialias = true };
         canvas.DrawText(title, margin, 16, SKTextAlign.Left, titleFont, ink);
         string Name(long c) => c >= 0 && c < classNames.Count ? classNames[(int)c] : c.ToString(CultureInfo.InvariantCulture);
-        canvas.DrawText("clean (label)", margin, header - 6, SKTextAlign.Left, font, ink);
+        canvas.DrawText(rowCaptions is null ? "clean (label)" : "clean", margin, header - 6, SKTextAlign.Left, font, ink);
         for (var c = 0; c < columns.Count; c++)
             canvas.DrawText(columns[c].Heading, margin + (c + 1) * (cell + margin), header - 6, SKTextAlign.Left, font, ink);
         for (var i = 0; i < n; i++)
         {
             var top = header + i * (cell + caption + margin);
             DrawImage(canvas, clean[i], margin, top, cell);
-            canvas.DrawText(Name(labels[i]), margin, top + cell + 14, SKTextAlign.Left, font, ink);
+            canvas.DrawText(rowCaptions?[i] ?? Name(labels[i]), margin, top + cell + 14, SKTextAlign.Left, font, ink);
             for (var c = 0; c < columns.Count; c++)
             {
                 var left = margin + (c + 1) * (cell + margin);

@@ -7,7 +7,9 @@ namespace StatFormer.Training;
 /// <summary>
 /// A run's curves as TensorBoard event files (TorchSharp's <c>SummaryWriter</c>), written into the run folder itself
 /// so that <c>tensorboard --logdir runs/</c> lists every run under its folder name. Each training session (a resumed
-/// run is a second session) starts a new events.out.tfevents.* file.
+/// run is a second session) starts a new events.out.tfevents.* file; before a resumed session the older files are cut
+/// back to the checkpoint's step (<see cref="TensorBoardRecords.TruncateAfter"/>), so the curves continue without
+/// repeated steps, and a fresh start deletes them.
 /// </summary>
 public sealed class TensorBoardLog
 {

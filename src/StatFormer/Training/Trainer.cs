@@ -64,7 +64,7 @@ public sealed class Trainer
         _checkpointMetadataJson = checkpointMetadataJson;
     }
 
-    /// <summary>Domain extras written to the TensorBoard log after each validation; null: none.</summary>
+    /// <summary>Domain extras written to the TensorBoard log after each validation (every EvalEvery steps and at the last, with or without a validation loss); null: none.</summary>
     public ITrainingDiagnostics? Diagnostics { get; init; }
 
     /// <summary>
@@ -78,7 +78,6 @@ public sealed class Trainer
         Directory.CreateDirectory(_outDir);
         var checkpointPath = System.IO.Path.Combine(_outDir, CheckpointFileName);
         var metrics = new MetricsLog(System.IO.Path.Combine(_outDir, MetricsFileName));
-        var board = new TensorBoardLog(_outDir);
         var parameters = _model.parameters().ToList();
         using var optimizer = CreateOptimizer(_model, _options);
 
@@ -89,15 +88,19 @@ public sealed class Trainer
         {
             var saved = Checkpoint.Load(checkpointPath, _model, optimizer);
             state.Restore(saved);
-            using (var rng = torch.tensor(saved.RngState, dtype: ScalarType.Byte))
+            using (var rng = torch.tensor(saved.RngState, dtype: ScalarType.Byte, device: CPU))
                 torch.set_rng_state(rng);
             history = metrics.TruncateAfter(saved.Step);
+            // The event log is cut at the checkpoint too; this session's new file continues the same curves.
+            TensorBoardRecords.TruncateAfter(_outDir, saved.Step);
         }
         else
         {
             metrics.Clear();
+            TensorBoardRecords.DeleteAll(_outDir);
             history = [];
         }
+        var board = new TensorBoardLog(_outDir);
 
         _model.train();
         var total = _options.Steps;
@@ -176,7 +179,6 @@ public sealed class Trainer
                 validLoss = v;
                 Record(new MetricRecord(step, MetricRecord.ValidSplit, v, lr, 0, Elapsed().TotalSeconds));
                 board.Scalar("valid/loss", v, step);
-                if (Diagnostics is not null) WriteDiagnostics(step, board);
                 if (state.BestValidLoss is not { } best || v < best)
                 {
                     state.BestValidLoss = v;
@@ -190,6 +192,9 @@ public sealed class Trainer
                 }
                 stoppedEarly = PatienceExhausted(state);
             }
+
+            // After each validation, and at the same steps in a run without one.
+            if (evalDue && Diagnostics is not null) WriteDiagnostics(step, board);
 
             if (evalDue || stoppedEarly || (_options.CheckpointEvery > 0 && step % _options.CheckpointEvery == 0))
                 SaveCheckpoint();

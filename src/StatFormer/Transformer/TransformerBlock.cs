@@ -22,7 +22,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
     private readonly Dropout residualDropout;
     // Exactly one of the two is set; the field names are the parameter-name prefixes in checkpoints.
     private readonly FeedForward? ffn;
-    private readonly MoeFeedForward? moe;
+    private readonly nn.Module<Tensor, RoutingState?, MoeOutput>? moe;   // MoeFeedForward or SoftMoeFeedForward
 
     /// <param name="dropPath">Probability of dropping each residual branch for a whole sample in training (stochastic depth); 0: off.</param>
     public TransformerBlock(int dModel, SelfAttention attention, FeedForward feedForward, double dropout, string name, double dropPath = 0)
@@ -32,7 +32,11 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
     public TransformerBlock(int dModel, SelfAttention attention, MoeFeedForward mixtureOfExperts, double dropout, string name, double dropPath = 0)
         : this(dModel, attention, null, mixtureOfExperts, dropout, name, dropPath) { }
 
-    private TransformerBlock(int dModel, SelfAttention attention, FeedForward? feedForward, MoeFeedForward? mixtureOfExperts, double dropout, string name, double dropPath) : base(name)
+    /// <param name="dropPath">Probability of dropping each residual branch for a whole sample in training (stochastic depth); 0: off.</param>
+    public TransformerBlock(int dModel, SelfAttention attention, SoftMoeFeedForward softMixtureOfExperts, double dropout, string name, double dropPath = 0)
+        : this(dModel, attention, null, softMixtureOfExperts, dropout, name, dropPath) { }
+
+    private TransformerBlock(int dModel, SelfAttention attention, FeedForward? feedForward, nn.Module<Tensor, RoutingState?, MoeOutput>? mixtureOfExperts, double dropout, string name, double dropPath) : base(name)
     {
         if (dropPath is < 0 or >= 1) throw new ArgumentException($"dropPath must be in [0, 1) (got {dropPath})", nameof(dropPath));
         DropPathProbability = dropPath;
@@ -53,8 +57,11 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
     /// <summary>The dense feed-forward layer, or null in an MoE block.</summary>
     public FeedForward? FeedForward => ffn;
 
-    /// <summary>The Mixture-of-Experts layer, or null in a dense block.</summary>
-    public MoeFeedForward? MixtureOfExperts => moe;
+    /// <summary>The (top-k) Mixture-of-Experts layer, or null in a dense or Soft MoE block.</summary>
+    public MoeFeedForward? MixtureOfExperts => moe as MoeFeedForward;
+
+    /// <summary>The Soft MoE layer, or null in a dense or top-k MoE block.</summary>
+    public SoftMoeFeedForward? SoftMixtureOfExperts => moe as SoftMoeFeedForward;
 
     public override BlockOutput forward(Tensor x, Tensor? previousValues, Tensor? keyPaddingMask, RoutingState? previousRouting)
     {
@@ -103,7 +110,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor?, RoutingS
         MoeOutput? moeOutput = null;
         if (moe is not null)
         {
-            moeOutput = moe.Step(ln2.forward(x), previousRouting, cache.ExpertCounts, cache.ExpertCounts is null ? null : expertCapacity);
+            moeOutput = ((MoeFeedForward)moe).Step(ln2.forward(x), previousRouting, cache.ExpertCounts, cache.ExpertCounts is null ? null : expertCapacity);
             x = x + moeOutput.Output;
             moeOutput = moeOutput.MoveToOuterDisposeScope();
         }

@@ -31,6 +31,8 @@ public sealed class TransformerStack : Module<Tensor, Tensor?, bool, Transformer
     public TransformerStack(TransformerStackOptions options, bool causal, string name = "transformer_stack") : base(name)
     {
         options.Validate();
+        if (causal && MoeKindNames.IsSoft(options.Moe.Router))
+            throw new ArgumentException($"{StatFormer.Options.EnumNames.Cli(options.Moe.Router)} is for image models only: Soft MoE mixes every token of a sequence into every slot, so it cannot be causal", nameof(options));
         Options = options;
         Causal = causal;
         var elliptical = options.EffectiveEllipticalLayers.ToHashSet();
@@ -44,9 +46,13 @@ public sealed class TransformerStack : Module<Tensor, Tensor?, bool, Transformer
             SelfAttention attention = elliptical.Contains(layer)
                 ? new EllipticalSelfAttention(options.DModel, options.Heads, options.Dropout, causal, estimator, options.EllipticalUnscaled)
                 : new SoftmaxSelfAttention(options.DModel, options.Heads, options.Dropout, causal);
-            layers[layer] = moeKinds.TryGetValue(layer, out var kind)
-                ? new TransformerBlock(options.DModel, attention, new MoeFeedForward(options.DModel, kind, moeOptions!, causal), options.Dropout, $"block{layer}", options.DropPathAt(layer))
-                : new TransformerBlock(options.DModel, attention, new FeedForward(options.DModel, options.FfnMultiplier * options.DModel, options.Dropout, activation: options.Activation), options.Dropout, $"block{layer}", options.DropPathAt(layer));
+            var (blockName, dropPath) = ($"block{layer}", options.DropPathAt(layer));
+            if (!moeKinds.TryGetValue(layer, out var kind))
+                layers[layer] = new TransformerBlock(options.DModel, attention, new FeedForward(options.DModel, options.FfnMultiplier * options.DModel, options.Dropout, activation: options.Activation), options.Dropout, blockName, dropPath);
+            else if (MoeKindNames.IsSoft(kind))
+                layers[layer] = new TransformerBlock(options.DModel, attention, new SoftMoeFeedForward(options.DModel, kind, moeOptions!), options.Dropout, blockName, dropPath);
+            else
+                layers[layer] = new TransformerBlock(options.DModel, attention, new MoeFeedForward(options.DModel, kind, moeOptions!, causal), options.Dropout, blockName, dropPath);
             register_module(layer.ToString(CultureInfo.InvariantCulture), layers[layer]);
         }
         RegisterComponents();
@@ -74,8 +80,10 @@ public sealed class TransformerStack : Module<Tensor, Tensor?, bool, Transformer
                 // Dense blocks between MoE layers (GLaM) pass the last MoE routing through unchanged.
                 lastRouting = moe.Routing;
                 balance = balance is null ? moe.BalanceLoss : balance + moe.BalanceLoss;
+                // A Soft MoE layer hands on its top slots' experts; its diagnostics count the top slot's expert per token.
+                var top = block.SoftMixtureOfExperts is null ? moe.Routing.TopIndices : moe.Routing.TopIndices.narrow(1, 0, 1);
                 if (records is not null)
-                    routing = new MoeLayerRouting(moe.Routing.TopIndices.detach(), moe.RouterLogits.detach(), moe.RoutingFeatures.detach());
+                    routing = new MoeLayerRouting(top.detach(), moe.RouterLogits.detach(), moe.RoutingFeatures.detach());
             }
             records?.Add(new TransformerLayerIntermediates(x.detach(), output.Values, output.Metric, routing));
         }

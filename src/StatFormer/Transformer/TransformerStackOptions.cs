@@ -62,9 +62,13 @@ public sealed record TransformerStackOptions
         Attention != AttentionKind.Elliptical ? Array.Empty<int>()
         : EllipticalLayers ?? Enumerable.Range(1, Math.Max(0, Layers - 1)).ToArray();
 
-    /// <summary>Each expert's hidden width: <see cref="MoeOptions.ExpertHidden"/>, or FfnMultiplier·DModel / TopK so a token's active FFN parameters match the dense model's.</summary>
+    /// <summary>
+    /// Each expert's hidden width: <see cref="MoeOptions.ExpertHidden"/>, or FfnMultiplier·DModel / TopK so a token's active FFN
+    /// parameters match the dense model's; Soft MoE: FfnMultiplier·DModel (each slot is processed by one expert, like a top-1 token).
+    /// </summary>
     [JsonIgnore]
-    public int EffectiveExpertHidden => Moe.Layer.ExpertHidden ?? Math.Max(1, FfnMultiplier * DModel / Math.Max(1, Moe.Layer.TopK));
+    public int EffectiveExpertHidden => Moe.Layer.ExpertHidden
+        ?? Math.Max(1, FfnMultiplier * DModel / (MoeKindNames.IsSoft(Moe.Router) ? 1 : Math.Max(1, Moe.Layer.TopK)));
 
     /// <summary>The options every MoE layer is built with: expert width and dropout resolved.</summary>
     [JsonIgnore]

@@ -110,6 +110,10 @@ public sealed class VisionCliTests
         var json = result.Json();
         Assert.Equal(5, json.GetProperty("tokens").GetInt32());
         Assert.True(json.GetProperty("ratio").GetDouble() > 0);
+        var moe = json.GetProperty("moe").EnumerateArray().ToList();
+        Assert.Equal(["ac-smoe", "ac-soft-moe"], moe.Select(m => m.GetProperty("ac").GetString()!));
+        Assert.Equal(["smoe", "soft-moe"], moe.Select(m => m.GetProperty("base").GetString()!));
+        Assert.All(moe, m => Assert.True(m.GetProperty("ratio").GetDouble() > 0 && m.GetProperty("ac_step_ms").GetDouble() > 0));
         var attacks = json.GetProperty("attacks");
         Assert.Equal(2, attacks.GetProperty("pgd_steps").GetInt32());
         // PGD-k costs at least about k forward+backward passes.

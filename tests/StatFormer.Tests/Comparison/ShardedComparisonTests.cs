@@ -79,6 +79,28 @@ public sealed class ShardedComparisonTests : IDisposable
         Assert.Equal(new[] { "infonce", "fare" }, aggregate.Json().GetProperty("methods").EnumerateArray().Select(m => m.GetProperty("method").GetString()).ToArray());
     }
 
+    [Fact]
+    public void Vision_compare_shards_its_variant_runs_the_same_way()
+    {
+        var folder = _dir.File("vision");
+        string[] compare = ["vision", "compare", .. VisionCliTests.TinyVision(folder, steps: 2), "--attacks", "fgsm", "--eps", "4/255",
+            "--variants", "softmax,elliptical", "--seeds", "1", "--example-images", "2", "--json"];
+
+        var first = Run([.. compare, "--shard", "1/2"]);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(new[] { "elliptical-seed0" }, Done(first.Json()));
+        Assert.False(File.Exists(Path.Combine(folder, "summary.json")), "a shard must not aggregate");
+        AssertOneLineError(Run(compare), "1 of 2 have no summary yet: softmax-seed0");
+
+        var second = Run([.. compare, "--shard", "0/2"]);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Empty(second.Json().GetProperty("missing").EnumerateArray());
+        var aggregate = Run(compare);
+        Assert.True(aggregate.ExitCode == 0, aggregate.ToString());
+        Assert.Equal(new[] { "softmax", "elliptical" }, aggregate.Json().GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("variant").GetString()).ToArray());
+        AssertOneLineError(Run([.. compare, "--shard", "1/0"]), "--shard", "'1/0' is not I/N");
+    }
+
     private static (Process Process, Task<string> Stdout, Task<string> Stderr) StartCli(string[] args)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";

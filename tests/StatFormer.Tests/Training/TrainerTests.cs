@@ -41,6 +41,11 @@ public class TrainerTests(ITestOutputHelper output)
 
     private sealed class SimulatedCrash : Exception;
 
+    /// <summary>Every scalar of a run folder's event files, oldest file first, read back independently of the writer.</summary>
+    private static List<(long Step, string Tag, float Value)> Events(string folder) =>
+        TensorBoardRecords.Files(folder).SelectMany(f => TensorBoardEventFile.Read(f).Values)
+            .Where(v => v.Scalar is not null && v.Tag != "train/items_per_second").Select(v => (v.Step, v.Tag, v.Scalar!.Value)).ToList();
+
     /// <param name="crash">
     /// false: cancel after step 15 (checkpoint written at 15). true: die after step 17, so the last
     /// checkpoint is the evaluation at 10, metrics.jsonl runs ahead to 17 and ends in a torn line.
@@ -75,6 +80,9 @@ public class TrainerTests(ITestOutputHelper output)
                 var dieAt17 = new InlineProgress<TrainingProgress>(p => { if (p.Step == 17) throw new SimulatedCrash(); });
                 Assert.Throws<SimulatedCrash>(() => first.Run(dieAt17));
                 File.AppendAllText(resumedDir.File(Trainer.MetricsFileName), "{\"step\":18,\"spl");
+                // The event file too ends in a torn record (a length and half a payload).
+                using (var events = File.Open(Assert.Single(TensorBoardRecords.Files(resumedDir.Path)), FileMode.Append))
+                    events.Write([40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
             }
             else
             {
@@ -102,6 +110,14 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.Equal(30 + 3, straightLines.Count); // 30 train records + valid at 10, 20, 30
         Assert.Equal(straightLines, resumedLines);
         Assert.Equal(straightLines, resumed.History.Select(r => (r.Step, r.Split, r.Loss, r.LearningRate)).ToList());
+
+        // TensorBoard: the resumed run's event files (the first cut back to the checkpoint, then the resumed session's) hold
+        // exactly the uninterrupted run's records, each step once, in order. Throughput is a wall-clock figure, left out.
+        var straightEvents = Events(straightDir.Path);
+        Assert.Single(TensorBoardRecords.Files(straightDir.Path));
+        Assert.Equal(2, TensorBoardRecords.Files(resumedDir.Path).Count);
+        Assert.Equal(30 * 3 + 3, straightEvents.Count);   // loss, learning rate, gradient norm per step; validation loss at 10, 20, 30
+        Assert.Equal(straightEvents, Events(resumedDir.Path));
 
         var straightWeights = straightModel.state_dict();
         foreach (var (name, weight) in secondModel.state_dict())

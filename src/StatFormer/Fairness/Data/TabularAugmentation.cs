@@ -24,10 +24,10 @@ public static class TabularAugmentation
 
         using var scope = torch.NewDisposeScope();
         // Draws happen on the CPU (where the generator lives) and move to x's device.
-        var replace = (torch.rand([b, f], dtype: ScalarType.Float64, generator: generator) < rate).to(x.device);
+        var replace = (torch.rand([b, f], dtype: ScalarType.Float64, device: CPU, generator: generator) < rate).to(x.device);
         // Row i draws from row (i + s) mod b with s uniform on 1..b−1: a uniformly chosen other row.
-        var shift = torch.randint(1, b, [b, f], dtype: ScalarType.Int64, generator: generator);
-        var donor = (torch.arange(b, dtype: ScalarType.Int64).unsqueeze(1) + shift).remainder(b).to(x.device);
+        var shift = torch.randint(1, b, [b, f], dtype: ScalarType.Int64, device: CPU, generator: generator);
+        var donor = (torch.arange(b, dtype: ScalarType.Int64, device: CPU).unsqueeze(1) + shift).remainder(b).to(x.device);
         return torch.where(replace, x.gather(0, donor), x).MoveToOuterDisposeScope();
     }
 

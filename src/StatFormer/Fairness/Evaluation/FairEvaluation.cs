@@ -4,6 +4,7 @@ using StatFormer.Data;
 using StatFormer.Fairness.Data;
 using StatFormer.Fairness.Experiments;
 using StatFormer.Fairness.Models;
+using StatFormer.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -46,8 +47,8 @@ public static class FairEvaluation
             // depend on how much randomness training consumed.
             torch.manual_seed(options.Train.Seed);
             var probeIndices = ProbeIndices(trainIndices, options);
-            using var probeIndex = torch.tensor(probeIndices, dtype: ScalarType.Int64);
-            using var testIndex = torch.tensor(testIndices, dtype: ScalarType.Int64);
+            using var probeIndex = torch.tensor(probeIndices, dtype: ScalarType.Int64, device: CPU);
+            using var testIndex = torch.tensor(testIndices, dtype: ScalarType.Int64, device: CPU);
             var trainFeatures = Embed(model, data.Train, data.Kind, probeIndex);
             var testFeatures = Embed(model, data.Test, data.Kind, testIndex);
             var trainTargets = data.Train.Targets.index_select(0, probeIndex);
@@ -95,7 +96,8 @@ public static class FairEvaluation
             {
                 var batch = testIndex.narrow(0, 0, Math.Min(options.Train.BatchSize, testIndices.Length));
                 using var noGrad = torch.no_grad();
-                attention = fare.Diagnose(new SensitiveBatch(data.Test.SensitiveStandardized.index_select(0, batch), data.Test.Groups.index_select(0, batch)));
+                var device = DeviceChoice.DeviceOf(model);
+                attention = fare.Diagnose(new SensitiveBatch(data.Test.SensitiveStandardized.index_select(0, batch).to(device), data.Test.Groups.index_select(0, batch).to(device)));
             }
 
             var shown = Math.Min(ProjectionPoints, testIndices.Length);
@@ -112,18 +114,19 @@ public static class FairEvaluation
         }
     }
 
-    /// <summary>The encoder's representation [n, d] of the samples at <paramref name="index"/>, batched, without gradients.</summary>
+    /// <summary>The encoder's representation [n, d] of the samples at <paramref name="index"/>, batched, without gradients: computed on the model's device, returned on the CPU (where the probes fit).</summary>
     public static Tensor Embed(FairContrastiveModel model, FairSplit split, FairInputKind kind, Tensor index)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var parts = new List<Tensor>();
+        var device = DeviceChoice.DeviceOf(model);
         var n = index.shape[0];
         for (long start = 0; start < n; start += EmbedBatchSize)
         {
             var inputs = split.Inputs(index.narrow(0, start, Math.Min(EmbedBatchSize, n - start)));
             if (kind == FairInputKind.Image) inputs = ImageAugmentation.Resize(inputs, FairExperiment.ImageSize);
-            parts.Add(model.Embed(inputs));
+            parts.Add(model.Embed(inputs.to(device)).cpu());
         }
         return torch.cat(parts, 0).MoveToOuterDisposeScope();
     }

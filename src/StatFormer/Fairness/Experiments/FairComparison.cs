@@ -4,6 +4,7 @@ using StatFormer.Fairness.Data;
 using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using Device = TorchSharp.torch.Device;
 
 namespace StatFormer.Fairness.Experiments;
 
@@ -34,8 +35,9 @@ public static class FairComparison
 
     /// <param name="progressFor">Called once per run with its label ("fare seed 1") to get a progress sink; may return null.</param>
     /// <param name="log">Status lines (which run starts, which is reused, probes that did not converge).</param>
+    /// <param name="device">Where every run trains and is evaluated (default: the CPU).</param>
     public static FairComparisonSummary Run(FairComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         OptionCheck.Require(options.Seeds.Count > 0, nameof(options.Seeds), "must name at least one seed");
@@ -45,31 +47,23 @@ public static class FairComparison
         shared.Validate();
         var output = options.Run.Output;
         var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
-        return ComparisonRunner.Run(plan, () => new MethodRuns(options, shared), progressFor, log, cancellationToken);
+        return ComparisonRunner.Run(plan, () => new MethodRuns(options, shared, device), progressFor, log, cancellationToken);
     }
 
     /// <summary>Runs this machine's share (<see cref="FairComparisonOptions.Shard"/>) of the comparison into its shared folder; see <see cref="ComparisonRunner.RunShard"/>.</summary>
     public static ComparisonShardResult RunShard(FairComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         OptionCheck.Require(options.Seeds.Count > 0, nameof(options.Seeds), "must name at least one seed");
         OptionCheck.Require(options.Methods.Count > 0, nameof(options.Methods), "must name at least one method");
         OptionCheck.Require(options.Methods.Distinct().Count() == options.Methods.Count, nameof(options.Methods), "names a method twice");
-        ComparisonShard shard;
-        try
-        {
-            shard = ComparisonShard.Parse(options.Shard ?? throw new FormatException("a sharded run needs I/N"));
-        }
-        catch (FormatException e)
-        {
-            throw new ArgumentException(e.Message, nameof(options.Shard));
-        }
+        var shard = ComparisonShard.Require(options.Shard, nameof(options.Shard));
         var shared = options.Run;
         shared.Validate();
         var output = options.Run.Output;
         var plan = new ComparisonPlan<ContrastiveMethod>(options.Methods, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
-        return ComparisonRunner.RunShard(plan, () => new MethodRuns(options, shared), progressFor, log, cancellationToken);
+        return ComparisonRunner.RunShard(plan, () => new MethodRuns(options, shared, device), progressFor, log, cancellationToken);
     }
 
     /// <summary>The bias axis of a dataset: z MSE for continuous z, else the equalized-odds gap (binary target), else the z-probe accuracy.</summary>
@@ -78,7 +72,7 @@ public static class FairComparison
 
     /// <summary>The fair contrastive runs of a comparison: the dataset is loaded once, shared by every run and disposed at the end.</summary>
     /// <param name="shared">The validated run settings every run shares (<see cref="FairComparisonOptions.Run"/> with the comparison's resume flags).</param>
-    private sealed class MethodRuns(FairComparisonOptions options, FairRunOptions shared)
+    private sealed class MethodRuns(FairComparisonOptions options, FairRunOptions shared, Device? device)
         : IComparisonDomain<ContrastiveMethod, FairRunSummary, FairComparisonSummary>, IDisposable
     {
         private readonly FairDataset _data = FairExperiment.LoadData(shared);
@@ -116,7 +110,7 @@ public static class FairComparison
         }
 
         public FairRunSummary Run(ContrastiveMethod method, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) =>
-            FairExperiment.Run(RunOptions(method, seed, runFolder), progress, _data, cancellationToken);
+            FairExperiment.Run(RunOptions(method, seed, runFolder), progress, _data, cancellationToken, device);
 
         public string? WarningAbout(FairRunSummary run) => FairComparisonReport.ProbeWarning(run);
 

@@ -154,8 +154,10 @@ public static class FairExperiment
 
     /// <param name="data">The dataset when the caller already loaded it (a comparison loads it once); it must be the one
     /// <paramref name="options"/> names, and the caller keeps ownership.</param>
+    /// <param name="device">Where the model trains and is evaluated (default: the CPU); it is initialised on the CPU first. The data and its
+    /// augmentation stay on the CPU (the same draws on every device); each batch is moved, and the probes fit on the CPU.</param>
     public static FairRunSummary Run(FairRunOptions options, IProgress<TrainingProgress>? progress = null, FairDataset? data = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -168,7 +170,7 @@ public static class FairExperiment
         {
             if (data.Name != options.Data.Dataset)
                 throw new ArgumentException($"the dataset passed is {data.Name}, the options name {options.Data.Dataset}", nameof(data));
-            return RunOn(options, data, progress, clock, cancellationToken);
+            return RunOn(options, data, progress, clock, device ?? CPU, cancellationToken);
         }
         finally
         {
@@ -177,7 +179,7 @@ public static class FairExperiment
     }
 
     private static FairRunSummary RunOn(FairRunOptions options, FairDataset data, IProgress<TrainingProgress>? progress, Stopwatch clock,
-        CancellationToken cancellationToken)
+        Device device, CancellationToken cancellationToken)
     {
         var trainIndices = TrainIndices(options, data.Train.Count);
         var stepsPerEpoch = StepsPerEpoch(options, trainIndices.Length);
@@ -185,11 +187,12 @@ public static class FairExperiment
 
         torch.manual_seed(options.Train.Seed);
         using var model = BuildModel(options, data);
+        model.to(device);
         var metadata = Metadata(options, data);
         if (options.Output.Resume) FairRunMetadata.EnsureSameRun(options.Output.OutDir, metadata);
 
         var batches = new EpochBatches(trainIndices, options.Train.BatchSize, stepsPerEpoch, options.Train.Seed);
-        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step)), null, options.Output.OutDir, metadata.ToJson());
+        var trainer = new Trainer(model, trainOptions, step => TrainStep(model, data, options, batches.At(step), device), null, options.Output.OutDir, metadata.ToJson());
         var trainClock = Stopwatch.StartNew();
         var training = trainer.Run(progress, options.Output.Resume, cancellationToken);
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
@@ -221,16 +224,16 @@ public static class FairExperiment
         return summary;
     }
 
-    /// <summary>One update: two augmented views of the step's batch and their contrastive loss.</summary>
-    private static StepLoss TrainStep(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] batch)
+    /// <summary>One update: two augmented views of the step's batch (on the CPU, then moved to <paramref name="device"/>) and their contrastive loss.</summary>
+    private static StepLoss TrainStep(FairContrastiveModel model, FairDataset data, FairRunOptions options, long[] batch, Device device)
     {
-        var index = torch.tensor(batch, dtype: ScalarType.Int64);
+        var index = torch.tensor(batch, dtype: ScalarType.Int64, device: CPU);
         var inputs = data.Train.Inputs(index);
         var (view1, view2) = data.Kind == FairInputKind.Image
             ? ImageAugmentation.TwoViews(inputs, ImageSize)
             : TabularAugmentation.TwoViews(inputs, options.Data.CorruptionRate);
-        var sensitive = new SensitiveBatch(data.Train.SensitiveStandardized.index_select(0, index), data.Train.Groups.index_select(0, index));
-        return new StepLoss(model.forward(view1, view2, sensitive), null, batch.Length);
+        var sensitive = new SensitiveBatch(data.Train.SensitiveStandardized.index_select(0, index).to(device), data.Train.Groups.index_select(0, index).to(device));
+        return new StepLoss(model.forward(view1.to(device), view2.to(device), sensitive), null, batch.Length);
     }
 
     /// <summary>

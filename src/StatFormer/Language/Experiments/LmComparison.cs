@@ -36,7 +36,7 @@ public static class LmComparison
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var shard = options.ParsedShard ?? throw new ArgumentException("a sharded run needs I/N", nameof(LmComparisonOptions.Shard));
+        var shard = ComparisonShard.Require(options.Shard, nameof(LmComparisonOptions.Shard));
         var output = options.Run.Output;
         var plan = new ComparisonPlan<ModelVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
         return ComparisonRunner.RunShard(plan, () => new VariantRuns(options, device), progressFor, log, cancellationToken);

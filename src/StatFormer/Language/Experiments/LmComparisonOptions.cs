@@ -26,24 +26,16 @@ public sealed record LmComparisonOptions
 
     /// <summary>The parsed <see cref="Shard"/>.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public Comparison.ComparisonShard? ParsedShard => Shard is null ? null : Comparison.ComparisonShard.Parse(Shard);
+    public Comparison.ComparisonShard? ParsedShard => Comparison.ComparisonShard.ParseOption(Shard, nameof(Shard));
 
     /// <exception cref="ArgumentException">ParamName is the path of the first offending property.</exception>
     public void Validate()
     {
-        if (Shard is not null)
-        {
-            try
-            {
-                Comparison.ComparisonShard.Parse(Shard);
-            }
-            catch (FormatException e)
-            {
-                throw new ArgumentException(e.Message, nameof(Shard));
-            }
-        }
+        Comparison.ComparisonShard.ParseOption(Shard, nameof(Shard));
         Options.OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
         Options.OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one model variant");
+        Options.OptionCheck.Require(!Variants.Any(v => Moe.MoeKindNames.IsSoft(v.Moe)), nameof(Variants),
+            "soft-moe and ac-soft-moe are for image models only: Soft MoE mixes every token of a sequence into every slot, so a language model cannot be causal with it");
         Options.OptionCheck.Require(TargetValidPpl is null or > 1, nameof(TargetValidPpl), $"must be greater than 1 (got {TargetValidPpl})");
         Options.OptionCheck.Nested(nameof(Run), Run.Validate);
     }

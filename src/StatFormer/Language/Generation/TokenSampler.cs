@@ -40,7 +40,7 @@ public sealed class TokenSampler : IDisposable
         }
         var logProbs = FilteredLogProbs(raw, Options);
         // Inverse CDF: the first token whose cumulative probability exceeds u ~ U[0,1).
-        var u = torch.rand(1, dtype: ScalarType.Float64, generator: generator).item<double>();
+        var u = torch.rand(1, dtype: ScalarType.Float64, device: CPU, generator: generator).item<double>();
         var cumulative = logProbs.exp().cumsum(0);
         var id = (int)Math.Min(cumulative.lt(u).sum().item<long>(), raw.shape[0] - 1);
         // Rounding can leave u above the last cumulative value; never land on a filtered-out token.

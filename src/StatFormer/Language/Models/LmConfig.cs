@@ -48,6 +48,8 @@ public sealed record LmConfig
     {
         OptionCheck.Require(VocabSize >= 2, nameof(VocabSize), $"VocabSize must be at least 2 (got {VocabSize})");
         OptionCheck.Require(SeqLen >= 1, nameof(SeqLen), $"SeqLen must be at least 1 (got {SeqLen})");
+        OptionCheck.Require(!MoeKindNames.IsSoft(Stack.Moe.Router), $"{nameof(Stack)}.{nameof(Stack.Moe)}.{nameof(Stack.Moe.Router)}",
+            $"{EnumNames.Cli(Stack.Moe.Router)} is for image models only: Soft MoE mixes every token of a sequence into every slot, so a language model cannot be causal with it");
         OptionCheck.Nested(nameof(Stack), Stack.Validate);
     }
 

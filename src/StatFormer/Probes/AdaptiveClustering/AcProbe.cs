@@ -38,8 +38,10 @@ public static class AcProbe
     private const double BalanceWeight = 0.01;
     private const int CurveTokens = 512;
 
-    public static AcProbeResult Run(AcProbeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="device">Where the probe models train (default: the CPU); the data is generated on the CPU and each batch moved.</param>
+    public static AcProbeResult Run(AcProbeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
+        device ??= CPU;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -58,7 +60,7 @@ public static class AcProbe
                     foreach (var kind in new[] { baseKind, baseKind == MoeKind.Smoe ? MoeKind.AcSmoe : MoeKind.AcXmoe })
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        var (run, runMap) = TrainAndEvaluate(options, problem, evalSet, kind, seed, 3L * s + 2, wantMap: map is null && MoeKindNames.IsAdaptive(kind));
+                        var (run, runMap) = TrainAndEvaluate(options, problem, evalSet, kind, seed, 3L * s + 2, wantMap: map is null && MoeKindNames.IsAdaptive(kind), device);
                         map ??= runMap;
                         runs.Add(run);
                         progress?.Invoke($"noise {noise} seed {seed} {run.Router}: MSE {run.Mse:F4}, routing NMI {run.RoutingNmi:F3} ({run.Seconds:F1} s)");
@@ -83,25 +85,26 @@ public static class AcProbe
     }
 
     private static (AcProbeRun Run, AcWeightMap? Map) TrainAndEvaluate(AcProbeOptions options, ClusterSubsetProblem problem, ClusterSubsetBatch evalSet,
-        MoeKind kind, int seed, long batchStream, bool wantMap)
+        MoeKind kind, int seed, long batchStream, bool wantMap, Device device)
     {
         var clock = Stopwatch.StartNew();
         torch.random.manual_seed(seed);
         var moeOptions = new MoeOptions { Experts = options.Clusters, TopK = options.TopK, ExpertHidden = options.ExpertHidden, Dropout = 0.0 };
         using var model = new AcProbeModel(options.Features, kind, moeOptions);
+        model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
         var rng = new Random(Seeds.ForStream(seed, batchStream));
         var curve = new List<double>();
-        using var curveX = torch.tensor(evalSet.Features.AsSpan(0, Math.Min(CurveTokens, evalSet.Count) * options.Features).ToArray(), new long[] { Math.Min(CurveTokens, evalSet.Count), options.Features });
-        using var curveY = torch.tensor(evalSet.Targets.AsSpan(0, Math.Min(CurveTokens, evalSet.Count)).ToArray());
+        using var curveX = torch.tensor(evalSet.Features.AsSpan(0, Math.Min(CurveTokens, evalSet.Count) * options.Features).ToArray(), new long[] { Math.Min(CurveTokens, evalSet.Count), options.Features }, device: device);
+        using var curveY = torch.tensor(evalSet.Targets.AsSpan(0, Math.Min(CurveTokens, evalSet.Count)).ToArray(), device: device);
         for (var step = 1; step <= options.Steps; step++)
         {
             model.train();
             using (var scope = torch.NewDisposeScope())
             {
                 var batch = ClusterSubsetGenerator.Tokens(rng, problem, options.BatchSize);
-                var x = torch.tensor(batch.Features, new long[] { batch.Count, options.Features });
-                var y = torch.tensor(batch.Targets);
+                var x = torch.tensor(batch.Features, new long[] { batch.Count, options.Features }, device: device);
+                var y = torch.tensor(batch.Targets, device: device);
                 optimizer.zero_grad();
                 var output = model.forward(x);
                 var loss = nn.functional.mse_loss(output.Prediction, y) + output.BalanceLoss * BalanceWeight;
@@ -117,11 +120,11 @@ public static class AcProbe
         model.eval();
         using var evalScope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var evalX = torch.tensor(evalSet.Features, new long[] { evalSet.Count, options.Features });
+        var evalX = torch.tensor(evalSet.Features, new long[] { evalSet.Count, options.Features }, device: device);
         var result = model.forward(evalX);
-        var mse = nn.functional.mse_loss(result.Prediction, torch.tensor(evalSet.Targets)).item<float>();
-        var secondExperts = result.SecondExperts.to(ScalarType.Int32).data<int>().ToArray();
-        var firstExperts = result.FirstExperts.to(ScalarType.Int32).data<int>().ToArray();
+        var mse = nn.functional.mse_loss(result.Prediction, torch.tensor(evalSet.Targets, device: device)).item<float>();
+        var secondExperts = result.SecondExperts.to(ScalarType.Int32).cpu().data<int>().ToArray();
+        var firstExperts = result.FirstExperts.to(ScalarType.Int32).cpu().data<int>().ToArray();
         var nmi = Nmi(secondExperts, evalSet.Clusters, options.Clusters);
         var firstNmi = Nmi(firstExperts, evalSet.Clusters, options.Clusters);
         double? auroc = null;
@@ -153,7 +156,7 @@ public static class AcProbe
         var mad = router.RunningDeviation / router.RunningCount.clamp_min(1e-12).unsqueeze(1);
         var w = AdaptiveClusteringWeights.FromStatistics(router.RunningCount, mad, options.AcEpsilon, options.AcClipMultiple);
         var (k, f) = ((int)w.shape[0], (int)w.shape[1]);
-        var flat = w.contiguous().data<float>().ToArray();
+        var flat = w.cpu().contiguous().data<float>().ToArray();
         return Enumerable.Range(0, k).Select(e => flat.AsSpan(e * f, f).ToArray().Select(v => (double)v).ToArray()).ToArray();
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using StatFormer.Attention;
 using StatFormer.Data;
 using StatFormer.Reporting;
+using StatFormer.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,8 +43,10 @@ public static class EllipticalProbe
 {
     private const int PlottedSequences = 64;
 
-    public static EllipticalProbeResult Run(EllipticalProbeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="device">Where the probe models train (default: the CPU); the sequences are generated on the CPU and each batch moved.</param>
+    public static EllipticalProbeResult Run(EllipticalProbeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
+        device ??= CPU;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -60,7 +63,7 @@ public static class EllipticalProbe
                 foreach (var attention in new[] { AttentionKind.Softmax, AttentionKind.Elliptical })
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var (run, runPoints) = TrainAndEvaluate(options, settings[s], s, seed, attention, evalSet, wantPoints: s == 0 && seed == 0);
+                    var (run, runPoints) = TrainAndEvaluate(options, settings[s], s, seed, attention, evalSet, wantPoints: s == 0 && seed == 0, device);
                     if (runPoints is not null) points = runPoints;
                     runs.Add(run);
                     progress?.Invoke($"{settings[s].Sweep} r={settings[s].Relevant} noise={settings[s].Noise} contamination={settings[s].Contamination} seed {seed} {attention}: MSE {run.Mse:F4} ({run.Seconds:F1} s)");
@@ -82,11 +85,12 @@ public static class EllipticalProbe
     }
 
     private static (EllipticalProbeRun Run, IReadOnlyList<MetricPoint>? Points) TrainAndEvaluate(EllipticalProbeOptions options, KernelRegressionSetting setting,
-        int settingIndex, int seed, AttentionKind attention, IReadOnlyList<KernelRegressionSequence> evalSet, bool wantPoints)
+        int settingIndex, int seed, AttentionKind attention, IReadOnlyList<KernelRegressionSequence> evalSet, bool wantPoints, Device device)
     {
         var clock = Stopwatch.StartNew();
         torch.random.manual_seed(seed);
         using var model = new KernelRegressionModel(options.KeyDim, options.DModel, options.Heads, attention);
+        model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
         // The same batches for both attentions: the stream depends on seed and setting only.
         var rng = new Random(Seeds.ForStream(seed, 2L * settingIndex));
@@ -96,7 +100,7 @@ public static class EllipticalProbe
         {
             using var scope = torch.NewDisposeScope();
             var batch = Draw(rng, options, setting, options.BatchSize);
-            var (tokens, targets) = Tensors(batch);
+            var (tokens, targets) = Tensors(batch, device);
             optimizer.zero_grad();
             var loss = nn.functional.mse_loss(model.forward(tokens), targets);
             loss.backward();
@@ -123,13 +127,13 @@ public static class EllipticalProbe
         {
             using var scope = torch.NewDisposeScope();
             var part = evalSet.Skip(start).Take(chunk).ToList();
-            var (tokens, targets) = Tensors(part);
+            var (tokens, targets) = Tensors(part, DeviceChoice.DeviceOf(model));
             var (prediction, metric) = model.Predict(tokens, withMetric: elliptical);
-            var predicted = prediction.data<float>().ToArray();
+            var predicted = prediction.cpu().data<float>().ToArray();
             float[]? perKey = null;
             if (metric is not null && loadings is not null)
                 // μ_d = mean over heads of Σ_j m_j · loading_jd: m seen from each key coordinate.
-                perKey = metric.squeeze(2).unsqueeze(-1).mul(loadings.unsqueeze(0)).sum(new long[] { 2 }).mean(new long[] { 1 }).contiguous().data<float>().ToArray();
+                perKey = metric.squeeze(2).unsqueeze(-1).mul(loadings.unsqueeze(0)).sum(new long[] { 2 }).mean(new long[] { 1 }).cpu().contiguous().data<float>().ToArray();
             for (var i = 0; i < part.Count; i++)
             {
                 var sequence = part[i];
@@ -153,8 +157,8 @@ public static class EllipticalProbe
     private static List<KernelRegressionSequence> Draw(Random rng, EllipticalProbeOptions options, KernelRegressionSetting setting, int count) =>
         Enumerable.Range(0, count).Select(_ => KernelRegressionGenerator.Sample(rng, options.KeyDim, options.Pairs, setting.Relevant, setting.Noise, setting.Contamination)).ToList();
 
-    /// <summary>tokens [B, pairs+1, 2D+2] (rows: key features, value, 0 for the pairs; query features, 0, 1 last) and the noiseless targets [B].</summary>
-    internal static (Tensor Tokens, Tensor Targets) Tensors(IReadOnlyList<KernelRegressionSequence> batch)
+    /// <summary>tokens [B, pairs+1, 2D+2] (rows: key features, value, 0 for the pairs; query features, 0, 1 last) and the noiseless targets [B], on <paramref name="device"/> (default: the CPU).</summary>
+    internal static (Tensor Tokens, Tensor Targets) Tensors(IReadOnlyList<KernelRegressionSequence> batch, Device? device = null)
     {
         var (n, d) = (batch[0].Pairs, 2 * batch[0].KeyDim);
         var width = d + 2;
@@ -173,6 +177,6 @@ public static class EllipticalProbe
             data[offset + n * width + d + 1] = 1f;
             targets[b] = (float)s.Target;
         }
-        return (torch.tensor(data, new long[] { batch.Count, n + 1, width }), torch.tensor(targets));
+        return (torch.tensor(data, new long[] { batch.Count, n + 1, width }, device: device ?? CPU), torch.tensor(targets, device: device ?? CPU));
     }
 }

@@ -42,8 +42,10 @@ public static class FareProbe
 {
     private const int ProjectionDim = 16;
 
-    public static FareProbeResult Run(FareProbeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="device">Where the encoder, head and loss train (default: the CPU); the samples are generated on the CPU and moved, the linear probes fit on the CPU.</param>
+    public static FareProbeResult Run(FareProbeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default, Device? device = null)
     {
+        device ??= CPU;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -56,7 +58,7 @@ public static class FareProbe
             foreach (var method in options.Methods)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var run = TrainAndEvaluate(options, train, test, method, seed);
+                var run = TrainAndEvaluate(options, train, test, method, seed, device);
                 runs.Add(run);
                 progress?.Invoke($"seed {seed} {EnumNames(method)}: target {run.TargetAccuracy:F1} %, group probe {run.GroupAccuracy:F1} % ({run.Seconds:F1} s)");
             }
@@ -79,18 +81,22 @@ public static class FareProbe
 
     private static string EnumNames(ContrastiveMethod method) => Options.EnumNames.Cli(method);
 
-    private static FareProbeRun TrainAndEvaluate(FareProbeOptions options, LeakySamples train, LeakySamples test, ContrastiveMethod method, int seed)
+    private static FareProbeRun TrainAndEvaluate(FareProbeOptions options, LeakySamples train, LeakySamples test, ContrastiveMethod method, int seed, Device device)
     {
         var clock = Stopwatch.StartNew();
         torch.random.manual_seed(seed);
         using var encoder = new MlpEncoder(options.Features, options.Hidden, options.Representation);
         using var head = new ProjectionHead(options.Representation, ProjectionDim);
         using var loss = ContrastiveLossFactory.Create(method, new ContrastiveLossOptions { Temperature = options.Temperature }, sensitiveDim: 2);
+        encoder.to(device);
+        head.to(device);
+        loss.to(device);
         var parameters = encoder.parameters().Concat(head.parameters()).Concat(loss.parameters()).ToList();
         using var optimizer = torch.optim.Adam(parameters, options.LearningRate);
-        using var trainX = torch.tensor(train.Inputs, new long[] { train.Count, options.Features });
-        using var trainZ = torch.tensor(train.Sensitive, new long[] { train.Count, 2 });
-        using var trainG = torch.tensor(train.Groups.Select(g => (long)g).ToArray());
+        // On the CPU: the corruption draws there (the same on every device); each batch is then moved.
+        using var trainX = torch.tensor(train.Inputs, new long[] { train.Count, options.Features }, device: CPU);
+        using var trainZ = torch.tensor(train.Sensitive, new long[] { train.Count, 2 }, device: CPU);
+        using var trainG = torch.tensor(train.Groups.Select(g => (long)g).ToArray(), device: CPU);
         var attentionLoss = loss.GetType() == typeof(FareLoss) ? (FareLoss)loss : null;
         var atStart = attentionLoss is null ? null : AttentionFit(attentionLoss, test, options.BatchSize);
         var rng = new Random(Seeds.ForStream(seed, 3));
@@ -101,11 +107,11 @@ public static class FareProbe
         {
             using var scope = torch.NewDisposeScope();
             rng.Shuffle(order);
-            var index = torch.tensor(order.AsSpan(0, options.BatchSize).ToArray());
+            var index = torch.tensor(order.AsSpan(0, options.BatchSize).ToArray(), device: CPU);
             var (view1, view2) = TabularAugmentation.TwoViews(trainX.index_select(0, index), options.CorruptionRate);
-            var sensitive = new SensitiveBatch(trainZ.index_select(0, index), trainG.index_select(0, index));
+            var sensitive = new SensitiveBatch(trainZ.index_select(0, index).to(device), trainG.index_select(0, index).to(device));
             optimizer.zero_grad();
-            var value = loss.forward(head.forward(encoder.forward(view1)), head.forward(encoder.forward(view2)), sensitive);
+            var value = loss.forward(head.forward(encoder.forward(view1.to(device))), head.forward(encoder.forward(view2.to(device))), sensitive);
             value.backward();
             optimizer.step();
         }
@@ -114,12 +120,13 @@ public static class FareProbe
         using (var scope = torch.NewDisposeScope())
         using (torch.no_grad())
         {
-            var trainRep = encoder.forward(trainX);
-            var testRep = encoder.forward(torch.tensor(test.Inputs, new long[] { test.Count, options.Features }));
-            using var target = LinearProbe.FitClassifier(trainRep, torch.tensor(train.Classes.Select(c => (long)c).ToArray()), options.Classes);
-            targetAccuracy = 100 * target.Accuracy(testRep, torch.tensor(test.Classes.Select(c => (long)c).ToArray()));
+            // The representations come back to the CPU, where the linear probes fit.
+            var trainRep = encoder.forward(trainX.to(device)).cpu();
+            var testRep = encoder.forward(torch.tensor(test.Inputs, new long[] { test.Count, options.Features }, device: device)).cpu();
+            using var target = LinearProbe.FitClassifier(trainRep, torch.tensor(train.Classes.Select(c => (long)c).ToArray(), device: CPU), options.Classes);
+            targetAccuracy = 100 * target.Accuracy(testRep, torch.tensor(test.Classes.Select(c => (long)c).ToArray(), device: CPU));
             using var group = LinearProbe.FitClassifier(trainRep, trainG, options.Groups);
-            groupAccuracy = 100 * group.Accuracy(testRep, torch.tensor(test.Groups.Select(g => (long)g).ToArray()));
+            groupAccuracy = 100 * group.Accuracy(testRep, torch.tensor(test.Groups.Select(g => (long)g).ToArray(), device: CPU));
         }
         var majority = 100.0 * test.Groups.GroupBy(g => g).Max(g => g.Count()) / test.Count;
         var after = attentionLoss is null ? null : AttentionFit(attentionLoss, test, options.BatchSize);
@@ -137,12 +144,13 @@ public static class FareProbe
         var b = Math.Min(batch, samples.Count);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var z = torch.tensor(samples.Sensitive.AsSpan(0, 2 * b).ToArray(), new long[] { b, 2 });
+        var device = fare.QueryProjection.device;
+        var z = torch.tensor(samples.Sensitive.AsSpan(0, 2 * b).ToArray(), new long[] { b, 2 }, device: device);
         var groups = samples.Groups.AsSpan(0, b).ToArray();
         var zn = fare.NormalizeSensitive ? nn.functional.normalize(z, p: 2, dim: 1) : z;
         var logits = zn.matmul(fare.QueryProjection).matmul(zn.matmul(fare.KeyProjection).t()) / fare.AttentionTemperature;
-        var p = logits.masked_fill(torch.eye(b, dtype: ScalarType.Bool), double.NegativeInfinity).softmax(1).to_type(ScalarType.Float64);
-        var flat = p.contiguous().data<double>().ToArray();
+        var p = logits.masked_fill(torch.eye(b, dtype: ScalarType.Bool, device: device), double.NegativeInfinity).softmax(1).to_type(ScalarType.Float64);
+        var flat = p.cpu().contiguous().data<double>().ToArray();
         var ideal = LeakyAttributeGenerator.IdealAttention(groups);
         double mass = 0, uniform = 0, kl = 0;
         var rows = 0;
@@ -159,7 +167,7 @@ public static class FareProbe
                 kl += ideal[i, j] * Math.Log(ideal[i, j] / Math.Max(flat[i * b + j], 1e-300));
             }
         }
-        var diagnostics = fare.Diagnose(new SensitiveBatch(z, torch.tensor(groups.Select(g => (long)g).ToArray())));
+        var diagnostics = fare.Diagnose(new SensitiveBatch(z, torch.tensor(groups.Select(g => (long)g).ToArray(), device: device)));
         return new FareAttentionFit(mass / rows, uniform / rows, kl / rows, diagnostics.DistanceRatio);
     }
 }

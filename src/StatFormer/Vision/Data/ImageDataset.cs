@@ -50,13 +50,26 @@ public sealed class ImageDataset : IDisposable
     public int Width => (int)Pixels.shape[3];
     public int Classes => ClassNames.Count;
 
-    /// <summary>Images float [b,C,H,W] in [0, 1] and labels int64 [b] at <paramref name="indices"/> (int64 [b]).</summary>
-    public (Tensor Images, Tensor Labels) Batch(Tensor indices)
+    /// <summary>
+    /// Images float [b,C,H,W] in [0, 1] and labels int64 [b] at <paramref name="indices"/> (int64 [b], any device), on
+    /// <paramref name="device"/> (default: where the dataset is, the CPU). The 8-bit pixels travel, then become floats.
+    /// </summary>
+    public (Tensor Images, Tensor Labels) Batch(Tensor indices, Device? device = null)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         using var scope = torch.NewDisposeScope();
-        var images = Pixels.index_select(0, indices).to_type(ScalarType.Float32).div_(255f);
-        var labels = Labels.index_select(0, indices);
+        var at = indices.to(Pixels.device);
+        var target = device ?? Pixels.device;
+        var images = Pixels.index_select(0, at).to(target).to_type(ScalarType.Float32).div_(255f);
+        var labels = Labels.index_select(0, at).to(target);
         return (images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The images [<paramref name="start"/>, <paramref name="end"/>) as <see cref="Batch(Tensor, Device?)"/> gives them.</summary>
+    public (Tensor Images, Tensor Labels) Batch(long start, long end, Device? device = null)
+    {
+        using var indices = torch.arange(start, end, dtype: ScalarType.Int64, device: Pixels.device);
+        return Batch(indices, device);
     }
 
     /// <summary>A new dataset of the images at <paramref name="indices"/> (copies; this one stays usable).</summary>

@@ -1,6 +1,7 @@
 using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Moe;
+using StatFormer.Training;
 using StatFormer.Transformer;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
@@ -19,6 +20,7 @@ public static class VisionEvaluation
         ArgumentNullException.ThrowIfNull(data);
         if (data.Count == 0) throw new ArgumentException("the test set has no images", nameof(data));
         if (batchSize < 1) throw new ArgumentException($"must be at least 1 (got {batchSize})", nameof(batchSize));
+        var device = DeviceChoice.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try
@@ -29,7 +31,7 @@ public static class VisionEvaluation
             for (long start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
-                var (images, labels) = data.Batch(torch.arange(start, Math.Min(start + batchSize, data.Count), dtype: ScalarType.Int64));
+                var (images, labels) = data.Batch(start, Math.Min(start + batchSize, data.Count), device);
                 var logits = model.forward(images);
                 correct += logits.argmax(1).eq(labels).sum().item<long>();
                 lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
@@ -53,6 +55,7 @@ public static class VisionEvaluation
         ArgumentNullException.ThrowIfNull(data);
         var n = (int)Math.Min(count, data.Count);
         if (n < 1) throw new ArgumentException("no images to measure", nameof(data));
+        var device = DeviceChoice.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try
@@ -65,7 +68,7 @@ public static class VisionEvaluation
             {
                 using var scope = torch.NewDisposeScope();
                 var size = Math.Min(batchSize, n - start);
-                var (images, _) = data.Batch(torch.arange(start, start + size, dtype: ScalarType.Int64));
+                var (images, _) = data.Batch(start, start + size, device);
                 var output = model.Run(images, recordIntermediates: true);
                 for (var l = 0; l < layers; l++)
                 {
@@ -98,8 +101,9 @@ public static class VisionEvaluation
     /// space and purity / NMI of the top-1 expert against the image's class; stability between consecutive MoE layers.
     /// Every token the layer routes counts, the class token included (the layer routes it like a patch token; it is
     /// 1/(patches + 1) of the tokens), and each token's label is its image's class. Eval mode, in batches of
-    /// <paramref name="batchSize"/> images as in training (the AC router's cluster statistics are per batch). Null for a
-    /// dense model.
+    /// <paramref name="batchSize"/> images as in training (the AC router's cluster statistics are per batch). Soft MoE layers
+    /// count each token's top slot's expert as its top-1 and the combine weight per expert as its routing distribution
+    /// (see <see cref="SoftMoeFeedForward"/>). Null for a dense model.
     /// </summary>
     public static MoeDiagnostics? Routing(VisionTransformer model, ImageDataset data, int batchSize)
     {
@@ -110,6 +114,7 @@ public static class VisionEvaluation
         if (data.Count == 0) throw new ArgumentException("the test set has no images", nameof(data));
         if (batchSize < 1) throw new ArgumentException($"must be at least 1 (got {batchSize})", nameof(batchSize));
         var accumulator = new MoeDiagnosticsAccumulator(stack.MoeLayers.Count, stack.Moe.Layer.Experts, data.Classes);
+        var device = DeviceChoice.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try
@@ -118,10 +123,10 @@ public static class VisionEvaluation
             for (long start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
-                var (images, labels) = data.Batch(torch.arange(start, Math.Min(start + batchSize, data.Count), dtype: ScalarType.Int64));
+                var (images, labels) = data.Batch(start, Math.Min(start + batchSize, data.Count), device);
                 var routing = model.Run(images, recordIntermediates: true).Layers!.Select(l => l.Routing).OfType<MoeLayerRouting>().ToList();
                 // The MoE layers route the [B,N] tokens flattened image-major (row b·N + t), so each label repeats N times.
-                var tokenLabels = labels.repeat_interleave(model.Tokens).data<long>().Select(l => (int)l).ToArray();
+                var tokenLabels = labels.repeat_interleave(model.Tokens).cpu().data<long>().Select(l => (int)l).ToArray();
                 accumulator.AddBatch(routing, tokenLabels);
             }
             return accumulator.Result();

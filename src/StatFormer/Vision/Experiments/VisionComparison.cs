@@ -6,9 +6,11 @@ using StatFormer.IO;
 using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
+using TorchSharp;
 
 namespace StatFormer.Vision.Experiments;
 
@@ -25,8 +27,12 @@ public sealed record VisionComparisonOptions
 
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
 
+    /// <summary>"I/N": run only this machine's share of the runs into the shared output folder (see <see cref="ComparisonShard"/>); null: all of them, or aggregate a folder that shards filled.</summary>
+    public string? Shard { get; init; }
+
     public void Validate()
     {
+        ComparisonShard.ParseOption(Shard, nameof(Shard));
         OptionCheck.Require(Seeds.Count > 0, nameof(Seeds), "must name at least one seed");
         OptionCheck.Require(Seeds.Distinct().Count() == Seeds.Count, nameof(Seeds), "names a seed twice");
         OptionCheck.Require(Variants.Count > 0, nameof(Variants), "must name at least one variant");
@@ -35,7 +41,7 @@ public sealed record VisionComparisonOptions
     }
 }
 
-/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18, softmax ViTs with MoE feed-forward layers.</summary>
+/// <summary>A compared image classifier: softmax ViT, elliptical ViT (evaluated with its training estimator or with the median), ResNet-18, softmax ViTs with MoE or Soft MoE feed-forward layers.</summary>
 public enum VisionVariant
 {
     Softmax,
@@ -51,6 +57,10 @@ public enum VisionVariant
     AcSmoe,
     /// <summary>Adaptive Clustering over the cosine router.</summary>
     AcXmoe,
+    /// <summary>Soft MoE (slots per expert from the shared options).</summary>
+    SoftMoe,
+    /// <summary>Adaptive Clustering over Soft MoE's slot logits.</summary>
+    AcSoftMoe,
 }
 
 /// <summary>Comparisons of image classifiers across seeds, on equal footing, through <see cref="ComparisonRunner"/>.</summary>
@@ -64,7 +74,7 @@ public static class VisionComparison
             VisionVariant.Softmax => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax, Moe = Dense(shared) } },
             VisionVariant.Elliptical or VisionVariant.EllipticalMedian => shared.Model with { Architecture = VisionArchitecture.Vit, Stack = shared.Model.Stack with { Attention = AttentionKind.Elliptical, Moe = Dense(shared) } },
             VisionVariant.Resnet18 => shared.Model with { Architecture = VisionArchitecture.Resnet18 },
-            VisionVariant.Smoe or VisionVariant.Xmoe or VisionVariant.AcSmoe or VisionVariant.AcXmoe => shared.Model with
+            VisionVariant.Smoe or VisionVariant.Xmoe or VisionVariant.AcSmoe or VisionVariant.AcXmoe or VisionVariant.SoftMoe or VisionVariant.AcSoftMoe => shared.Model with
             {
                 Architecture = VisionArchitecture.Vit,
                 Stack = shared.Model.Stack with { Attention = AttentionKind.Softmax, Moe = shared.Model.Stack.Moe with { Router = RouterOf(variant) } },
@@ -84,20 +94,36 @@ public static class VisionComparison
         VisionVariant.Xmoe => Moe.MoeKind.Xmoe,
         VisionVariant.AcSmoe => Moe.MoeKind.AcSmoe,
         VisionVariant.AcXmoe => Moe.MoeKind.AcXmoe,
+        VisionVariant.SoftMoe => Moe.MoeKind.SoftMoe,
+        VisionVariant.AcSoftMoe => Moe.MoeKind.AcSoftMoe,
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "not an MoE variant"),
     };
 
+    /// <param name="device">Where every run trains and is evaluated (default: the CPU).</param>
     public static VisionComparisonSummary Run(VisionComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, TorchSharp.torch.Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        OptionCheck.Require(options.Shard is null, nameof(VisionComparisonOptions.Shard), "runs a share of a comparison: `vision compare --shard I/N` (RunShard)");
         var output = options.Run.Output;
         var plan = new ComparisonPlan<VisionVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite);
-        return ComparisonRunner.Run(plan, () => new VariantRuns(options, cancellationToken), progressFor, log, cancellationToken);
+        return ComparisonRunner.Run(plan, () => new VariantRuns(options, device, cancellationToken), progressFor, log, cancellationToken);
     }
 
-    private sealed class VariantRuns(VisionComparisonOptions options, CancellationToken cancellationToken)
+    /// <summary>Runs this machine's share (<see cref="VisionComparisonOptions.Shard"/>) of the comparison into its shared folder; see <see cref="ComparisonRunner.RunShard"/>.</summary>
+    public static ComparisonShardResult RunShard(VisionComparisonOptions options, Func<string, IProgress<TrainingProgress>?>? progressFor = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default, TorchSharp.torch.Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var shard = ComparisonShard.Require(options.Shard, nameof(VisionComparisonOptions.Shard));
+        var output = options.Run.Output;
+        var plan = new ComparisonPlan<VisionVariant>(options.Variants, options.Seeds, output.OutDir, output.Resume, output.Overwrite, shard);
+        return ComparisonRunner.RunShard(plan, () => new VariantRuns(options, device, cancellationToken), progressFor, log, cancellationToken);
+    }
+
+    private sealed class VariantRuns(VisionComparisonOptions options, TorchSharp.torch.Device? device, CancellationToken cancellationToken)
         : IComparisonDomain<VisionVariant, VisionRunSummary, VisionComparisonSummary>, IDisposable
     {
         // Loaded once: every variant and seed trains and is attacked on the very same images.
@@ -124,23 +150,73 @@ public static class VisionComparison
             return summary is not null && JsonOutput.Serialize(summary.Options) == expected ? summary : null;
         }
 
-        public VisionRunSummary Run(VisionVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken token) =>
-            VisionExperiment.Run(RunOptions(options.Run, variant, seed, runFolder), progress, _data, token);
+        public VisionRunSummary Run(VisionVariant variant, int seed, string runFolder, IProgress<TrainingProgress>? progress, CancellationToken token)
+        {
+            var runOptions = RunOptions(options.Run, variant, seed, runFolder);
+            if (variant == VisionVariant.EllipticalMedian && StartFromEllipticalRun(seed, runFolder))
+                runOptions = runOptions with { Output = runOptions.Output with { Resume = true, Overwrite = false } };
+            return VisionExperiment.Run(runOptions, progress, _data, token, device);
+        }
+
+        /// <summary>
+        /// elliptical-median trains exactly what elliptical trains (same model, data, seed and objective; only the evaluation
+        /// estimator differs), so it starts from the elliptical run's checkpoint of the same seed when this comparison has
+        /// one: the resumed trainer continues it to the budget (nothing, when it is finished) and the median evaluates that
+        /// very model. Without one (median listed first, or another shard's elliptical run not written yet) it trains itself,
+        /// to the same weights. Returns whether it copied.
+        /// </summary>
+        private bool StartFromEllipticalRun(int seed, string runFolder)
+        {
+            if (!options.Variants.Contains(VisionVariant.Elliptical)) return false;
+            var output = options.Run.Output;
+            if (output.Resume && File.Exists(Path.Combine(runFolder, Trainer.CheckpointFileName))) return false;  // its own run continues
+            var elliptical = Path.Combine(output.OutDir, RunFolder.PerRunFolderName(NameOf(VisionVariant.Elliptical), seed));
+            var checkpoint = Path.Combine(elliptical, Trainer.CheckpointFileName);
+            if (!File.Exists(checkpoint)) return false;
+            RunFolderLock source;
+            try
+            {
+                source = RunFolderLock.Acquire(elliptical);
+            }
+            catch (RunFolderInUseException)
+            {
+                return false;  // another shard is training it right now
+            }
+            using (source)
+            {
+                // Clears what an earlier run left here (refused, as ever, unless the comparison overwrites) before the copy.
+                RunFolder.Claim(runFolder, RunFolderKind.Run, resume: false, overwrite: output.Overwrite).Dispose();
+                Directory.CreateDirectory(runFolder);  // the claim removes a folder it created and left empty
+                File.Copy(checkpoint, Path.Combine(runFolder, Trainer.CheckpointFileName));
+                var metrics = Path.Combine(elliptical, Trainer.MetricsFileName);
+                if (File.Exists(metrics)) File.Copy(metrics, Path.Combine(runFolder, Trainer.MetricsFileName));
+            }
+            return true;
+        }
 
         public string? WarningAbout(VisionRunSummary run) => null;
 
         public VisionComparisonSummary Summarize(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs)
         {
-            var variants = options.Variants.Select(v => VisionVariantAggregate.Of(NameOf(v), runs.Where(r => r.Variant == v).Select(r => r.Result).ToList())).ToList();
+            // The corruption errors' reference (= 100): the softmax ViT of this comparison, else its first variant.
+            var reference = options.Variants.Contains(VisionVariant.Softmax) ? VisionVariant.Softmax : options.Variants[0];
+            var referenceRuns = runs.Where(r => r.Variant == reference).Select(r => r.Result).ToList();
+            var variants = options.Variants.Select(v =>
+            {
+                var own = runs.Where(r => r.Variant == v).Select(r => r.Result).ToList();
+                return VisionVariantAggregate.Of(NameOf(v), own) with { Corruption = VisionCorruptionAggregate.Of(own, referenceRuns, NameOf(reference)) };
+            }).ToList();
             var outDir = options.Run.Output.OutDir;
             using var examples = ExampleColumns(runs);
+            using var corrupted = CorruptionExamples(runs, reference);
             var summary = new VisionComparisonSummary
             {
                 Data = _data.Train.Source, Classes = _data.Train.Classes, TrainImages = _data.Train.Count, TestImages = _data.Test.Count,
                 Seeds = options.Seeds, Variants = variants, Runs = runs.Select(r => r.Result).ToList(),
                 Report = Path.Combine(outDir, ComparisonRunner.ReportFileName),
                 Plots = [.. VisionComparisonReport.WritePlots(outDir, variants, examples, _data.Test.ClassNames),
-                    .. VisionComparisonReport.WriteRoutingPlots(outDir, variants, runs.Select(r => r.Result).ToList())],
+                    .. VisionComparisonReport.WriteRoutingPlots(outDir, variants, runs.Select(r => r.Result).ToList()),
+                    .. VisionCorruptionReport.WritePlots(outDir, variants, corrupted, _data.Test.ClassNames)],
                 Options = options with { Run = options.Run with { Output = options.Run.Output.Recorded } },
             };
             VisionComparisonReport.Write(summary);
@@ -148,7 +224,7 @@ public static class VisionComparison
         }
 
         /// <summary>
-        /// The image grid's columns: the first seed's model of each variant on the first test images, attacked by the
+        /// The image grid's columns: the first seed's model of each variant on the first attacked images, attacked by the
         /// strongest gradient attack asked for (PGD if listed, else the first) at the largest ε, with the same draws.
         /// </summary>
         private VisionExampleGrid? ExampleColumns(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs)
@@ -156,21 +232,36 @@ public static class VisionComparison
             var attack = options.Run.Eval.Attack;
             var kind = attack.Attacks.Contains(AttackKind.Pgd) ? AttackKind.Pgd : attack.Attacks[0];
             var epsilon = attack.Epsilons.Max();
-            var count = (int)Math.Min(options.Run.Eval.ExampleImages, _data.Test.Count);
+            var count = Math.Min(options.Run.Eval.ExampleImages, RobustnessEvaluation.AttackedImages(_data.Test, attack).Length);
             var columns = new List<VisionExampleColumn>();
             TorchSharp.torch.Tensor? clean = null;
             long[] labels = [];
             foreach (var run in runs.Where(r => r.Seed == options.Seeds[0]))
             {
                 using var trained = TrainedVisionRun.Load(run.Folder);
+                if (device is not null) trained.Model.to(device);
                 if (run.Variant == VisionVariant.EllipticalMedian && trained.Model is VisionTransformer vit) vit.Estimator = EllipticalEstimator.Median;
                 using var examples = RobustnessEvaluation.Examples(trained.Model, _data.Test, kind, epsilon, count, attack, trained.Metadata.Spec.Normalization);
-                clean ??= examples.Clean.detach().clone().DetachFromDisposeScope();
-                labels = examples.Labels.data<long>().ToArray();
-                columns.Add(new VisionExampleColumn(run.Name, examples.Adversarial.detach().clone().DetachFromDisposeScope(),
-                    examples.CleanPredictions.data<long>().ToArray(), examples.AdversarialPredictions.data<long>().ToArray()));
+                clean ??= examples.Clean.detach().cpu().clone().DetachFromDisposeScope();
+                labels = examples.Labels.cpu().data<long>().ToArray();
+                columns.Add(new VisionExampleColumn(run.Name, examples.Adversarial.detach().cpu().clone().DetachFromDisposeScope(),
+                    examples.CleanPredictions.cpu().data<long>().ToArray(), examples.AdversarialPredictions.cpu().data<long>().ToArray()));
             }
             return clean is null ? null : new VisionExampleGrid(EnumNames.Cli(kind), epsilon, clean, labels, columns);
+        }
+
+        /// <summary>
+        /// The corruption grid: the first image of the corruption subset under every corruption (rows) and severity
+        /// (columns), each corrupted on its own with the corruption's generator, and the reference variant's first-seed
+        /// predictions. Null when the comparison evaluates no corruptions.
+        /// </summary>
+        private CorruptionExamples? CorruptionExamples(IReadOnlyList<ComparisonRun<VisionVariant, VisionRunSummary>> runs, VisionVariant reference)
+        {
+            var corruption = options.Run.Eval.Corruption;
+            if (!corruption.Enabled) return null;
+            var run = runs.First(r => r.Variant == reference && r.Seed == options.Seeds[0]);
+            using var trained = TrainedVisionRun.Load(run.Folder);
+            return Corruptions.CorruptionExamples.Of(trained.Model, _data.Test, corruption, $"{run.Name}");
         }
 
         public void Dispose() => _data.Dispose();
@@ -208,7 +299,7 @@ public sealed record VisionComparisonSummary
 /// <summary>One variant over the seeds: mean ± sample std of every measure.</summary>
 public sealed record VisionVariantAggregate(string Variant, long Params, MeanStd CleanAccuracy, IReadOnlyList<VisionAttackAggregate> Attacks,
     IReadOnlyList<VisionEpsilonAggregate>? WorstCase, IReadOnlyList<VisionLayerAggregate> Layers, MeanStd ImagesPerSecond, MeanStd WallSeconds, string EvalEstimator,
-    RoutingAggregate? Routing = null, IReadOnlyList<VisionRoutingLayerAggregate>? RoutingLayers = null)
+    RoutingAggregate? Routing = null, IReadOnlyList<VisionRoutingLayerAggregate>? RoutingLayers = null, VisionCorruptionAggregate? Corruption = null)
 {
     public static VisionVariantAggregate Of(string variant, IReadOnlyList<VisionRunSummary> runs)
     {

@@ -2,10 +2,12 @@ using System.Diagnostics;
 using StatFormer.Analysis;
 using StatFormer.Attention;
 using StatFormer.Data;
+using StatFormer.Interop;
 using StatFormer.IO;
 using StatFormer.Options;
 using StatFormer.Reporting;
 using StatFormer.Training;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Evaluation;
 using StatFormer.Vision.Models;
@@ -46,8 +48,10 @@ public static class VisionExperiment
         VisionModelSpec.For(options.Model, train.Channels, train.Height, train.Width, train.Classes);
 
     /// <param name="data">The images when the caller already loaded them (a comparison loads them once); the caller keeps ownership.</param>
+    /// <param name="device">Where the model trains and is evaluated (default: the CPU). It is initialised on the CPU first, so a seed gives the
+    /// same initial weights everywhere; the images stay on the CPU and each batch is augmented there and then moved.</param>
     public static VisionRunSummary Run(VisionRunOptions options, IProgress<TrainingProgress>? progress = null, ImageSplits? data = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -58,7 +62,7 @@ public static class VisionExperiment
         data ??= VisionData.Load(options.Data, null, cancellationToken);
         try
         {
-            return RunOn(options, data, progress, clock, cancellationToken);
+            return RunOn(options, data, progress, clock, device ?? CPU, cancellationToken);
         }
         finally
         {
@@ -67,7 +71,7 @@ public static class VisionExperiment
     }
 
     private static VisionRunSummary RunOn(VisionRunOptions options, ImageSplits data, IProgress<TrainingProgress>? progress, Stopwatch clock,
-        CancellationToken cancellationToken)
+        Device device, CancellationToken cancellationToken)
     {
         var train = data.Train;
         var spec = Spec(options, train);
@@ -76,14 +80,20 @@ public static class VisionExperiment
         OptionCheck.Require(batchSize <= train.Count, $"{nameof(VisionRunOptions.Data)}.{nameof(VisionDataOptions.BatchSize)}",
             $"{batchSize} is larger than the training set ({train.Count} images)");
 
+        // Before training: corruptions the images' set lacks fail now, not after the run.
+        CheckCorruptions(options, data.Test);
         torch.manual_seed(seed);
         using var model = VisionModels.Create(spec);
+        // Fine-tuning starts from a state dict whose names and shapes must fit; a resumed run replaces these weights with its checkpoint's.
+        if (options.InitFrom is { } initFrom) ModelWeights.Load(model, initFrom);
+        model.to(device);
         var metadata = new VisionRunMetadata(spec, options with { Output = options.Output.Recorded });
         if (options.Output.Resume) VisionRunMetadata.EnsureSameRun(options.Output.OutDir, metadata);
 
         var batches = new EpochBatches(train.Count, batchSize, seed);
-        var trainer = new Trainer(model, TrainOptions(options), step => StepLoss(model, train, options, batches.At(step), step), null,
-            options.Output.OutDir, metadata.ToJson());
+        var trainer = new Trainer(model, TrainOptions(options), step => StepLoss(model, train, options, batches.At(step), step, device), null,
+            options.Output.OutDir, metadata.ToJson())
+        { Diagnostics = model is VisionTransformer vit ? new VisionTrainingDiagnostics(vit, train, batchSize) : null };
         var trainClock = Stopwatch.StartNew();
         var training = trainer.Run(progress, options.Output.Resume, cancellationToken);
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
@@ -99,7 +109,7 @@ public static class VisionExperiment
             Data = train.Source, Classes = train.Classes, ImageShape = [train.Channels, train.Height, train.Width],
             TrainImages = train.Count, TestImages = data.Test.Count, Params = VisionModels.ParameterCount(model),
             Steps = training.StepsCompleted, Seed = seed, FinalTrainLoss = training.FinalTrainLoss,
-            CleanAccuracy = result.Clean.Accuracy, CleanLoss = result.Clean.Loss, Robustness = result.Robustness, Layers = result.Layers, Routing = result.Routing,
+            CleanAccuracy = result.Clean.Accuracy, CleanLoss = result.Clean.Loss, Robustness = result.Robustness, Layers = result.Layers, Routing = result.Routing, Corruption = result.Corruption,
             AdversarialTraining = options.Adversarial.Enabled, ImagesPerSecond = training.Throughput,
             WallSeconds = clock.Elapsed.TotalSeconds, TrainSeconds = trainSeconds, EvalSeconds = evalSeconds,
             Spec = spec, Options = options with { Output = options.Output.Recorded },
@@ -111,12 +121,13 @@ public static class VisionExperiment
         return summary;
     }
 
-    /// <summary>What a trained model measures: clean accuracy (whole test set), the attacks (Eval.Attack), per-layer diagnostics (ViT) and routing diagnostics (MoE ViT, whole test set).</summary>
+    /// <summary>What a trained model measures: clean accuracy (whole test set), the attacks (Eval.Attack), per-layer diagnostics (ViT), routing diagnostics (MoE ViT, whole test set) and, when asked for, the corruptions (Eval.Corruption).</summary>
     public static VisionEvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, VisionModelSpec spec, ImageDataset test, VisionRunOptions options,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
+        CheckCorruptions(options, test);
         var trained = (model as VisionTransformer)?.Estimator;
         if (options.Eval.Estimator is { } estimator && model is VisionTransformer { Estimator: not null } switched) switched.Estimator = estimator;
         try
@@ -127,13 +138,18 @@ public static class VisionExperiment
                 ? VisionEvaluation.Layers(vit, test, options.Eval.DiagnosticImages, options.Data.BatchSize)
                 : [];
             var routing = model is VisionTransformer moe ? VisionEvaluation.Routing(moe, test, options.Data.BatchSize) : null;
-            return new VisionEvaluationResult(clean, robustness, layers, routing);
+            var corruption = options.Eval.Corruption.Enabled
+                ? CorruptionEvaluation.Evaluate(model, test, options.Eval.Corruption, options.Data.BatchSize, cancellationToken) : null;
+            return new VisionEvaluationResult(clean, robustness, layers, routing, corruption);
         }
         finally
         {
             if (trained is { } original && model is VisionTransformer restored) restored.Estimator = original;
         }
     }
+
+    private static void CheckCorruptions(VisionRunOptions options, ImageDataset test) =>
+        OptionCheck.Nested(nameof(VisionRunOptions.Eval), () => OptionCheck.Nested(nameof(VisionEvalOptions.Corruption), () => options.Eval.Corruption.ValidateFor(test)));
 
     /// <summary>softmax, elliptical, resnet18; an elliptical model evaluated with another estimator than it was trained with gets its name as a suffix (elliptical-median).</summary>
     public static string VariantName(nn.Module model, VisionModelSpec spec, EllipticalEstimator? evalEstimator) =>
@@ -144,14 +160,17 @@ public static class VisionExperiment
         model is VisionTransformer { Estimator: { } trained } ? EnumNames.Json(requested ?? trained) : "none";
 
     /// <summary>One update: the step's batch, augmented, optionally replaced by its PGD perturbation, its label-smoothed cross-entropy and (MoE ViT) the balance loss.</summary>
-    private static StepLoss StepLoss(nn.Module<Tensor, Tensor> model, ImageDataset train, VisionRunOptions options, long[] indices, long step)
+    private static StepLoss StepLoss(nn.Module<Tensor, Tensor> model, ImageDataset train, VisionRunOptions options, long[] indices, long step, Device device)
     {
-        var (images, labels) = train.Batch(torch.tensor(indices, dtype: ScalarType.Int64));
+        // Augmented on the CPU with a CPU generator (the same draws on every device), then moved.
+        var (images, labels) = train.Batch(torch.tensor(indices, dtype: ScalarType.Int64, device: CPU));
         if (options.Data.Augment.Enabled)
         {
             using var generator = new Generator((ulong)Seeds.ForStep(Seeds.ForName(options.Train.Seed, "vision-augmentation"), step));
             images = VisionAugmentation.Apply(images, options.Data.Augment, generator);
         }
+        images = images.to(device);
+        labels = labels.to(device);
         if (options.Adversarial.Enabled) images = AdversarialBatch(model, images, labels, options, step);
         // An MoE ViT's weighted load-balancing loss joins the gradient as the LM's does (the Trainer adds it).
         var (logits, balance) = model is IAuxiliaryLossModel withAux ? withAux.Run(images) : (model.forward(images), null);
@@ -203,4 +222,7 @@ public static class VisionExperiment
 
 /// <summary>What <see cref="VisionExperiment.Evaluate"/> measures.</summary>
 /// <param name="Routing">MoE ViT: the routing diagnostics on the whole test set (<see cref="VisionEvaluation.Routing"/>); null for dense models.</param>
-public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers, MoeDiagnostics? Routing = null);
+/// <param name="Corruption">The corruption evaluation (<see cref="CorruptionEvaluation"/>); null when off.</param>
+/// <param name="CorruptionErrors">CE / mCE against a reference model (`vision eval --reference-run`); null otherwise.</param>
+public sealed record VisionEvaluationResult(CleanEvaluation Clean, RobustnessResult Robustness, IReadOnlyList<VisionLayerDiagnostics> Layers, MoeDiagnostics? Routing = null,
+    CorruptionResult? Corruption = null, CorruptionErrorResult? CorruptionErrors = null);

@@ -1,6 +1,7 @@
 using StatFormer.Attention;
 using StatFormer.Options;
 using StatFormer.Training;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
@@ -39,6 +40,10 @@ public sealed record VisionRunOptions
     /// <summary>The run folder.</summary>
     public RunOutputOptions Output { get; init; } = new() { OutDir = Path.Combine("runs", "vision") };
 
+    /// <summary>A safetensors or torch.save state dict (e.g. from `statformer export`) loaded over the initial weights to fine-tune; names and shapes must fit the model. Null: fresh seeded weights (and not written, so older options read the same).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitFrom { get; init; }
+
     /// <exception cref="ArgumentException">ParamName is the path of the first offending property.</exception>
     public void Validate()
     {
@@ -49,6 +54,7 @@ public sealed record VisionRunOptions
         OptionCheck.Nested(nameof(Adversarial), Adversarial.Validate);
         OptionCheck.Nested(nameof(Eval), Eval.Validate);
         OptionCheck.Nested(nameof(Output), Output.Validate);
+        OptionCheck.Require(InitFrom is null || File.Exists(InitFrom), nameof(InitFrom), $"{InitFrom}: no such file");
     }
 }
 
@@ -97,6 +103,9 @@ public sealed record VisionEvalOptions
     /// <summary>Images in the clean vs adversarial grid.</summary>
     public int ExampleImages { get; init; } = 8;
 
+    /// <summary>Common corruptions (CIFAR-10-C / MNIST-C), calibration and OOD detection; off unless corruptions are named.</summary>
+    public CorruptionOptions Corruption { get; init; } = new();
+
     public void Validate()
     {
         OptionCheck.Nested(nameof(Attack), Attack.Validate);
@@ -104,5 +113,6 @@ public sealed record VisionEvalOptions
         OptionCheck.Require(Estimator != EllipticalEstimator.Causal, nameof(Estimator), "an image model attends non-causally: use sequence (mean) or median");
         OptionCheck.Require(DiagnosticImages >= 1, nameof(DiagnosticImages), $"must be at least 1 (got {DiagnosticImages})");
         OptionCheck.Require(ExampleImages >= 1, nameof(ExampleImages), $"must be at least 1 (got {ExampleImages})");
+        OptionCheck.Nested(nameof(Corruption), Corruption.Validate);
     }
 }

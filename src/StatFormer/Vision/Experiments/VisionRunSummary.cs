@@ -1,4 +1,5 @@
 using StatFormer.Analysis;
+using StatFormer.Vision.Corruptions;
 using StatFormer.Vision.Evaluation;
 using StatFormer.Vision.Models;
 using StatFormer.Vision.Robustness;
@@ -36,6 +37,8 @@ public sealed record VisionRunSummary
     /// Null for dense models.
     /// </summary>
     public MoeDiagnostics? Routing { get; init; }
+    /// <summary>Accuracy and ECE under the corruptions and the max-softmax OOD AUROCs (Eval.Corruption); null when not asked for.</summary>
+    public CorruptionResult? Corruption { get; init; }
     public required bool AdversarialTraining { get; init; }
     /// <summary>Training images per second (wall time of the steps).</summary>
     public required double ImagesPerSecond { get; init; }

@@ -1,3 +1,4 @@
+using StatFormer.Moe;
 using StatFormer.Options;
 using StatFormer.Transformer;
 using StatFormer.Vision.Data;
@@ -55,8 +56,15 @@ public sealed record VisionModelOptions
     /// <summary>ViT: class token or mean pooling.</summary>
     public VisionPooling Pooling { get; init; } = VisionPooling.Cls;
 
-    /// <summary>ViT: the Transformer blocks (attention softmax or elliptical, width, depth, dropout, drop-path). Small enough to train in minutes on 2 cores.</summary>
-    public TransformerStackOptions Stack { get; init; } = new() { Layers = 4, DModel = 64, Heads = 4, Dropout = 0.0, DropPath = 0.1, FfnMultiplier = 2 };
+    /// <summary>
+    /// ViT: the Transformer blocks (attention softmax or elliptical, width, depth, dropout, drop-path). Small enough to train in
+    /// minutes on 2 cores. AC MoE layers feed the scaled token to router and experts, as the authors' image models do.
+    /// </summary>
+    public TransformerStackOptions Stack { get; init; } = new()
+    {
+        Layers = 4, DModel = 64, Heads = 4, Dropout = 0.0, DropPath = 0.1, FfnMultiplier = 2,
+        Moe = new() { Layer = new() { AcScaledInput = AcScaledInput.RouterAndExperts } },
+    };
 
     /// <summary>ResNet: the stem (small images: 3×3 conv, no max-pool).</summary>
     public ResNetStem Stem { get; init; } = ResNetStem.Small;

@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -105,7 +106,7 @@ public sealed class ApgdAttack(int iterations, int targets) : IImageAttack
         var batch = images.shape[0];
         var checkpoints = new HashSet<int>(Checkpoints(Iterations));
 
-        var t = torch.rand(images.shape, dtype: images.dtype, device: images.device, generator: generator).mul_(2).sub_(1);
+        var t = SeededDraws.Rand(images.shape, generator, images.dtype, images.device).mul_(2).sub_(1);
         var tNorm = (threat.Norm == ThreatNorm.LInf ? t.flatten(1).abs().amax(new long[] { 1 }) : t.flatten(1).square().sum(new long[] { 1 }).sqrt())
             .clamp_min(1e-12).reshape(-1, 1, 1, 1);
         var scale = threat.Scale(images);

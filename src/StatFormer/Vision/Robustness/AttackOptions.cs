@@ -96,7 +96,7 @@ public sealed record AttackOptions
     /// <summary>Images per attack batch.</summary>
     public int BatchSize { get; init; } = 100;
 
-    /// <summary>Evaluate only the first MaxImages images (null: all).</summary>
+    /// <summary>Attack a class-stratified subset of MaxImages test images drawn from <see cref="Seed"/> (null: all).</summary>
     public int? MaxImages { get; init; }
 
     public int Seed { get; init; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using StatFormer.Data;
 using StatFormer.Options;
+using StatFormer.Training;
 using StatFormer.Vision.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,8 +27,9 @@ public static class RobustnessEvaluation
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         Check(data, options, normalization);
-        var images = (int)Math.Min(data.Count, options.MaxImages ?? long.MaxValue);
-        if (images == 0) throw new ArgumentException("the dataset has no images", nameof(data));
+        if (data.Count == 0) throw new ArgumentException("the dataset has no images", nameof(data));
+        var subset = AttackedImages(data, options);
+        var images = subset.Length;
         var attacks = options.Attacks.Select(kind => (Kind: kind, Attack: ImageAttacks.Create(kind, options))).ToArray();
         var epsilons = options.Epsilons;
         var correct = new long[attacks.Length, epsilons.Count];
@@ -35,6 +37,7 @@ public static class RobustnessEvaluation
         long cleanCorrect = 0;
         var batches = (images + options.BatchSize - 1) / options.BatchSize;
 
+        var device = DeviceChoice.DeviceOf(model);
         var wasTraining = model.training;
         model.eval();
         try
@@ -44,14 +47,15 @@ public static class RobustnessEvaluation
                 using var batchScope = torch.NewDisposeScope();
                 var start = batch * options.BatchSize;
                 var count = Math.Min(options.BatchSize, images - start);
-                var (x, y) = data.Batch(torch.arange(start, start + count, dtype: ScalarType.Int64));
+                using var index = torch.tensor(subset[start..(start + count)]);
+                var (x, y) = data.Batch(index, device);
                 var cleanPrediction = Predict(model, x);
                 cleanCorrect += cleanPrediction.eq(y).sum().item<long>();
                 var attackLabels = options.Labels == AttackLabels.Prediction ? cleanPrediction : y;
                 for (var e = 0; e < epsilons.Count; e++)
                 {
                     using var epsilonScope = torch.NewDisposeScope();
-                    var stillCorrect = torch.ones(count, dtype: ScalarType.Bool);
+                    var stillCorrect = torch.ones(count, dtype: ScalarType.Bool, device: x.device);
                     for (var a = 0; a < attacks.Length; a++)
                     {
                         ct.ThrowIfCancellationRequested();
@@ -88,7 +92,7 @@ public static class RobustnessEvaluation
     }
 
     /// <summary>
-    /// The first <paramref name="count"/> images attacked by <paramref name="kind"/> at <paramref name="epsilon"/>, as one
+    /// The first <paramref name="count"/> images of <see cref="AttackedImages"/> attacked by <paramref name="kind"/> at <paramref name="epsilon"/>, as one
     /// batch with the generator of batch 0: with <paramref name="count"/> = the batch size, exactly what the first batch
     /// of <see cref="Evaluate"/> attacks. Sets eval mode and restores the model's mode.
     /// </summary>
@@ -98,13 +102,15 @@ public static class RobustnessEvaluation
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         Check(data, options, normalization);
-        if (count < 1 || count > data.Count) throw new ArgumentException($"must be in [1, {data.Count}] (got {count})", nameof(count));
+        var subset = AttackedImages(data, options);
+        if (count < 1 || count > subset.Length) throw new ArgumentException($"must be in [1, {subset.Length}] (got {count})", nameof(count));
         var wasTraining = model.training;
         model.eval();
         try
         {
             using var scope = torch.NewDisposeScope();
-            var (x, y) = data.Batch(torch.arange(0, count, dtype: ScalarType.Int64));
+            using var index = torch.tensor(subset[..count]);
+            var (x, y) = data.Batch(index, DeviceChoice.DeviceOf(model));
             var cleanPrediction = Predict(model, x);
             var attack = ImageAttacks.Create(kind, options);
             var threat = ImageAttacks.Threat(kind, epsilon, options, normalization);
@@ -118,6 +124,18 @@ public static class RobustnessEvaluation
         {
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// The indices of the images attacked, in dataset order: all of them, or a class-stratified subset of
+    /// <see cref="AttackOptions.MaxImages"/> drawn under the attack seed — a prefix would be one class in a dataset stored
+    /// class by class, as image folders are.
+    /// </summary>
+    public static long[] AttackedImages(ImageDataset data, AttackOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var count = (int)Math.Min(data.Count, options.MaxImages ?? long.MaxValue);
+        return StratifiedSampling.Subset(data.Labels.data<long>().ToArray(), data.Classes, count, options.Seed, "vision-attack-images");
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -79,7 +80,7 @@ public sealed class SpsaAttack(int iterations, int samples, double delta, double
             using var chunkScope = torch.NewDisposeScope();
             var n = Math.Min(chunk, samples - done);
             var shape = new[] { (long)n, batch }.Concat(perImage).ToArray();
-            var v = torch.randint(0, 2, shape, dtype: x.dtype, device: x.device, generator: generator).mul_(2).sub_(1);
+            var v = SeededDraws.Randint(0, 2, shape, generator, x.dtype, x.device).mul_(2).sub_(1);
             var offset = scale is null ? v.mul(delta) : v.mul(scale).mul_(delta);
             var probes = torch.cat(new[] { x.unsqueeze(0) + offset, x.unsqueeze(0) - offset }).reshape(new[] { 2L * n * batch }.Concat(perImage).ToArray());
             var losses = loss(probes).reshape(2, n, batch);

@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public sealed class SquareAttack(int queries, double initialFraction) : IImageAt
         using var scope = torch.NewDisposeScope();
         var (batch, channels, height, width) = (images.shape[0], images.shape[1], (int)images.shape[2], (int)images.shape[3]);
         var bound = threat.Bound(images, threat.Epsilon);
-        Tensor Signs(long[] shape) => torch.randint(0, 2, shape, dtype: images.dtype, device: images.device, generator: generator).mul_(2).sub_(1);
+        Tensor Signs(long[] shape) => SeededDraws.Randint(0, 2, shape, generator, images.dtype, images.device).mul_(2).sub_(1);
 
         var current = threat.Project(images + Signs(new[] { batch, channels, 1L, width }).mul_(bound), images);
         var margin = AttackLosses.Margin(AttackLosses.Logits(model, current), labels);
@@ -54,8 +55,8 @@ public sealed class SquareAttack(int queries, double initialFraction) : IImageAt
             var n = open.numel();
             if (n == 0) break;
             var side = WindowSize(WindowFraction(iteration, InitialFraction), height, width);
-            var top = torch.randint(0, height - side + 1, new[] { n, 1L, 1L, 1L }, device: images.device, generator: generator);
-            var left = torch.randint(0, width - side + 1, new[] { n, 1L, 1L, 1L }, device: images.device, generator: generator);
+            var top = SeededDraws.Randint(0, height - side + 1, new[] { n, 1L, 1L, 1L }, generator, ScalarType.Int64, images.device);
+            var left = SeededDraws.Randint(0, width - side + 1, new[] { n, 1L, 1L, 1L }, generator, ScalarType.Int64, images.device);
             var window = rows.ge(top).logical_and(rows.lt(top + side)).logical_and(columns.ge(left).logical_and(columns.lt(left + side)));
             var change = Signs(new[] { n, channels, 1L, 1L }).mul_(bound).mul_(2).mul(window.to_type(images.dtype));
             var openImages = images.index_select(0, open);

@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -148,12 +149,12 @@ public sealed record ThreatModel(ThreatNorm Norm, double Epsilon, IReadOnlyList<
         Tensor u;
         if (Norm == ThreatNorm.LInf)
         {
-            u = torch.rand(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(2).sub_(1).mul_(Epsilon);
+            u = SeededDraws.Rand(clean.shape, generator, clean.dtype, clean.device).mul_(2).sub_(1).mul_(Epsilon);
         }
         else
         {
-            var z = torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator);
-            var radius = torch.rand(new[] { clean.shape[0], 1L, 1L, 1L }, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Epsilon);
+            var z = SeededDraws.Randn(clean.shape, generator, clean.dtype, clean.device);
+            var radius = SeededDraws.Rand(new[] { clean.shape[0], 1L, 1L, 1L }, generator, clean.dtype, clean.device).mul_(Epsilon);
             var norms = z.flatten(1).square().sum(new long[] { 1 }).sqrt().clamp_min(TinyNorm).reshape(-1, 1, 1, 1);
             u = z.div(norms).mul(radius);
         }

@@ -211,6 +211,37 @@ public sealed class AttackCorrectnessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AnAttackSubsetOfAClassSortedSetHoldsEveryClassAndIsWhatEvaluationAttacks()
+    {
+        // 5 classes stored class by class, 8 images each: a prefix of 10 would be classes 0 and 1 only.
+        using var model = new ImageMlp(3 * 6 * 6, 32, 5, seed: 1);
+        using var random = AttackTestData.Random(40, 3, 6, 5, seed: 4);
+        using var sortedLabels = torch.arange(40, dtype: ScalarType.Int64).div(8, rounding_mode: RoundingMode.floor);
+        using var data = new ImageDataset(random.Pixels.clone(), sortedLabels.clone(), random.ClassNames, "class-sorted");
+        var options = new AttackOptions { Attacks = new[] { AttackKind.Fgsm }, Epsilons = new[] { 0.0 }, BatchSize = 4, MaxImages = 10, Seed = 6 };
+
+        var subset = RobustnessEvaluation.AttackedImages(data, options);
+        Assert.Equal(10, subset.Length);
+        Assert.Equal(Enumerable.Repeat(2, 5), subset.GroupBy(i => i / 8).OrderBy(g => g.Key).Select(g => g.Count()));
+        Assert.Equal(subset.Order(), subset);
+        Assert.Equal(subset, RobustnessEvaluation.AttackedImages(data, options));
+        Assert.NotEqual(subset, RobustnessEvaluation.AttackedImages(data, options with { Seed = 7 }));
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i), RobustnessEvaluation.AttackedImages(data, options with { MaxImages = null }));
+
+        // ε = 0: robust accuracy is the clean accuracy of exactly those images.
+        var result = RobustnessEvaluation.Evaluate(model, data, options, Cifar);
+        Assert.Equal(10, result.Images);
+        using var index = torch.tensor(subset);
+        var (images, labels) = data.Batch(index);
+        using var _ = images;
+        using var __ = labels;
+        model.eval();
+        using var predictions = model.forward(images).argmax(1);
+        Assert.Equal(predictions.eq(labels).sum().item<long>() / 10.0, result.CleanAccuracy, 12);
+        Assert.Equal(result.CleanAccuracy, result.Curves[0].Points[0].RobustAccuracy, 12);
+    }
+
+    [Fact]
     public void ChannelMismatchIsAClearError()
     {
         using var model = new ImageMlp(3 * 6 * 6, 32, 10, seed: 1);
