@@ -47,7 +47,7 @@ public static class RobustnessEvaluation
                 using var batchScope = torch.NewDisposeScope();
                 var start = batch * options.BatchSize;
                 var count = Math.Min(options.BatchSize, images - start);
-                using var index = torch.tensor(subset[start..(start + count)]);
+                using var index = torch.tensor(subset[start..(start + count)], device: data.Pixels.device);
                 var (x, y) = data.Batch(index, device);
                 var cleanPrediction = Predict(model, x);
                 cleanCorrect += cleanPrediction.eq(y).sum().item<long>();
@@ -109,7 +109,7 @@ public static class RobustnessEvaluation
         try
         {
             using var scope = torch.NewDisposeScope();
-            using var index = torch.tensor(subset[..count]);
+            using var index = torch.tensor(subset[..count], device: data.Pixels.device);
             var (x, y) = data.Batch(index, DeviceChoice.DeviceOf(model));
             var cleanPrediction = Predict(model, x);
             var attack = ImageAttacks.Create(kind, options);
