@@ -14,9 +14,11 @@ public static class BenchVisionCommand
         var tree = new OptionTree<VisionBenchmarkOptions>(OptionFlags.BenchVision, defaults);
         tree.AddTo(command, withConfig: false);
         var json = JsonFlag.Add(command);
+        var clock = ClockFlag.Add(command);
         var deviceFlag = DeviceFlag.Add(command);
         command.SetAction(result => CommandRunner.Guard(() =>
         {
+            var clockValue = ClockFlag.Apply(result, clock);
             var device = DeviceFlag.Read(result, deviceFlag);
             var options = tree.Read(result, defaults);
             var measured = VisionBenchmark.Measure(options, device);
@@ -27,7 +29,7 @@ public static class BenchVisionCommand
             }
             var a = measured.Attacks;
             string F(double v, string format = "F2") => v.ToString(format, CultureInfo.InvariantCulture);
-            Output.Table($"bench vision (B{measured.Batch}, {measured.ImageSize}×{measured.ImageSize}×3, {measured.Tokens} tokens, {measured.Layers}×{measured.DModel}, {measured.Parameters:N0} params, {TorchSharp.torch.get_num_threads()} threads)",
+            Output.Table($"bench vision (B{measured.Batch}, {measured.ImageSize}×{measured.ImageSize}×3, {measured.Tokens} tokens, {measured.Layers}×{measured.DModel}, {measured.Parameters:N0} params, {ClockFlag.Describe(clockValue)})",
                 ["measure", "value"],
                 [
                     ["softmax ViT training step (ms)", F(measured.SoftmaxStepMs)],
@@ -44,6 +46,7 @@ public static class BenchVisionCommand
                     [$"SPSA {a.SpsaIterations}×{a.SpsaSamples} (images/s)", F(a.SpsaImagesPerSecond, "F2")],
                     [$"PGD-{a.PgdSteps} / ({a.PgdSteps} × forward+backward) (bar ≤ 1.1)", F(a.PgdRatio, "F3")],
                 ]);
+            if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             return 0;
         }));
         return command;

@@ -120,6 +120,12 @@ public sealed class VisionCliTests
         Assert.True(attacks.GetProperty("pgd_ratio").GetDouble() > 0.5, result.Stdout);
         Assert.True(attacks.GetProperty("clean_images_per_second").GetDouble() > attacks.GetProperty("pgd_images_per_second").GetDouble());
         AssertOneLineError(Run("bench", "vision", "--layers", "1"), "--layers");
+
+        var cpu = Run("bench", "vision", "--clock", "cpu", "--batch", "4", "--image-size", "8", "--layers", "2", "--d-model", "16", "--heads", "2",
+            "--repeats", "1", "--rounds", "1", "--pgd-steps", "2", "--spsa-iterations", "1", "--spsa-samples", "2");
+        Assert.True(cpu.ExitCode == 0, cpu.ToString());
+        Assert.Contains("cpu clock", cpu.Stdout);
+        AssertOneLineError(Run("bench", "vision", "--clock", "sundial"), "--clock");
     }
 
     [Fact]
