@@ -50,7 +50,7 @@ public sealed record VisionBenchmarkOptions
 }
 
 /// <summary>The training-step times of the two ViTs (identical weights), of MoE ViTs with the AC router and its base router, and the attack throughput of the elliptical one.</summary>
-/// <param name="Ratio">Elliptical / softmax training-step time: the median over rounds of each round's ratio (the bar is ≤ 1.05).</param>
+/// <param name="Ratio">Elliptical / softmax training-step time: the median over back-to-back step pairs, the order alternating (the bar is ≤ 1.05); the step times are the best of the rounds' medians.</param>
 /// <param name="Moe">AC / base router training-step time of MoE ViTs (ac-smoe / smoe, ac-soft-moe / soft-moe; the bar is ≤ 1.05).</param>
 public sealed record VisionBenchmarkResult(int Batch, int ImageSize, int Tokens, int Layers, int DModel, long Parameters, double SoftmaxStepMs, double EllipticalStepMs,
     double Ratio, IReadOnlyList<VisionMoeStepRatio> Moe, AttackBenchmarkResult Attacks)
@@ -59,14 +59,15 @@ public sealed record VisionBenchmarkResult(int Batch, int ImageSize, int Tokens,
 }
 
 /// <summary>One AC router against its base router in softmax ViTs with an MoE layer in every block (the first on the base router in both).</summary>
-/// <param name="Ratio">AC / base training-step time: the median over rounds of each round's ratio.</param>
+/// <param name="Ratio">AC / base training-step time: the median over back-to-back step pairs, the order alternating.</param>
 public sealed record VisionMoeStepRatio(string Ac, string Base, int Experts, double BaseStepMs, double AcStepMs, double Ratio);
 
 /// <summary>
 /// `bench vision`: one training step (forward, label-smoothed cross-entropy, backward, AdamW) of a softmax and an elliptical
-/// ViT with the same weights on the same batch, interleaved so that machine load hits both alike; then
+/// ViT with the same weights on the same batch: step times are the best of several rounds' medians, the ratio the median over
+/// back-to-back step pairs (alternating order), so that drift in machine load hits both sides of a pair alike; then
 /// <see cref="AttackBenchmark"/> (clean, PGD-k, SPSA images/s; PGD-k / (k × forward+backward)) on the elliptical model.
-/// The AC / base router ratios time MoE ViTs the same way (interleaved rounds, median ratio): an MoE layer in every block,
+/// The AC / base router ratios time MoE ViTs the same way: an MoE layer in every block,
 /// the worst case for the ratio (V-MoE's every other block halves the AC layers' share), top-2 with capacity 1.25 and the
 /// balance loss, the AC layers with the image placement (scaled token to router and experts) and running statistics.
 /// </summary>
@@ -78,6 +79,7 @@ public static class VisionBenchmark
         device ??= CPU;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        BenchmarkAllocator.RetainFreedMemory();
         VisionModelSpec Spec(AttentionKind attention) => VisionModelSpec.For(new VisionModelOptions
         {
             PatchSize = options.PatchSize,
@@ -110,13 +112,13 @@ public static class VisionBenchmark
             softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, softmaxOptimizer), warmup: 2, options.Repeats, device));
             ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, ellipticalOptimizer), warmup: 2, options.Repeats, device));
         }
-        var ratios = softmaxMs.Zip(ellipticalMs, (s, e) => e / s).Order().ToList();
+        var ratio = BenchmarkTimer.PairedRatio(() => Step(elliptical, ellipticalOptimizer), () => Step(softmax, softmaxOptimizer), options.Rounds * options.Repeats, device);
         var moe = new[] { (MoeKind.AcSmoe, MoeKind.Smoe), (MoeKind.AcSoftMoe, MoeKind.SoftMoe) }
             .Select(pair => MoeRatio(options, pair.Item1, pair.Item2, images, labels, device)).ToList();
         var attacks = AttackBenchmark.Measure(elliptical, images, labels,
             new AttackOptions { PgdSteps = options.PgdSteps, SpsaIterations = options.SpsaIterations, SpsaSamples = options.SpsaSamples });
         return new VisionBenchmarkResult(options.Batch, options.ImageSize, softmax.Tokens, options.Layers, options.DModel, softmax.ParameterCount,
-            softmaxMs.Min(), ellipticalMs.Min(), ratios[ratios.Count / 2], moe, attacks);
+            softmaxMs.Min(), ellipticalMs.Min(), ratio, moe, attacks);
     }
 
     private static VisionMoeStepRatio MoeRatio(VisionBenchmarkOptions options, MoeKind ac, MoeKind baseKind, Tensor images, Tensor labels, Device device)
@@ -159,7 +161,7 @@ public static class VisionBenchmark
             baseMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(baseModel, baseOptimizer), warmup: 2, options.Repeats, device));
             acMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(acModel, acOptimizer), warmup: 2, options.Repeats, device));
         }
-        var ratios = baseMs.Zip(acMs, (b, a) => a / b).Order().ToList();
-        return new VisionMoeStepRatio(EnumNames.Cli(ac), EnumNames.Cli(baseKind), options.Experts, baseMs.Min(), acMs.Min(), ratios[ratios.Count / 2]);
+        var ratio = BenchmarkTimer.PairedRatio(() => Step(acModel, acOptimizer), () => Step(baseModel, baseOptimizer), options.Rounds * options.Repeats, device);
+        return new VisionMoeStepRatio(EnumNames.Cli(ac), EnumNames.Cli(baseKind), options.Experts, baseMs.Min(), acMs.Min(), ratio);
     }
 }
