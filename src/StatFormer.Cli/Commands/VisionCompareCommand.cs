@@ -25,7 +25,7 @@ public static class VisionCompareCommand
             var device = DeviceFlag.Read(result, deviceFlag);
             if (options.Shard is not null)
             {
-                var view = new TrainingProgressView();
+                var view = new TrainingProgressView("img/s");
                 ShardOutput.Print(view.Run(progressFor => VisionComparison.RunShard(options, progressFor, isJson ? null : view.Status, cancellationToken, device)), isJson);
                 return 0;
             }
