@@ -1,4 +1,5 @@
 using StatFormer.Options;
+using StatFormer.Training;
 using StatFormer.Vision.Data;
 using StatFormer.Vision.Evaluation;
 using TorchSharp;
@@ -106,10 +107,11 @@ public static class CorruptionEvaluation
             var confidences = new List<double>();
             var predictions = new List<long>();
             using var noGrad = torch.no_grad();
+            var device = DeviceChoice.DeviceOf(model);   // corruptions are computed on the CPU; the batch goes where the model is
             for (long start = 0; start < n; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
-                var logits = model.forward(images.narrow(0, start, Math.Min(batchSize, n - start)));
+                var logits = model.forward(images.narrow(0, start, Math.Min(batchSize, n - start)).to(device));
                 var (top, argmax) = nn.functional.softmax(logits.to_type(ScalarType.Float64), 1).max(1);
                 confidences.AddRange(top.cpu().data<double>().ToArray());
                 predictions.AddRange(argmax.cpu().data<long>().ToArray());
