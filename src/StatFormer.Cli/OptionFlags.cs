@@ -67,6 +67,7 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation; causal) or batch (the authors' rule: the current batch's statistics; leaks future tokens, including the next evaluation window)."),
         new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε)."),
         new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean (≥ 1)."),
+        new("Model.Stack.Moe.Layer.AcNormalisation", "--ac-normalise", "AC routers: divide the clipped feature weights by their mean per feature (per-feature, the authors' LM code: only the clusters' relative tightness counts) or over every cluster and feature (global, their image code)."),
         new("Model.Stack.Moe.Layer.AcMomentum", "--ac-momentum", "AC routers: weight of the newest batch in the running cluster statistics (≈ 1/momentum batches remembered)."),
 
         new("Init.InitFrom", "--init-from", "Start from this state dict (safetensors or torch.save; e.g. from `statformer export`) instead of fresh weights: names and shapes must fit the model."),
@@ -225,7 +226,8 @@ public static class OptionFlags
         new("Model.Stack.Moe.Layer.SlotsPerExpert", "--slots-per-expert", "Soft MoE: slots per expert (each slot is a weighted average of an image's tokens, processed by its expert)."),
         new("Model.Stack.Moe.Layer.AcMixSlots", "--ac-mix-slots", "AC-Soft MoE: a token's AC feature weights mix the clusters of its top this-many slots in the previous Soft MoE layer, weighted by the softmax of their logits (the authors: 8; 1 = the top slot's cluster only)."),
         new("Model.Stack.Moe.Layer.AcEpsilon", "--ac-epsilon", "AC routers: ε in the feature weights 1/(MAD + ε) (the authors' Soft MoE: 0.35)."),
-        new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean, ≥ 1 (the authors' Soft MoE: 5)."),
+        new("Model.Stack.Moe.Layer.AcClipMultiple", "--ac-clip-multiple", "AC routers: clip the feature weights at this multiple of their mean, ≥ 1 (the authors' Swin: 1.5, Soft MoE: 5)."),
+        new("Model.Stack.Moe.Layer.AcNormalisation", "--ac-normalise", "AC routers: divide the clipped feature weights by their mean per feature (per-feature, the authors' LM code: every feature averages 1 over the clusters) or over every cluster and feature (global, their Swin and Soft MoE code: features along which the clusters are tight overall are amplified for every token)."),
         new("Model.Stack.Moe.AcBaseLayers", "--ac-base-layers", "AC routers: how many of the first MoE layers use the base router (the AC router needs a previous MoE layer's routing)."),
         new("Model.Stack.Moe.Layer.AcScaledInput", "--ac-scaled-input", "AC routers: what the token scaled by its cluster's feature weights feeds: the router and the experts (router-and-experts, the authors' Swin and Soft MoE code: the reference for images) or the router only (router, as in the language models)."),
         new("Model.Stack.Moe.Layer.AcEstimator", "--ac-estimator", "AC routers: where the per-cluster spreads come from: running (statistics of past training batches, frozen at evaluation) or batch (the authors' rule: the current batch's statistics)."),

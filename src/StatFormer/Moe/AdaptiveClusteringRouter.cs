@@ -26,6 +26,7 @@ public sealed class AdaptiveClusteringRouter : Router
     private readonly Router baseRouter;
     private readonly double epsilon;
     private readonly double clipMultiple;
+    private readonly AcNormalisation normalisation;
     private readonly bool mixTopK;
     private readonly double momentum;
 
@@ -45,6 +46,7 @@ public sealed class AdaptiveClusteringRouter : Router
         Estimator = options.AcEstimator;
         epsilon = options.AcEpsilon;
         clipMultiple = options.AcClipMultiple;
+        normalisation = options.AcNormalisation;
         // A Soft MoE layer hands on its top slots' clusters and their softmax weights: always mixed (one column = top-1).
         mixTopK = options.AcMixTopK || baseKind == MoeKind.SoftMoe;
         momentum = options.AcMomentum;
@@ -80,8 +82,8 @@ public sealed class AdaptiveClusteringRouter : Router
         var topIndices = previous.TopIndices.to(ScalarType.Int64);
         var labels = topIndices.select(1, 0).contiguous();
         var weights = Estimator == AcEstimator.Batch
-            ? AdaptiveClusteringWeights.Compute(x.detach(), labels, Experts, epsilon, clipMultiple)
-            : AdaptiveClusteringWeights.FromStatistics(RunningCount, RunningMad(), epsilon, clipMultiple);
+            ? AdaptiveClusteringWeights.Compute(x.detach(), labels, Experts, epsilon, clipMultiple, normalisation)
+            : AdaptiveClusteringWeights.FromStatistics(RunningCount, RunningMad(), epsilon, clipMultiple, normalisation);
         Tensor perToken;
         if (!mixTopK)
         {

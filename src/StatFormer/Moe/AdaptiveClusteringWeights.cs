@@ -14,7 +14,9 @@ namespace StatFormer.Moe;
 ///    tokens of average spread, and floor at a fraction of it:
 ///    MAD'_kq = max((n_k·MAD_kq + κ·P_q)/(n_k + κ), P_q·<see cref="MinRelativeSpread"/>), P_q = Σ_k n_k·MAD_kq / Σ_k n_k;
 /// 2. w_kq = 1/(MAD'_kq + ε), clipped at clipMultiple × (mean of w over populated clusters and all features);
-/// 3. divided by its per-feature mean over populated clusters (so every feature averages 1).
+/// 3. divided by its per-feature mean over populated clusters, so every feature averages 1 (<see cref="AcNormalisation.PerFeature"/>,
+///    the authors' LM code), or by its mean over populated clusters and all features (<see cref="AcNormalisation.Global"/>,
+///    their Soft MoE code).
 /// Clusters with no tokens get rows of 1 (neutral) and take part in neither mean.
 /// Step 1 is ours (docs/moe.md): without it a cluster of one token, or a feature constant within one cluster,
 /// has MAD 0 and w = 1/ε = 1e4, which dominates the per-feature mean and collapses every other cluster's
@@ -37,11 +39,12 @@ public static class AdaptiveClusteringWeights
     /// <param name="labels">[N] int64 cluster labels in [0, clusters).</param>
     /// <param name="clusters">K, the number of clusters (experts of the previous MoE layer).</param>
     /// <returns>[K,d] float32 weights, requires_grad false.</returns>
-    public static Tensor Compute(Tensor x, Tensor labels, int clusters, double epsilon = 1e-4, double clipMultiple = 10)
+    public static Tensor Compute(Tensor x, Tensor labels, int clusters, double epsilon = 1e-4, double clipMultiple = 10,
+        AcNormalisation normalisation = AcNormalisation.PerFeature)
     {
         using var scope = torch.NewDisposeScope();
         var (counts, mad) = ClusterStatistics(x, labels, clusters);
-        return FromStatistics(counts, mad, epsilon, clipMultiple).MoveToOuterDisposeScope();
+        return FromStatistics(counts, mad, epsilon, clipMultiple, normalisation).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-cluster token counts [K] and mean absolute deviations about the cluster mean [K,d] (float32, no gradient; 0 for empty clusters).</summary>
@@ -72,8 +75,10 @@ public static class AdaptiveClusteringWeights
     /// <param name="counts">[K] token counts (0 = empty cluster).</param>
     /// <param name="mad">[K,d] mean absolute deviations.</param>
     /// <returns>[K,d] float32 weights, requires_grad false; all ones when every count is 0.</returns>
-    public static Tensor FromStatistics(Tensor counts, Tensor mad, double epsilon = 1e-4, double clipMultiple = 10)
+    public static Tensor FromStatistics(Tensor counts, Tensor mad, double epsilon = 1e-4, double clipMultiple = 10,
+        AcNormalisation normalisation = AcNormalisation.PerFeature)
     {
+        if (!Enum.IsDefined(normalisation)) throw new ArgumentException($"unknown AC normalisation {normalisation}");
         if (mad.dim() != 2) throw new ArgumentException($"the spreads must be [K,d] (got [{string.Join(",", mad.shape)}])");
         if (counts.dim() != 1 || counts.shape[0] != mad.shape[0])
             throw new ArgumentException($"the counts must be [K] with K = {mad.shape[0]} (got [{string.Join(",", counts.shape)}])");
@@ -96,8 +101,10 @@ public static class AdaptiveClusteringWeights
         var populatedCount = mask.sum();                                         // ≥ 1: total > 0
         var clipAt = (weights * mask).sum() / (populatedCount * d) * clipMultiple;
         weights = torch.minimum(weights, clipAt);
-        var featureMean = (weights * mask).sum(0, keepdim: true) / populatedCount;  // [1,d]
-        weights = torch.where(populated, weights / featureMean, torch.ones_like(weights));
+        var mean = normalisation == AcNormalisation.PerFeature
+            ? (weights * mask).sum(0, keepdim: true) / populatedCount              // [1,d]
+            : (weights * mask).sum() / (populatedCount * d);                       // []
+        weights = torch.where(populated, weights / mean, torch.ones_like(weights));
         return weights.MoveToOuterDisposeScope();
     }
 }

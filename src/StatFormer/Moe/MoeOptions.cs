@@ -38,8 +38,11 @@ public sealed record MoeOptions
     /// <summary>ε in the AC feature weights 1/(MAD + ε).</summary>
     public double AcEpsilon { get; init; } = 1e-4;
 
-    /// <summary>AC weights are clipped at this multiple of their mean before the per-feature normalisation.</summary>
+    /// <summary>AC weights are clipped at this multiple of their mean before the normalisation.</summary>
     public double AcClipMultiple { get; init; } = 10.0;
+
+    /// <summary>How the clipped AC weights are brought to a mean of 1: per feature (the authors' LM code) or globally (their Soft MoE code).</summary>
+    public AcNormalisation AcNormalisation { get; init; } = AcNormalisation.PerFeature;
 
     /// <summary>
     /// AC per-token weights: false = the weights of the token's previous top-1 cluster (the released LM code);
@@ -82,6 +85,7 @@ public sealed record MoeOptions
         OptionCheck.Require(AcClipMultiple >= 1 && !double.IsInfinity(AcClipMultiple), nameof(AcClipMultiple),
             $"AcClipMultiple must be a finite number >= 1 (got {AcClipMultiple})");
         OptionCheck.Require(SlotsPerExpert >= 1, nameof(SlotsPerExpert), $"SlotsPerExpert must be at least 1 (got {SlotsPerExpert})");
+        OptionCheck.Require(Enum.IsDefined(AcNormalisation), nameof(AcNormalisation), $"unknown AcNormalisation {AcNormalisation}");
         OptionCheck.Require(AcMixSlots >= 1, nameof(AcMixSlots), $"AcMixSlots must be at least 1 (got {AcMixSlots})");
         OptionCheck.Require(Enum.IsDefined(AcScaledInput), nameof(AcScaledInput), $"unknown AcScaledInput {AcScaledInput}");
         OptionCheck.Require(AcMomentum > 0 && AcMomentum <= 1, nameof(AcMomentum), $"AcMomentum (the AC running-statistics momentum) must be in (0, 1] (got {AcMomentum})");

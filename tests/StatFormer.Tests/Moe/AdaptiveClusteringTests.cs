@@ -67,6 +67,30 @@ public class AdaptiveClusteringTests
         Assert.Equal(1.25, expected[0, 0], 3);
     }
 
+    [Fact]
+    public void GlobalNormalisationDividesByTheMeanOverEveryPopulatedClusterAndFeature()
+    {
+        const double eps = 0.35, clipMultiple = 1.5;     // the authors' Soft MoE ε with the Swin clip: both bind here
+        using var x = HandTokens();
+        using var labels = HandLabels();
+        using var w = AdaptiveClusteringWeights.Compute(x, labels, 3, eps, clipMultiple, AcNormalisation.Global);
+
+        // Shrunk spreads as in the per-feature case: cluster 0 (3/4, 1/12), cluster 2 (5/4, 7/12).
+        double[] raw = { 1 / (0.75 + eps), 1 / (1.0 / 12 + eps), 1 / (1.25 + eps), 1 / (7.0 / 12 + eps) };
+        var clipAt = clipMultiple * raw.Average();
+        Assert.True(raw[1] > clipAt, "the hand case must exercise the clip");
+        var clipped = raw.Select(v => Math.Min(v, clipAt)).ToArray();
+        var mean = clipped.Average();
+        double[] expected = { clipped[0] / mean, clipped[1] / mean, 1, 1, clipped[2] / mean, clipped[3] / mean };
+
+        var actual = w.data<float>().ToArray();
+        for (var i = 0; i < 6; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"W[{i / 2},{i % 2}] = {actual[i]}, expected {expected[i]}");
+        // Unlike the per-feature rule, feature 1 (tight in both clusters) now weighs more than feature 0 in every cluster.
+        Assert.True(actual[1] > actual[0] && actual[5] > actual[4], $"feature 1 should be amplified: {string.Join(", ", actual)}");
+        Assert.Equal(1.0, (actual[0] + actual[1] + actual[4] + actual[5]) / 4, 5);
+    }
+
     /// <summary>Two clusters of 40 Gaussian tokens (d = 4) with different spreads per feature, plus optional extra tokens.</summary>
     private static (Tensor X, Tensor Labels) TwoClusters(Generator generator)
     {
@@ -202,6 +226,31 @@ public class AdaptiveClusteringTests
                 expected[i] += gates[i * 2 + j] * w[previous.TopIndices[i, j].item<long>()];
         using var actual = router.TokenWeights(x, previous);
         Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Theory]
+    [InlineData(AcEstimator.Batch)]
+    [InlineData(AcEstimator.Running)]
+    public void TheRouterAppliesTheNormalisationItIsGiven(AcEstimator estimator)
+    {
+        using var router = new AdaptiveClusteringRouter(2, MoeKind.Smoe, new MoeOptions
+        {
+            Experts = 3, TopK = 1, ExpertHidden = 4, AcEstimator = estimator, AcMomentum = 1, AcEpsilon = 0.35, AcClipMultiple = 5,
+            AcNormalisation = AcNormalisation.Global,
+        });
+        using var x = HandTokens();
+        var previous = Previous(new long[] { 0, 0, 0, 2, 2, 2 }, 1);
+        if (estimator == AcEstimator.Running)
+        {
+            router.train();
+            router.forward(x, previous);      // momentum 1: the running statistics are this batch's
+            router.eval();
+        }
+        using var expected = AdaptiveClusteringWeights.Compute(x, HandLabels(), 3, 0.35, 5, AcNormalisation.Global).index_select(0, HandLabels());
+        using var perFeature = AdaptiveClusteringWeights.Compute(x, HandLabels(), 3, 0.35, 5).index_select(0, HandLabels());
+        Assert.False(expected.allclose(perFeature, rtol: 1e-3, atol: 1e-3), "the two normalisations must differ on this case");
+        using var actual = router.TokenWeights(x, previous);
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-6), $"{actual.str()} vs {expected.str()}");
     }
 
     [Fact]

@@ -154,7 +154,7 @@ public static class AcProbe
     {
         using var scope = torch.NewDisposeScope();
         var mad = router.RunningDeviation / router.RunningCount.clamp_min(1e-12).unsqueeze(1);
-        var w = AdaptiveClusteringWeights.FromStatistics(router.RunningCount, mad, options.AcEpsilon, options.AcClipMultiple);
+        var w = AdaptiveClusteringWeights.FromStatistics(router.RunningCount, mad, options.AcEpsilon, options.AcClipMultiple, options.AcNormalisation);
         var (k, f) = ((int)w.shape[0], (int)w.shape[1]);
         var flat = w.cpu().contiguous().data<float>().ToArray();
         return Enumerable.Range(0, k).Select(e => flat.AsSpan(e * f, f).ToArray().Select(v => (double)v).ToArray()).ToArray();
