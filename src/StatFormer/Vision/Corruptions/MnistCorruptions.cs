@@ -38,6 +38,7 @@ internal static class MnistCorruptions
         CorruptionKind.Spatter => Spatter(x, g),
         CorruptionKind.DottedLine => x + Lines(x, g, dotted: true),
         CorruptionKind.Zigzag => Zigzags(x, g),
+        CorruptionKind.CannyEdges => CannyEdges.Detect(x),       // skimage's defaults: σ 1, thresholds 0.1 and 0.2
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an MNIST-C corruption built here"),
     };
 
