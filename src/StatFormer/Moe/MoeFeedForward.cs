@@ -170,7 +170,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
     /// </list>
     /// On one CPU thread the exact-size calls were faster, with two threads the batched ones (bench moe, results.md);
     /// <see cref="Computation"/> picks. Either way the results, in sorted order, are scaled by their gates in one multiply
-    /// and summed into their tokens with one <c>scatter_add_</c> (no permutation back to assignment order). Dropped
+    /// and summed into their tokens with one <c>index_add_</c> (no permutation back to assignment order). Dropped
     /// assignments are never computed.
     /// </remarks>
     /// <param name="sequenceLength">Causal layers: T, the tokens are B sequences of T in order; otherwise N (the batch is one group).</param>
@@ -221,17 +221,17 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
                 for (var r = 0L; r < sizes[e]; r++) slots[i++] = e * c + r;
             var slot = torch.tensor(slots, device: tokens.device);
             var source = torch.zeros(experts * c, dtype: ScalarType.Int64, device: tokens.device).index_put_(tokenOf, slot);
-            var padded = Rows(tokens, source).view(experts, c, DModel);
+            var padded = tokens.index_select(0, source).view(experts, c, DModel);
             PhaseClock?.Lap(MoePhase.Permutation);
             // TorchSharp's a.baddbmm(b, bias) is bias + a·b.
             var hidden = nn.functional.gelu(padded.baddbmm(w1, b1.unsqueeze(1)));
             var outputs = hidden.baddbmm(w2, b2.unsqueeze(1)).view(experts * c, DModel);
             PhaseClock?.Lap(MoePhase.ExpertMatmuls);
-            weighted = Rows(outputs, slot) * gatesInOrder;
+            weighted = outputs.index_select(0, slot) * gatesInOrder;
         }
         else
         {
-            var inputBlocks = Rows(tokens, tokenOf).split(sizes);
+            var inputBlocks = tokens.index_select(0, tokenOf).split(sizes);
             var (w1s, b1s, w2s, b2s) = (w1.unbind(0), b1.unbind(0), w2.unbind(0), b2.unbind(0));
             PhaseClock?.Lap(MoePhase.Permutation);
             var results = new List<Tensor>(experts);
@@ -244,16 +244,9 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
             PhaseClock?.Lap(MoePhase.ExpertMatmuls);
             weighted = (results.Count == 1 ? results[0] : torch.cat(results, 0)) * gatesInOrder;
         }
-        var output = torch.zeros_like(tokens).scatter_add_(0, tokenOf.unsqueeze(1).expand(-1, DModel), weighted);
+        var output = torch.zeros_like(tokens).index_add_(0, tokenOf, weighted, alpha: 1);
         return (output, dropped);
     }
-
-    /// <summary>
-    /// rows[i] = matrix[index[i]] as a gather with the index expanded over the row: libtorch's CPU kernels for an expanded
-    /// index (gather, and scatter_add for its backward and for the combine) run in parallel, while index_select's
-    /// backward and index_add_ add one row at a time on one thread.
-    /// </summary>
-    private static Tensor Rows(Tensor matrix, Tensor index) => matrix.gather(0, index.unsqueeze(1).expand(-1, matrix.shape[1]));
 
     /// <summary>
     /// Causal capacity: assignment (b, t, j) to expert e is kept iff sequence b sent fewer than
