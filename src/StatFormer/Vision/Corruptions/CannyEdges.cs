@@ -31,7 +31,8 @@ public static class CannyEdges
         var (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
         var planes = x.reshape(n * c, 1, h, w);
 
-        var smoothed = ZeroBorderGaussian(planes, sigma) / ZeroBorderGaussian(torch.ones(1, 1, h, w, dtype: ScalarType.Float64), sigma);
+        var ones = torch.ones(1, 1, h, w, dtype: ScalarType.Float64, device: planes.device);
+        var smoothed = ImageFilters.GaussianBlur(planes, sigma, BorderMode.Zero) / ImageFilters.GaussianBlur(ones, sigma, BorderMode.Zero);
         var gRow = ImageFilters.Filter2d(smoothed, new double[,] { { -1, -2, -1 }, { 0, 0, 0 }, { 1, 2, 1 } }, BorderMode.Symmetric);
         var gColumn = ImageFilters.Filter2d(smoothed, new double[,] { { -1, 0, 1 }, { -2, 0, 2 }, { -1, 0, 1 } }, BorderMode.Symmetric);
         var magnitude = torch.sqrt(gRow.square() + gColumn.square());
@@ -49,17 +50,6 @@ public static class CannyEdges
             edgeMap = grown;
         }
         return edgeMap.reshape(n, c, h, w).to(images.dtype).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Gaussian blur (SciPy's weights, radius ⌊4σ + ½⌋) with zeros outside the image, [M,1,H,W].</summary>
-    private static Tensor ZeroBorderGaussian(Tensor planes, double sigma)
-    {
-        using var scope = torch.NewDisposeScope();
-        var weights = ImageFilters.GaussianWeights(sigma, 4.0);
-        var r = weights.Length / 2;
-        var kernel = torch.tensor(weights, dtype: planes.dtype, device: planes.device);
-        var across = nn.functional.conv2d(planes, kernel.reshape(1, 1, 1, -1), padding: new long[] { 0, r });
-        return nn.functional.conv2d(across, kernel.reshape(1, 1, -1, 1), padding: new long[] { r, 0 }).MoveToOuterDisposeScope();
     }
 
     /// <summary>Non-maximum suppression along the gradient [M,1,H,W] → bool; the image border is never a maximum.</summary>

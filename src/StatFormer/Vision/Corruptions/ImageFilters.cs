@@ -12,6 +12,8 @@ public enum BorderMode
     Symmetric,
     /// <summary>Mirror about the edge pixel, d c b | a b c d (OpenCV's default BORDER_REFLECT_101).</summary>
     Mirror,
+    /// <summary>Zeros outside the image (SciPy/skimage 'constant' with cval 0).</summary>
+    Zero,
 }
 
 /// <summary>
@@ -24,6 +26,7 @@ public static class ImageFilters
     /// <summary>Indices into 0 … n−1 for the padded positions −before … n+after−1 under <paramref name="mode"/>.</summary>
     public static long[] PadIndices(int n, int before, int after, BorderMode mode)
     {
+        if (mode == BorderMode.Zero) throw new ArgumentException("zero padding reads no pixels of the image: use Pad", nameof(mode));
         var indices = new long[n + before + after];
         for (var k = 0; k < indices.Length; k++)
         {
@@ -44,6 +47,7 @@ public static class ImageFilters
     /// <summary>Pads the last two dimensions of [N,C,H,W] by the border rule.</summary>
     public static Tensor Pad(Tensor images, int top, int bottom, int left, int right, BorderMode mode)
     {
+        if (mode == BorderMode.Zero) return nn.functional.pad(images, new long[] { left, right, top, bottom });
         var (h, w) = ((int)images.shape[2], (int)images.shape[3]);
         using var rows = torch.tensor(PadIndices(h, top, bottom, mode));
         using var columns = torch.tensor(PadIndices(w, left, right, mode));
