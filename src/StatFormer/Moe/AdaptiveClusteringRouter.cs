@@ -79,28 +79,30 @@ public sealed class AdaptiveClusteringRouter : Router
             throw new ArgumentException($"the previous routing covers {previous.TopIndices.shape[0]} tokens, this layer has {x.shape[0]}");
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var topIndices = previous.TopIndices.to(ScalarType.Int64);
-        var labels = topIndices.select(1, 0).contiguous();
+        var topIndices = previous.TopIndices.dtype == ScalarType.Int64 ? previous.TopIndices : previous.TopIndices.to(ScalarType.Int64);
         var weights = Estimator == AcEstimator.Batch
-            ? AdaptiveClusteringWeights.Compute(x.detach(), labels, Experts, epsilon, clipMultiple, normalisation)
-            : AdaptiveClusteringWeights.FromStatistics(RunningCount, RunningMad(), epsilon, clipMultiple, normalisation);
+            ? AdaptiveClusteringWeights.Compute(x, TopLabels(topIndices), Experts, epsilon, clipMultiple, normalisation)
+            : AdaptiveClusteringWeights.FromDeviationSums(RunningCount, RunningDeviation, epsilon, clipMultiple, normalisation);
         Tensor perToken;
         if (!mixTopK)
         {
-            perToken = weights.index_select(0, labels);
+            perToken = weights.index_select(0, TopLabels(topIndices));
         }
         else
         {
             // Normalised mix: with k = 1 the gate is a probability below 1 (Switch rule), not a weight of 1.
-            var gates = previous.GateWeights.detach().to(ScalarType.Float32);
+            var gates = previous.GateWeights.dtype == ScalarType.Float32 ? previous.GateWeights : previous.GateWeights.to(ScalarType.Float32);
             gates = gates / gates.sum(1, keepdim: true);
             // Each token's gate per cluster [N,K] (repeated clusters add up, as Soft MoE's top slots can share an
             // expert), times the cluster weights: one [N,K]×[K,d] matmul instead of gathering k rows of d per token.
             var mixing = torch.zeros(topIndices.shape[0], weights.shape[0], dtype: ScalarType.Float32, device: x.device).scatter_add_(1, topIndices, gates);
             perToken = mixing.matmul(weights);
         }
-        return perToken.to(x.dtype).MoveToOuterDisposeScope();
+        return (perToken.dtype == x.dtype ? perToken : perToken.to(x.dtype)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The clusters: the previous layer's top-1 experts [N] (column 0 of its sorted top indices).</summary>
+    private static Tensor TopLabels(Tensor topIndices) => topIndices.select(1, 0).contiguous();
 
     public override RouterOutput forward(Tensor x, RoutingState? previous)
     {
@@ -115,19 +117,16 @@ public sealed class AdaptiveClusteringRouter : Router
         return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), scaled.MoveToOuterDisposeScope());
     }
 
-    private Tensor RunningMad() => RunningDeviation / RunningCount.clamp_min(1e-12).unsqueeze(1);
-
-    /// <summary>Folds this batch's cluster counts and spreads into the running averages (the first batch is copied).</summary>
+    /// <summary>Folds this batch's cluster counts and summed deviations into the running averages (the first batch is copied).</summary>
     private void UpdateRunningStatistics(Tensor x, RoutingState previous)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var labels = previous.TopIndices.to(ScalarType.Int64).select(1, 0).contiguous();
-        var (counts, mad) = AdaptiveClusteringWeights.ClusterStatistics(x.detach(), labels, Experts);
-        var deviation = counts.unsqueeze(1) * mad;
+        var topIndices = previous.TopIndices.dtype == ScalarType.Int64 ? previous.TopIndices : previous.TopIndices.to(ScalarType.Int64);
+        var (counts, deviationSums) = AdaptiveClusteringWeights.ClusterDeviationSums(x, TopLabels(topIndices), Experts);
         var (runningCount, runningDeviation) = (RunningCount, RunningDeviation);
         var rate = runningCount.sum().item<float>() > 0 ? momentum : 1.0;
         runningCount.mul_(1 - rate).add_(counts, alpha: rate);
-        runningDeviation.mul_(1 - rate).add_(deviation, alpha: rate);
+        runningDeviation.mul_(1 - rate).add_(deviationSums, alpha: rate);
     }
 }

@@ -164,6 +164,44 @@ public class AdaptiveClusteringTests
         Assert.Contains("[0, 2)", error.Message);
     }
 
+    [Fact]
+    public void NegativeLabelsAreRejected()
+    {
+        using var x = HandTokens();
+        var error = Assert.Throws<ArgumentException>(() => AdaptiveClusteringWeights.Compute(x, tensor(new long[] { 0, 0, -1, 2, 2, 2 }), 3));
+        Assert.Contains("found label -1", error.Message);
+    }
+
+    [Theory]
+    [InlineData(64, 8)]   // a whole number of SIMD vectors per row
+    [InlineData(13, 5)]   // a remainder after the vectors
+    public void HostClusterSumsEqualTheTensorOpsBitForBit(int d, int clusters)
+    {
+        torch.manual_seed(d);
+        // Transposed storage (not contiguous), an empty last cluster, int32 labels: the host path must make all of them plain.
+        using var x = (randn(d, 700) * 3 + 1).t();
+        using var labels = randint(0, clusters - 1, new long[] { 700 }).to(ScalarType.Int32);
+        var (counts, sums) = AdaptiveClusteringWeights.ClusterDeviationSums(x, labels, clusters);
+        var (tensorCounts, tensorSums) = AdaptiveClusteringWeights.TensorClusterDeviationSums(x, labels, clusters);
+        Assert.True(counts.eq(tensorCounts).all().item<bool>());
+        Assert.True(sums.eq(tensorSums).all().item<bool>(), $"max difference {(sums - tensorSums).abs().max().item<float>()}");
+        Assert.Equal(0f, counts[clusters - 1].item<float>());
+        Assert.True(sums[clusters - 1].eq(0).all().item<bool>());
+    }
+
+    [Fact]
+    public void DeviationSumsGiveTheHandSpreads()
+    {
+        // The hand case of the first test: counts (3, 0, 3), n·MAD = 3 × ((2/3, 0), (0, 0), (4/3, 2/3)).
+        using var x = HandTokens();
+        var (counts, sums) = AdaptiveClusteringWeights.ClusterDeviationSums(x, HandLabels(), 3);
+        Assert.True(counts.eq(tensor(new float[] { 3, 0, 3 })).all().item<bool>());
+        Assert.True(sums.allclose(tensor(new float[] { 2, 0, 0, 0, 4, 2 }).reshape(3, 2), rtol: 0, atol: 1e-6));
+        using var fromSums = AdaptiveClusteringWeights.FromDeviationSums(counts, sums, 0.35, 5, AcNormalisation.Global);
+        using var fromSpreads = AdaptiveClusteringWeights.FromStatistics(counts, sums / counts.clamp_min(1).unsqueeze(1), 0.35, 5, AcNormalisation.Global);
+        Assert.True(fromSums.eq(fromSpreads).all().item<bool>());
+    }
+
     private static RoutingState Previous(long[] top, int k, float[]? gates = null) =>
         new(tensor(top).reshape(-1, k), gates is null ? full(top.Length / k, k, 1.0f / k) : tensor(gates).reshape(-1, k));
 
