@@ -75,18 +75,60 @@ public sealed class AdaptiveClusteringRouter : Router
     /// <summary>The per-token weights [N,d] (no gradient) the router input is multiplied by; changes no state.</summary>
     public Tensor TokenWeights(Tensor x, RoutingState previous)
     {
-        if (previous.TopIndices.dim() != 2 || previous.TopIndices.shape[0] != x.shape[0])
-            throw new ArgumentException($"the previous routing covers {previous.TopIndices.shape[0]} tokens, this layer has {x.shape[0]}");
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        var (topIndices, labels) = Clusters(x, previous);
+        return PerToken(x, previous, topIndices, labels, ReadRunningStatistics()).MoveToOuterDisposeScope();
+    }
+
+    public override RouterOutput forward(Tensor x, RoutingState? previous)
+    {
+        if (previous is null)
+            throw new InvalidOperationException("the AC router needs the previous MoE layer's routing; the first MoE layer must use the base router");
+        using var scope = torch.NewDisposeScope();
+        Tensor weights, labels;
+        RunningStatistics? running;
+        using (torch.no_grad())
+        {
+            (var topIndices, labels) = Clusters(x, previous);
+            running = ReadRunningStatistics();
+            weights = PerToken(x, previous, topIndices, labels, running);
+        }
+        var scaled = x * weights;
+        var routed = baseRouter.forward(scaled, null);
+        // After routing, so this batch is routed only with earlier batches' statistics.
+        if (running is not null && training) UpdateRunningStatistics(x, labels, running);
+        return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), scaled.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Host copies of the running buffers (count [K], n·MAD [K·d]); null for the batch estimator.</summary>
+    private sealed record RunningStatistics(float[] Count, float[] Deviation);
+
+    // Each small tensor op costs about as much as a pass over the tokens here (docs/moe.md): the [K,d] statistics are
+    // read once per forward, and the weights and the running update are computed from these copies on the host.
+    private RunningStatistics? ReadRunningStatistics() => Estimator == AcEstimator.Running
+        ? new RunningStatistics(AdaptiveClusteringWeights.HostValues(RunningCount), AdaptiveClusteringWeights.HostValues(RunningDeviation))
+        : null;
+
+    /// <summary>The previous layer's top experts [N,k] int64 and the clusters, its top-1 experts [N] (column 0: sorted).</summary>
+    private static (Tensor TopIndices, Tensor Labels) Clusters(Tensor x, RoutingState previous)
+    {
+        if (previous.TopIndices.dim() != 2 || previous.TopIndices.shape[0] != x.shape[0])
+            throw new ArgumentException($"the previous routing covers {previous.TopIndices.shape[0]} tokens, this layer has {x.shape[0]}");
         var topIndices = previous.TopIndices.dtype == ScalarType.Int64 ? previous.TopIndices : previous.TopIndices.to(ScalarType.Int64);
-        var weights = Estimator == AcEstimator.Batch
-            ? AdaptiveClusteringWeights.Compute(x, TopLabels(topIndices), Experts, epsilon, clipMultiple, normalisation)
-            : AdaptiveClusteringWeights.FromDeviationSums(RunningCount, RunningDeviation, epsilon, clipMultiple, normalisation);
+        return (topIndices, topIndices.select(1, 0).contiguous());
+    }
+
+    /// <summary>The per-token weights [N,d] from the cluster weights of the running statistics (or, without them, of this batch).</summary>
+    private Tensor PerToken(Tensor x, RoutingState previous, Tensor topIndices, Tensor labels, RunningStatistics? running)
+    {
+        var weights = running is null
+            ? AdaptiveClusteringWeights.Compute(x, labels, Experts, epsilon, clipMultiple, normalisation)
+            : AdaptiveClusteringWeights.FromHostDeviationSums(running.Count, running.Deviation, x.device, epsilon, clipMultiple, normalisation);
         Tensor perToken;
         if (!mixTopK)
         {
-            perToken = weights.index_select(0, TopLabels(topIndices));
+            perToken = weights.index_select(0, labels);
         }
         else
         {
@@ -98,35 +140,19 @@ public sealed class AdaptiveClusteringRouter : Router
             var mixing = torch.zeros(topIndices.shape[0], weights.shape[0], dtype: ScalarType.Float32, device: x.device).scatter_add_(1, topIndices, gates);
             perToken = mixing.matmul(weights);
         }
-        return (perToken.dtype == x.dtype ? perToken : perToken.to(x.dtype)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The clusters: the previous layer's top-1 experts [N] (column 0 of its sorted top indices).</summary>
-    private static Tensor TopLabels(Tensor topIndices) => topIndices.select(1, 0).contiguous();
-
-    public override RouterOutput forward(Tensor x, RoutingState? previous)
-    {
-        if (previous is null)
-            throw new InvalidOperationException("the AC router needs the previous MoE layer's routing; the first MoE layer must use the base router");
-        using var scope = torch.NewDisposeScope();
-        var weights = TokenWeights(x, previous);
-        var scaled = x * weights;
-        var routed = baseRouter.forward(scaled, null);
-        // After routing, so this batch is routed only with earlier batches' statistics.
-        if (Estimator == AcEstimator.Running && training) UpdateRunningStatistics(x, previous);
-        return new RouterOutput(routed.Logits.MoveToOuterDisposeScope(), routed.RoutingFeatures.MoveToOuterDisposeScope(), scaled.MoveToOuterDisposeScope());
+        return perToken.dtype == x.dtype ? perToken : perToken.to(x.dtype);
     }
 
     /// <summary>Folds this batch's cluster counts and summed deviations into the running averages (the first batch is copied).</summary>
-    private void UpdateRunningStatistics(Tensor x, RoutingState previous)
+    private void UpdateRunningStatistics(Tensor x, Tensor labels, RunningStatistics running)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var topIndices = previous.TopIndices.dtype == ScalarType.Int64 ? previous.TopIndices : previous.TopIndices.to(ScalarType.Int64);
-        var (counts, deviationSums) = AdaptiveClusteringWeights.ClusterDeviationSums(x, TopLabels(topIndices), Experts);
-        var (runningCount, runningDeviation) = (RunningCount, RunningDeviation);
-        var rate = runningCount.sum().item<float>() > 0 ? momentum : 1.0;
-        runningCount.mul_(1 - rate).add_(counts, alpha: rate);
-        runningDeviation.mul_(1 - rate).add_(deviationSums, alpha: rate);
+        var (counts, deviationSums) = AdaptiveClusteringWeights.HostClusterDeviationSums(x, labels, Experts);
+        var rate = running.Count.Sum() > 0 ? momentum : 1.0;
+        var count = running.Count.Select((c, k) => (float)((1 - rate) * c + rate * counts[k])).ToArray();
+        var deviation = running.Deviation.Select((v, i) => (float)((1 - rate) * v + rate * deviationSums[i])).ToArray();
+        RunningCount.copy_(torch.tensor(count, device: RunningCount.device));
+        RunningDeviation.copy_(torch.tensor(deviation, RunningDeviation.shape, device: RunningDeviation.device));
     }
 }

@@ -80,7 +80,7 @@ public static class AdaptiveClusteringWeights
             return (onDevice.MoveToOuterDisposeScope(), onDeviceSums.MoveToOuterDisposeScope());
         }
         var d = (int)features.shape[1];
-        var (counts, sums) = HostClusterDeviationSums(features.contiguous(), index.contiguous(), clusters);
+        var (counts, sums) = CpuClusterDeviationSums(features.contiguous(), index.contiguous(), clusters);
         // The default device may be another one: name the CPU.
         return (torch.tensor(counts, device: features.device).MoveToOuterDisposeScope(),
                 torch.tensor(sums, new long[] { clusters, d }, device: features.device).MoveToOuterDisposeScope());
@@ -114,8 +114,21 @@ public static class AdaptiveClusteringWeights
         if (clusters < 1) throw new ArgumentException($"clusters must be at least 1 (got {clusters})");
     }
 
+    /// <summary><see cref="ClusterDeviationSums"/> as host arrays, counts [K] and sums [K·d] row-major, from x on any device.</summary>
+    internal static (float[] Counts, float[] DeviationSums) HostClusterDeviationSums(Tensor x, Tensor labels, int clusters)
+    {
+        CheckClusterInput(x, labels, clusters);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var features = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
+        var index = labels.dtype == ScalarType.Int64 ? labels : labels.to(ScalarType.Int64);
+        if (features.device_type == DeviceType.CPU) return CpuClusterDeviationSums(features.contiguous(), index.contiguous(), clusters);
+        var (counts, sums) = TensorClusterDeviationSums(features, index, clusters);
+        return (HostValues(counts), HostValues(sums));
+    }
+
     /// <summary>Counts [K] and Σ_{i∈k} |x_i − μ_k| [K·d] of contiguous CPU float32 features [N,d] and int64 labels [N].</summary>
-    private static (float[] Counts, float[] DeviationSums) HostClusterDeviationSums(Tensor features, Tensor labels, int clusters)
+    private static (float[] Counts, float[] DeviationSums) CpuClusterDeviationSums(Tensor features, Tensor labels, int clusters)
     {
         var d = (int)features.shape[1];
         var x = MemoryMarshal.Cast<byte, float>(features.bytes);
@@ -171,7 +184,7 @@ public static class AdaptiveClusteringWeights
         CheckStatistics(counts, mad, epsilon, normalisation);
         var n = HostValues(counts);
         var spread = HostValues(mad);
-        return OnDevice(FromHostStatistics(n, spread, epsilon, clipMultiple, normalisation), mad);
+        return torch.tensor(FromHostStatistics(n, spread, epsilon, clipMultiple, normalisation), mad.shape, device: mad.device);
     }
 
     /// <summary>
@@ -182,13 +195,18 @@ public static class AdaptiveClusteringWeights
         AcNormalisation normalisation = AcNormalisation.PerFeature)
     {
         CheckStatistics(counts, deviationSums, epsilon, normalisation);
-        var n = HostValues(counts);
-        var spread = HostValues(deviationSums);
-        var d = spread.Length / n.Length;
-        for (var k = 0; k < n.Length; k++)
+        return FromHostDeviationSums(HostValues(counts), HostValues(deviationSums), deviationSums.device, epsilon, clipMultiple, normalisation);
+    }
+
+    /// <summary><see cref="FromDeviationSums"/> of host arrays, counts [K] and sums [K·d] row-major (left unchanged): [K,d] on <paramref name="device"/>.</summary>
+    internal static Tensor FromHostDeviationSums(float[] counts, float[] deviationSums, Device device, double epsilon, double clipMultiple, AcNormalisation normalisation)
+    {
+        var d = deviationSums.Length / counts.Length;
+        var spread = new float[deviationSums.Length];
+        for (var k = 0; k < counts.Length; k++)
             for (var q = 0; q < d; q++)
-                spread[k * d + q] = n[k] > 0 ? spread[k * d + q] / n[k] : 0;
-        return OnDevice(FromHostStatistics(n, spread, epsilon, clipMultiple, normalisation), deviationSums);
+                spread[k * d + q] = counts[k] > 0 ? deviationSums[k * d + q] / counts[k] : 0;
+        return torch.tensor(FromHostStatistics(counts, spread, epsilon, clipMultiple, normalisation), new long[] { counts.Length, d }, device: device);
     }
 
     private static void CheckStatistics(Tensor counts, Tensor spread, double epsilon, AcNormalisation normalisation)
@@ -202,15 +220,13 @@ public static class AdaptiveClusteringWeights
 
     // The [K,d] statistics are a few hundred numbers: read once and computed here, they cost two copies instead of the
     // thirty-odd tiny tensor ops (each far dearer than its arithmetic) that the formula takes on the device.
-    private static float[] HostValues(Tensor t)
+    internal static float[] HostValues(Tensor t)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var host = t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32).cpu();
         return host.contiguous().data<float>().ToArray();
     }
-
-    private static Tensor OnDevice(float[] weights, Tensor like) => torch.tensor(weights, like.shape, device: like.device);
 
     /// <summary>The formula of the class remarks on host arrays: counts n [K], spreads [K·d] row-major; returns w [K·d].</summary>
     private static float[] FromHostStatistics(float[] n, float[] spread, double epsilon, double clipMultiple, AcNormalisation normalisation)
