@@ -25,6 +25,12 @@ public sealed record VisionBenchmarkOptions
     public int Repeats { get; init; } = 10;
     /// <summary>Interleaved rounds (the best median is kept).</summary>
     public int Rounds { get; init; } = 3;
+    /// <summary>
+    /// Back-to-back step pairs behind each paired ratio (median). Single pairs of MoE steps scatter widely on two threads
+    /// (interquartile 0.97–1.08 for ac-smoe / smoe), so that the median of 30 moved between 1.005 and 1.060 from one
+    /// stretch to the next; 90 keep it within about ±0.01.
+    /// </summary>
+    public int Pairs { get; init; } = 90;
     /// <summary>PGD steps k of the PGD-k / (k × forward+backward) ratio.</summary>
     public int PgdSteps { get; init; } = 20;
     /// <summary>SPSA iterations timed (the cleverhans default is 40 × 128 samples; fewer keep the benchmark short, and images/s scales with them).</summary>
@@ -42,6 +48,7 @@ public sealed record VisionBenchmarkOptions
         OptionCheck.Require(Heads >= 1 && DModel % Heads == 0, nameof(Heads), $"must divide the model width {DModel} (got {Heads})");
         OptionCheck.Require(Repeats >= 1, nameof(Repeats), $"must be at least 1 (got {Repeats})");
         OptionCheck.Require(Rounds >= 1, nameof(Rounds), $"must be at least 1 (got {Rounds})");
+        OptionCheck.Require(Pairs >= 1, nameof(Pairs), $"must be at least 1 (got {Pairs})");
         OptionCheck.Require(PgdSteps >= 1, nameof(PgdSteps), $"must be at least 1 (got {PgdSteps})");
         OptionCheck.Require(SpsaIterations >= 1, nameof(SpsaIterations), $"must be at least 1 (got {SpsaIterations})");
         OptionCheck.Require(SpsaSamples >= 1, nameof(SpsaSamples), $"must be at least 1 (got {SpsaSamples})");
@@ -112,7 +119,7 @@ public static class VisionBenchmark
             softmaxMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(softmax, softmaxOptimizer), warmup: 2, options.Repeats, device));
             ellipticalMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(elliptical, ellipticalOptimizer), warmup: 2, options.Repeats, device));
         }
-        var ratio = BenchmarkTimer.PairedRatio(() => Step(elliptical, ellipticalOptimizer), () => Step(softmax, softmaxOptimizer), options.Rounds * options.Repeats, device);
+        var ratio = BenchmarkTimer.PairedRatio(() => Step(elliptical, ellipticalOptimizer), () => Step(softmax, softmaxOptimizer), options.Pairs, device);
         var moe = new[] { (MoeKind.AcSmoe, MoeKind.Smoe), (MoeKind.AcSoftMoe, MoeKind.SoftMoe) }
             .Select(pair => MoeRatio(options, pair.Item1, pair.Item2, images, labels, device)).ToList();
         var attacks = AttackBenchmark.Measure(elliptical, images, labels,
@@ -161,7 +168,7 @@ public static class VisionBenchmark
             baseMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(baseModel, baseOptimizer), warmup: 2, options.Repeats, device));
             acMs.Add(BenchmarkTimer.MedianMilliseconds(() => Step(acModel, acOptimizer), warmup: 2, options.Repeats, device));
         }
-        var ratio = BenchmarkTimer.PairedRatio(() => Step(acModel, acOptimizer), () => Step(baseModel, baseOptimizer), options.Rounds * options.Repeats, device);
+        var ratio = BenchmarkTimer.PairedRatio(() => Step(acModel, acOptimizer), () => Step(baseModel, baseOptimizer), options.Pairs, device);
         return new VisionMoeStepRatio(EnumNames.Cli(ac), EnumNames.Cli(baseKind), options.Experts, baseMs.Min(), acMs.Min(), ratio);
     }
 }

@@ -105,7 +105,7 @@ public sealed class VisionCliTests
     public void BenchVisionReportsTheStepRatioAndAttackThroughput()
     {
         var result = Run("bench", "vision", "--json", "--batch", "4", "--image-size", "8", "--layers", "2", "--d-model", "16", "--heads", "2",
-            "--repeats", "1", "--rounds", "1", "--pgd-steps", "2", "--spsa-iterations", "1", "--spsa-samples", "2");
+            "--repeats", "1", "--rounds", "1", "--pairs", "2", "--pgd-steps", "2", "--spsa-iterations", "1", "--spsa-samples", "2");
         Assert.True(result.ExitCode == 0, result.ToString());
         var json = result.Json();
         Assert.Equal(5, json.GetProperty("tokens").GetInt32());
@@ -120,9 +120,10 @@ public sealed class VisionCliTests
         Assert.True(attacks.GetProperty("pgd_ratio").GetDouble() > 0.5, result.Stdout);
         Assert.True(attacks.GetProperty("clean_images_per_second").GetDouble() > attacks.GetProperty("pgd_images_per_second").GetDouble());
         AssertOneLineError(Run("bench", "vision", "--layers", "1"), "--layers");
+        AssertOneLineError(Run("bench", "vision", "--pairs", "0"), "--pairs");
 
         var cpu = Run("bench", "vision", "--clock", "cpu", "--batch", "4", "--image-size", "8", "--layers", "2", "--d-model", "16", "--heads", "2",
-            "--repeats", "1", "--rounds", "1", "--pgd-steps", "2", "--spsa-iterations", "1", "--spsa-samples", "2");
+            "--repeats", "1", "--rounds", "1", "--pairs", "2", "--pgd-steps", "2", "--spsa-iterations", "1", "--spsa-samples", "2");
         Assert.True(cpu.ExitCode == 0, cpu.ToString());
         Assert.Contains("cpu clock", cpu.Stdout);
         AssertOneLineError(Run("bench", "vision", "--clock", "sundial"), "--clock");
