@@ -81,6 +81,7 @@ public static class ImageCorruptions
         CorruptionKind.Elastic => ElasticOf(x, Elastic[s].Alpha, Elastic[s].Sigma, Elastic[s].Affine, g),
         CorruptionKind.Pixelate => Pixelate(x, PixelateFraction[s]),
         CorruptionKind.Jpeg => JpegRoundTrip.Apply(x, JpegQuality[s]),
+        CorruptionKind.Spatter => Spatter.Apply(x, s, g),
         CorruptionKind.Saturate => ImageFilters.WithSaturation(x, v => (v * Saturate[s].Scale + Saturate[s].Shift).clamp(0, 1)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a CIFAR-10-C corruption"),
     };
