@@ -1,5 +1,4 @@
 using StatFormer.Vision.Corruptions;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace StatFormer.Tests.Vision.Corruptions;
