@@ -208,21 +208,8 @@ public static class Spatter
     }
 
     /// <summary>OpenCV's 3×3 normalised box filter (BORDER_REFLECT_101), summed in double: the unrounded means.</summary>
-    internal static double[] BoxBlur(double[] image, int h, int w)
-    {
-        int Reflect(int i, int n) => n == 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i;
-        var result = new double[h * w];
-        for (var r = 0; r < h; r++)
-            for (var c = 0; c < w; c++)
-            {
-                var sum = 0.0;
-                for (var dr = -1; dr <= 1; dr++)
-                    for (var dc = -1; dc <= 1; dc++)
-                        sum += image[Reflect(r + dr, h) * w + Reflect(c + dc, w)];
-                result[r * w + c] = sum * (1.0 / 9);
-            }
-        return result;
-    }
+    internal static double[] BoxBlur(double[] image, int h, int w) =>
+        Correlate3x3(image, h, w, new double[,] { { 1, 1, 1 }, { 1, 1, 1 }, { 1, 1, 1 } }).Select(sum => sum * (1.0 / 9)).ToArray();
 
     /// <summary>OpenCV's equalizeHist: the first populated level maps to 0, level i to round(255 · cdf(i) / (N − n_first)).</summary>
     internal static byte[] EqualiseHistogram(byte[] image)
@@ -244,19 +231,24 @@ public static class Spatter
     }
 
     /// <summary>OpenCV's filter2D with the emboss kernel [[−2,−1,0],[−1,1,1],[0,1,2]] (correlation, BORDER_REFLECT_101), saturated to 8 bits.</summary>
-    internal static byte[] Emboss(byte[] image, int h, int w)
+    internal static byte[] Emboss(byte[] image, int h, int w) =>
+        Correlate3x3(image.Select(v => (double)v).ToArray(), h, w, new double[,] { { -2, -1, 0 }, { -1, 1, 1 }, { 0, 1, 2 } })
+            .Select(sum => (byte)Math.Clamp(sum, 0, 255)).ToArray();
+
+    /// <summary>Σ kernel[dr+1, dc+1] · image[r+dr, c+dc] over the 3×3 neighbourhood, the border mirrored about the edge pixel
+    /// (OpenCV's BORDER_REFLECT_101). The sums here are exact in double (8-bit values, or multiples of 2^−16 up to 20).</summary>
+    private static double[] Correlate3x3(double[] image, int h, int w, double[,] kernel)
     {
-        int[,] kernel = { { -2, -1, 0 }, { -1, 1, 1 }, { 0, 1, 2 } };
         int Reflect(int i, int n) => n == 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i;
-        var result = new byte[h * w];
+        var result = new double[h * w];
         for (var r = 0; r < h; r++)
             for (var c = 0; c < w; c++)
             {
-                var sum = 0;
+                var sum = 0.0;
                 for (var dr = -1; dr <= 1; dr++)
                     for (var dc = -1; dc <= 1; dc++)
                         sum += kernel[dr + 1, dc + 1] * image[Reflect(r + dr, h) * w + Reflect(c + dc, w)];
-                result[r * w + c] = (byte)Math.Clamp(sum, 0, 255);
+                result[r * w + c] = sum;
             }
         return result;
     }
