@@ -69,21 +69,10 @@ public static class AdaptiveClusteringWeights
     /// </remarks>
     public static (Tensor Counts, Tensor DeviationSums) ClusterDeviationSums(Tensor x, Tensor labels, int clusters)
     {
-        CheckClusterInput(x, labels, clusters);
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var features = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
-        var index = labels.dtype == ScalarType.Int64 ? labels : labels.to(ScalarType.Int64);
-        if (features.device_type != DeviceType.CPU)
-        {
-            var (onDevice, onDeviceSums) = TensorClusterDeviationSums(features, index, clusters);
-            return (onDevice.MoveToOuterDisposeScope(), onDeviceSums.MoveToOuterDisposeScope());
-        }
-        var d = (int)features.shape[1];
-        var (counts, sums) = CpuClusterDeviationSums(features.contiguous(), index.contiguous(), clusters);
+        if (x.device_type != DeviceType.CPU) return TensorClusterDeviationSums(x, labels, clusters);
+        var (counts, sums) = HostClusterDeviationSums(x, labels, clusters);
         // The default device may be another one: name the CPU.
-        return (torch.tensor(counts, device: features.device).MoveToOuterDisposeScope(),
-                torch.tensor(sums, new long[] { clusters, d }, device: features.device).MoveToOuterDisposeScope());
+        return (torch.tensor(counts, device: x.device), torch.tensor(sums, new long[] { clusters, sums.Length / clusters }, device: x.device));
     }
 
     /// <summary><see cref="ClusterDeviationSums"/> as tensor ops (any device): bincount, two index_add_ passes and a gather.</summary>

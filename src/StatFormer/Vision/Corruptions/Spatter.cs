@@ -239,15 +239,15 @@ public static class Spatter
     /// (OpenCV's BORDER_REFLECT_101). The sums here are exact in double (8-bit values, or multiples of 2^−16 up to 20).</summary>
     private static double[] Correlate3x3(double[] image, int h, int w, double[,] kernel)
     {
-        int Reflect(int i, int n) => n == 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i;
+        var (rows, columns) = (ImageFilters.PadIndices(h, 1, 1, BorderMode.Mirror), ImageFilters.PadIndices(w, 1, 1, BorderMode.Mirror));
         var result = new double[h * w];
         for (var r = 0; r < h; r++)
             for (var c = 0; c < w; c++)
             {
                 var sum = 0.0;
-                for (var dr = -1; dr <= 1; dr++)
-                    for (var dc = -1; dc <= 1; dc++)
-                        sum += kernel[dr + 1, dc + 1] * image[Reflect(r + dr, h) * w + Reflect(c + dc, w)];
+                for (var dr = 0; dr < 3; dr++)
+                    for (var dc = 0; dc < 3; dc++)
+                        sum += kernel[dr, dc] * image[rows[r + dr] * w + columns[c + dc]];
                 result[r * w + c] = sum;
             }
         return result;
