@@ -25,6 +25,15 @@ public static class EllipticalMetric
         if (estimator == EllipticalEstimator.Median && keyPaddingMask is not null)
             throw new ArgumentException("the median estimator takes no key padding mask (a median over padded positions is not defined here)", nameof(keyPaddingMask));
         using var noGrad = torch.no_grad();
+        if (estimator == EllipticalEstimator.Causal && keyPaddingMask is null && CausalMetricScan.Applies(values, previousValues))
+            return CausalMetricScan.Run(values, previousValues, null, (float)eps);
+        return EstimateWithTensorOps(values, previousValues, estimator, keyPaddingMask, eps);
+    }
+
+    /// <summary><see cref="Estimate"/> as tensor ops on any device (the CPU's causal case runs <see cref="CausalMetricScan"/>, which tests hold to this).</summary>
+    internal static Tensor EstimateWithTensorOps(Tensor values, Tensor previousValues, EllipticalEstimator estimator, Tensor? keyPaddingMask, double eps)
+    {
+        using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var change = values.sub(previousValues).abs_();                                // [B,H,N,D] (no_grad: no detach needed)
         if (estimator == EllipticalEstimator.Median)
@@ -54,6 +63,17 @@ public static class EllipticalMetric
     {
         if (!values.shape.SequenceEqual(previousValues.shape))
             throw new ArgumentException($"values {Shape(values)} and previous values {Shape(previousValues)} must have the same shape [B,H,n,D]");
+        if (values.dim() != 4 || !runningSums.shape.SequenceEqual(new[] { values.shape[0], values.shape[1], 1, values.shape[3] }))
+            throw new ArgumentException($"running sums {Shape(runningSums)} must be [B,H,1,D] for values {Shape(values)}");
+        using var noGrad = torch.no_grad();
+        if (CausalMetricScan.Applies(values, previousValues, runningSums))
+            return CausalMetricScan.Run(values, previousValues, runningSums, (float)eps);
+        return EstimateStepWithTensorOps(values, previousValues, runningSums, eps);
+    }
+
+    /// <summary><see cref="EstimateStep"/> as tensor ops on any device (the CPU runs <see cref="CausalMetricScan"/>, which tests hold to this).</summary>
+    internal static Tensor EstimateStepWithTensorOps(Tensor values, Tensor previousValues, Tensor runningSums, double eps)
+    {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var n = values.shape[2];

@@ -98,4 +98,48 @@ public class EllipticalMetricTests
         }
         Assert.Equal(9, start);
     }
+
+    [Theory]
+    [InlineData(2, 3, 17, 13, false)]     // D below one vector: the scalar tail only
+    [InlineData(8, 4, 128, 32, true)]     // the language model's layout: views of the fused q/k/v projection
+    [InlineData(2, 2, 9, 20, true)]       // two vectors and a tail
+    [InlineData(1, 1, 1, 1, false)]
+    public void TheHostScanEqualsTheTensorOpsBitForBit(int b, int h, int n, int d, bool fusedLayout)
+    {
+        var generator = new TorchSharp.torch.Generator(11);
+        Tensor Values(double scale)
+        {
+            if (!fusedLayout) return randn(new long[] { b, h, n, d }, generator: generator) * scale;
+            return (randn(new long[] { b, n, 3, h, d }, generator: generator) * scale).permute(2, 0, 3, 1, 4)[2];
+        }
+        using var scope = NewDisposeScope();
+        var v = Values(1000.0);
+        var prev = Values(1e-3);
+        prev[0, 0].copy_(v[0, 0]);                                              // one head whose values did not change: m = 1
+        var host = EllipticalMetric.Estimate(v, prev, EllipticalEstimator.Causal);
+        var reference = EllipticalMetric.EstimateWithTensorOps(v, prev, EllipticalEstimator.Causal, null, 1e-6);
+        Assert.True(StatFormer.Tests.Training.TensorAssert.SameTensor(host, reference));
+        Assert.True(host[0, 0].eq(1f).all().item<bool>());
+    }
+
+    [Fact]
+    public void TheHostStepEqualsTheTensorStepBitForBit()
+    {
+        var generator = new TorchSharp.torch.Generator(5);
+        using var scope = NewDisposeScope();
+        var v = randn(new long[] { 2, 9, 3, 3, 12 }, generator: generator).permute(2, 0, 3, 1, 4)[2];   // [2,3,9,12]
+        var prev = randn(new long[] { 2, 3, 9, 12 }, generator: generator);
+        var hostSums = zeros(new long[] { 2, 3, 1, 12 }, dtype: ScalarType.Float64);
+        var referenceSums = zeros(new long[] { 2, 3, 1, 12 }, dtype: ScalarType.Float64);
+        var start = 0;
+        foreach (var n in new[] { 3, 1, 4, 1 })
+        {
+            var host = EllipticalMetric.EstimateStep(v.narrow(2, start, n), prev.narrow(2, start, n), hostSums);
+            var reference = EllipticalMetric.EstimateStepWithTensorOps(v.narrow(2, start, n), prev.narrow(2, start, n), referenceSums, 1e-6);
+            Assert.True(StatFormer.Tests.Training.TensorAssert.SameTensor(host, reference), $"positions {start}..{start + n - 1} differ");
+            Assert.True(StatFormer.Tests.Training.TensorAssert.SameTensor(hostSums, referenceSums), $"running sums after position {start + n - 1} differ");
+            start += n;
+        }
+        Assert.Throws<ArgumentException>(() => EllipticalMetric.EstimateStep(v.narrow(2, 0, 1), prev.narrow(2, 0, 1), zeros(new long[] { 2, 3, 12 }, dtype: ScalarType.Float64)));
+    }
 }
