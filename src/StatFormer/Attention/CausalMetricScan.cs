@@ -29,8 +29,9 @@ internal static class CausalMetricScan
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe Tensor Run(Tensor values, Tensor previousValues, Tensor? runningSums, float eps)
     {
-        var (b, h, n, d) = (values.shape[0], values.shape[1], values.shape[2], (int)values.shape[3]);
-        var metric = empty(values.shape, dtype: ScalarType.Float32);                                 // contiguous
+        var shape = values.shape;
+        var (b, h, n, d) = (shape[0], shape[1], shape[2], (int)shape[3]);
+        var metric = empty(shape, dtype: ScalarType.Float32, device: values.device);                 // contiguous
         using var valueStorage = values.storage<float>();
         using var previousStorage = previousValues.storage<float>();
         using var metricStorage = metric.storage<float>();
@@ -40,23 +41,24 @@ internal static class CausalMetricScan
         var m = (float*)metricStorage.data_ptr();
         var carried = sumStorage is null ? null : (double*)sumStorage.data_ptr() + runningSums!.storage_offset();
         var (vs, ps) = (values.stride(), previousValues.stride());
-        var fresh = new double[d];
+        var fresh = new double[h * d];
         var shifted = new float[d];
         fixed (double* zeroed = fresh)
         fixed (float* shift = shifted)
         {
             for (var i = 0L; i < b; i++)
-                for (var j = 0L; j < h; j++)
-                {
-                    var sums = zeroed;
-                    if (carried is null) Array.Clear(fresh);
-                    else sums = carried + (i * h + j) * d;
-                    for (var t = 0L; t < n; t++)
+            {
+                var sums = zeroed;                                                                  // [H,D] of sequence i
+                if (carried is null) Array.Clear(fresh);
+                else sums = carried + i * h * d;
+                // Position-major: the fused projection stores a position's heads side by side, so this reads both inputs in order.
+                for (var t = 0L; t < n; t++)
+                    for (var j = 0L; j < h; j++)
                     {
-                        var max = AccumulateRow(v + i * vs[0] + j * vs[1] + t * vs[2], p + i * ps[0] + j * ps[1] + t * ps[2], sums, shift, d, eps);
+                        var max = AccumulateRow(v + i * vs[0] + j * vs[1] + t * vs[2], p + i * ps[0] + j * ps[1] + t * ps[2], sums + j * d, shift, d, eps);
                         DivideRow(shift, max, m + ((i * h + j) * n + t) * d, d);
                     }
-                }
+            }
         }
         return metric;
     }
