@@ -29,13 +29,14 @@ public static class BenchMoeCommand
                 return 0;
             }
             Output.Table($"bench moe (training step ms, B{measured.Batch} T{measured.Seq} d{measured.DModel} E{measured.Experts} k{measured.TopK} h{measured.ExpertHidden}, {ClockFlag.Describe(clockValue)}, experts: {(measured.Computation == StatFormer.Moe.ExpertComputation.Padded ? "padded batched matmuls" : "per-expert matmuls")})",
-                new[] { "variant", "stack", "params", "step ms" },
+                new[] { "variant", "stack", "params", "step ms", "expert rows / assignment" },
                 measured.Variants.Select(v => (IReadOnlyList<string>)new[]
                 {
                     v.Variant, v.Stack, v.Parameters.ToString("N0", CultureInfo.InvariantCulture), v.StepMs.ToString("F2", CultureInfo.InvariantCulture),
+                    double.IsNaN(v.ExpertRowsPerAssignment) ? "–" : v.ExpertRowsPerAssignment.ToString("F3", CultureInfo.InvariantCulture),
                 }));
             Output.Line(string.Create(CultureInfo.InvariantCulture,
-                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3} (paired steps)   smoe/dense {measured.RatioSmoeDense:F3} (best medians), {measured.RatioSmoeDensePaired:F3} (paired steps); limit {measured.FlopLimitSmoeDense:F3} (matmul FLOPs), {measured.LimitWithOptimizerSmoeDense:F3} with AdamW over the {measured.Experts / (double)measured.TopK:0.#}× larger MoE parameter set"));
+                $"ac-smoe/smoe {measured.RatioAcSmoeSmoe:F3}   ac-xmoe/xmoe {measured.RatioAcXmoeXmoe:F3} (paired steps)   smoe/dense {measured.RatioSmoeDense:F3} (best medians), {measured.RatioSmoeDensePaired:F3} (paired steps); limit {measured.FlopLimitSmoeDense:F3} (matmul FLOPs), {measured.LimitWithOptimizerSmoeDense:F3} with AdamW over the {measured.Experts / (double)measured.TopK:0.#}× larger MoE parameter set, {measured.LimitWithPaddingSmoeDense:F3} with the padded expert rows too"));
             if (ClockFlag.Warning(clockValue) is { } warning) Output.Line(warning);
             static string Ms(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
             static string MiB(double value) => value.ToString("F0", CultureInfo.InvariantCulture);

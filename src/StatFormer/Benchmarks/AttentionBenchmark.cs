@@ -83,15 +83,18 @@ public static class AttentionBenchmark
         elliptical.Kernel = AttentionKernel.Fused;
         var paired = BenchmarkTimer.PairedRatio(() => Step(elliptical, previous), () => Step(softmax, null), 3 * repeats, device);
         return new AttentionBenchmarkResult(size.ToString(), size.Batch, size.Heads, size.Tokens, size.HeadDim,
-            softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min(), paired, MetricExtraBytes(size), ElementwiseGigabytesPerSecond(size, repeats, device));
+            softmaxMs.Min(), ellipticalMs.Min(), explicitMs.Min(), paired, MetricExtraBytes(size, device), ElementwiseGigabytesPerSecond(size, repeats, device));
     }
 
     /// <summary>
     /// Bytes the causal elliptical metric adds to a forward+backward step, counted per pass over E = B·H·N·D float32
-    /// elements (reads + writes): |V − V_prev| (3E), abs in place (2E), prefix sums (2E), + ε (2E), max over D (E),
-    /// ÷ max (2E), q ⊙ m (3E), and in backward grad ⊙ m (3E): 18E floats. The fused kernel itself is untouched.
+    /// elements (reads + writes). On the CPU the metric is one scan (<see cref="CausalMetricScan"/>): V and V_prev read,
+    /// m written (3E), then q ⊙ m (3E) and in backward grad ⊙ m (3E): 9E floats. Elsewhere it is tensor ops:
+    /// |V − V_prev| (3E), abs in place (2E), prefix sums (2E), + ε (2E), max over D (E), ÷ max (2E), and the same q ⊙ m
+    /// and grad ⊙ m: 18E floats. The fused kernel itself is untouched.
     /// </summary>
-    public static long MetricExtraBytes(AttentionBenchmarkSize size) => 18L * 4 * size.Batch * size.Heads * size.Tokens * size.HeadDim;
+    public static long MetricExtraBytes(AttentionBenchmarkSize size, Device? device = null) =>
+        ((device ?? CPU).type == DeviceType.CPU ? 9L : 18L) * 4 * size.Batch * size.Heads * size.Tokens * size.HeadDim;
 
     /// <summary>GB/s of an out-of-place add of two [B,H,N,D] float32 tensors (12 bytes per element), best of three medians.</summary>
     public static double ElementwiseGigabytesPerSecond(AttentionBenchmarkSize size, int repeats = 30, Device? device = null)

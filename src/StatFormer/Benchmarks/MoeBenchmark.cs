@@ -54,8 +54,11 @@ public sealed record MoeBenchmarkOptions
 /// <param name="PeakResidentMiB">Peak resident memory of the process during that pass (see <see cref="ResidentMemory"/>).</param>
 /// <param name="StepMemoryMiB">Peak minus the resident memory before the pass: what a step adds on top of the model, its
 /// gradients and optimizer state (activations kept for backward, gradients, temporaries, allocator growth).</param>
+/// <param name="ExpertRowsPerAssignment">Rows the experts computed per kept assignment over both MoE layers: 1 for exact-size
+/// experts, C·E/K with the buffer padded to the busiest expert (the routing's imbalance, which depends on the router's
+/// weights: 1.04–1.33 per layer over seeds 0–5 at the default size); NaN for the dense stack.</param>
 public sealed record MoeBenchmarkVariant(string Variant, string Stack, long Parameters, double StepMs, MoeStepBreakdown Breakdown,
-    double PeakResidentMiB, double StepMemoryMiB);
+    double PeakResidentMiB, double StepMemoryMiB, double ExpertRowsPerAssignment);
 
 /// <summary>
 /// Milliseconds per training step by part, summed over both layers of a stack. The MoE parts (router … combine) are the
@@ -98,13 +101,29 @@ public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Expe
     /// breakdown measured it (SMoE optimizer ms − dense optimizer ms, over the dense step): the floor once the
     /// memory-bound AdamW update, which no dispatch can avoid, is counted.
     /// </summary>
-    public double LimitWithOptimizerSmoeDense
+    public double LimitWithOptimizerSmoeDense => FlopLimitSmoeDense + OptimizerExtra;
+
+    /// <summary>
+    /// <see cref="LimitWithOptimizerSmoeDense"/> with the expert FLOPs scaled by the rows the SMoE experts actually
+    /// computed per assignment (<see cref="MoeBenchmarkVariant.ExpertRowsPerAssignment"/>): the floor of this dispatch on
+    /// this routing, so that the measured ratio's distance from it is what routing, permutation and combine cost.
+    /// </summary>
+    public double LimitWithPaddingSmoeDense
+    {
+        get
+        {
+            var rows = Variants.First(v => v.Variant == "smoe").ExpertRowsPerAssignment;
+            return (4.0 * DModel * TopK * ExpertHidden * rows + 2.0 * DModel * Experts) / (4.0 * DModel * DenseHidden) + OptimizerExtra;
+        }
+    }
+
+    private double OptimizerExtra
     {
         get
         {
             var dense = Variants.First(v => v.Variant == "dense");
             var smoe = Variants.First(v => v.Variant == "smoe");
-            return FlopLimitSmoeDense + Math.Max(0, smoe.Breakdown.Optimizer - dense.Breakdown.Optimizer) / dense.StepMs;
+            return Math.Max(0, smoe.Breakdown.Optimizer - dense.Breakdown.Optimizer) / dense.StepMs;
         }
     }
 }
@@ -148,13 +167,14 @@ public static class MoeBenchmark
                     times[s].Add(BenchmarkTimer.MedianMilliseconds(() => stack.Step(x), options.Warmup, options.Repeats, device));
                 }
             // The breakdown pass is interleaved like the timing: per variant the round with the least total time, the largest peak.
-            var profiles = stacks.Select(_ => new List<(MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset)>()).ToList();
+            var profiles = stacks.Select(_ => new List<(MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset, double RowsPerAssignment)>()).ToList();
             for (var round = 0; round < options.Rounds; round++)
                 for (var s = 0; s < stacks.Count; s++)
                     profiles[s].Add(stacks[s].Profile(x, options.Repeats));
             var peakPerVariant = profiles.All(p => p.All(r => r.PeakReset));
             var variants = stacks.Select((s, i) => new MoeBenchmarkVariant(s.Variant, s.Description, s.Parameters, times[i].Min(),
-                profiles[i].MinBy(r => r.Breakdown.Total)!.Breakdown, profiles[i].Max(r => r.PeakMiB), profiles[i].Max(r => r.IncreaseMiB))).ToList();
+                profiles[i].MinBy(r => r.Breakdown.Total)!.Breakdown, profiles[i].Max(r => r.PeakMiB), profiles[i].Max(r => r.IncreaseMiB),
+                profiles[i][0].RowsPerAssignment)).ToList();
             Stack Named(string name) => stacks.First(s => s.Variant == name);
             var pairs = options.Repeats * options.Rounds;
             double Paired(string numerator, string denominator) => BenchmarkTimer.PairedRatio(() => Named(numerator).Step(x), () => Named(denominator).Step(x), pairs, device);
@@ -235,9 +255,10 @@ public static class MoeBenchmark
 
         /// <summary>
         /// The process's peak RSS reset, one untimed step, then <paramref name="steps"/> more with the MoE layers' phase clock
-        /// attached: the per-step breakdown, the peak (MiB), the peak over the RSS before them, and whether the reset worked.
+        /// attached: the per-step breakdown, the peak (MiB), the peak over the RSS before them, whether the reset worked, and
+        /// the expert rows computed per kept assignment (NaN without MoE layers).
         /// </summary>
-        public (MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset) Profile(Tensor x, int steps)
+        public (MoeStepBreakdown Breakdown, double PeakMiB, double IncreaseMiB, bool PeakReset, double RowsPerAssignment) Profile(Tensor x, int steps)
         {
             GC.Collect();
             var reset = ResidentMemory.TryResetPeak();
@@ -277,7 +298,8 @@ public static class MoeBenchmark
                 PerStep(clock.Milliseconds(MoePhase.Permutation)), PerStep(clock.Milliseconds(MoePhase.ExpertMatmuls)), PerStep(clock.Milliseconds(MoePhase.Combine)),
                 PerStep(forwardMs - moeMs), PerStep(backwardMs), PerStep(optimizerMs));
             const double mib = 1024.0 * 1024.0;
-            return (breakdown, peak / mib, Math.Max(0, peak - before) / mib, reset);
+            var rows = clock.KeptAssignments > 0 ? (double)clock.ComputedRows / clock.KeptAssignments : double.NaN;
+            return (breakdown, peak / mib, Math.Max(0, peak - before) / mib, reset, rows);
         }
 
         public void Dispose()

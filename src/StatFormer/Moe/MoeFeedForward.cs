@@ -223,6 +223,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
             var source = torch.zeros(experts * c, dtype: ScalarType.Int64, device: tokens.device).index_put_(tokenOf, slot);
             var padded = tokens.index_select(0, source).view(experts, c, DModel);
             PhaseClock?.Lap(MoePhase.Permutation);
+            PhaseClock?.CountRows(experts * c, keptCount);
             // TorchSharp's a.baddbmm(b, bias) is bias + a·b.
             var hidden = nn.functional.gelu(padded.baddbmm(w1, b1.unsqueeze(1)));
             var outputs = hidden.baddbmm(w2, b2.unsqueeze(1)).view(experts * c, DModel);
@@ -234,6 +235,7 @@ public sealed class MoeFeedForward : nn.Module<Tensor, RoutingState?, MoeOutput>
             var inputBlocks = tokens.index_select(0, tokenOf).split(sizes);
             var (w1s, b1s, w2s, b2s) = (w1.unbind(0), b1.unbind(0), w2.unbind(0), b2.unbind(0));
             PhaseClock?.Lap(MoePhase.Permutation);
+            PhaseClock?.CountRows(keptCount, keptCount);
             var results = new List<Tensor>(experts);
             for (var e = 0; e < experts; e++)
             {

@@ -19,8 +19,9 @@ public enum MoePhase
 
 /// <summary>
 /// Accumulates time per <see cref="MoePhase"/> of the MoE layers it is attached to
-/// (<see cref="MoeFeedForward.PhaseClock"/>). libtorch's CPU kernels run synchronously, so a lap
-/// measures the ops issued since the previous one. For benchmarks only; null (the default) costs nothing.
+/// (<see cref="MoeFeedForward.PhaseClock"/>), and the rows their experts computed against the assignments they kept
+/// (padding). libtorch's CPU kernels run synchronously, so a lap measures the ops issued since the previous one.
+/// For benchmarks only; null (the default) costs nothing.
 /// </summary>
 /// <param name="nowMilliseconds">The clock (milliseconds from any origin); null: wall-clock time.</param>
 public sealed class MoePhaseClock(Func<double>? nowMilliseconds = null)
@@ -42,4 +43,17 @@ public sealed class MoePhaseClock(Func<double>? nowMilliseconds = null)
 
     /// <summary>Total milliseconds of <paramref name="phase"/> so far.</summary>
     public double Milliseconds(MoePhase phase) => milliseconds[(int)phase];
+
+    /// <summary>Adds one forward's expert rows: <paramref name="computed"/> run through the expert MLPs (padding included) for <paramref name="kept"/> kept assignments.</summary>
+    public void CountRows(long computed, long kept)
+    {
+        ComputedRows += computed;
+        KeptAssignments += kept;
+    }
+
+    /// <summary>Rows the experts computed so far, padding included.</summary>
+    public long ComputedRows { get; private set; }
+
+    /// <summary>Kept assignments so far (the rows an exact-size computation would compute).</summary>
+    public long KeptAssignments { get; private set; }
 }

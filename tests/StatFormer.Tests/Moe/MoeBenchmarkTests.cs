@@ -26,7 +26,29 @@ public class MoeBenchmarkTests
                 ms => Assert.True(ms >= 0 && double.IsFinite(ms), $"{v.Variant}: {ms}"));
             Assert.True(v.PeakResidentMiB > 0 && v.StepMemoryMiB >= 0, v.Variant);
             Assert.Equal(v.Variant == "dense", b.ExpertMatmuls == 0);
+            if (v.Variant == "dense") Assert.True(double.IsNaN(v.ExpertRowsPerAssignment));
+            else if (result.Computation == StatFormer.Moe.ExpertComputation.PerExpert) Assert.Equal(1.0, v.ExpertRowsPerAssignment);
+            else Assert.True(v.ExpertRowsPerAssignment >= 1, $"{v.Variant}: {v.ExpertRowsPerAssignment}");
         }
+        Assert.True(result.LimitWithPaddingSmoeDense >= result.LimitWithOptimizerSmoeDense - 1e-12);
+    }
+
+    [Theory]
+    [InlineData(StatFormer.Moe.ExpertComputation.Padded)]
+    [InlineData(StatFormer.Moe.ExpertComputation.PerExpert)]
+    public void ThePhaseClockCountsTheRowsTheExpertsComputed(StatFormer.Moe.ExpertComputation computation)
+    {
+        TorchSharp.torch.manual_seed(4);
+        using var layer = new StatFormer.Moe.MoeFeedForward(8, StatFormer.Moe.MoeKind.Smoe,
+            new StatFormer.Moe.MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 }, causal: false) { Computation = computation };
+        var clock = new StatFormer.Moe.MoePhaseClock();
+        layer.PhaseClock = clock;
+        using var x = TorchSharp.torch.randn(40, 8);
+        var output = layer.forward(x, null);
+        // Padded: every expert gets the busiest expert's count of rows; exact-size: one row per assignment.
+        var counts = TorchSharp.torch.bincount(output.Routing.TopIndices.reshape(-1), minlength: 4).data<long>().ToArray();
+        Assert.Equal(80, clock.KeptAssignments);
+        Assert.Equal(computation == StatFormer.Moe.ExpertComputation.Padded ? 4 * counts.Max() : 80, clock.ComputedRows);
     }
 
     [Fact]
