@@ -40,7 +40,8 @@ public class MoeBenchmarkTests
     {
         TorchSharp.torch.manual_seed(4);
         using var layer = new StatFormer.Moe.MoeFeedForward(8, StatFormer.Moe.MoeKind.Smoe,
-            new StatFormer.Moe.MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 }, causal: false) { Computation = computation };
+            new StatFormer.Moe.MoeOptions { Experts = 4, TopK = 2, ExpertHidden = 8 }, causal: false)
+        { Computation = computation };
         var clock = new StatFormer.Moe.MoePhaseClock();
         layer.PhaseClock = clock;
         using var x = TorchSharp.torch.randn(40, 8);
