@@ -22,7 +22,7 @@ internal static class CausalMetricScan
     private static bool IsHostFloat32Rows(Tensor t) => t.dim() == 4 && t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.stride(3) == 1;
 
     /// <summary>
-    /// m [B,H,n,D] for the n positions of <paramref name="values"/> and <paramref name="previousValues"/> [B,H,n,D]: from
+    /// m [B,H,n,D] (stored position-major) for the n positions of <paramref name="values"/> and <paramref name="previousValues"/> [B,H,n,D]: from
     /// zero sums, or continuing <paramref name="runningSums"/> [B,H,1,D] (the sums over earlier positions), which are
     /// then advanced past these positions in place.
     /// </summary>
@@ -31,10 +31,12 @@ internal static class CausalMetricScan
     {
         var shape = values.shape;
         var (b, h, n, d) = (shape[0], shape[1], shape[2], (int)shape[3]);
-        var metric = empty(shape, dtype: ScalarType.Float32, device: values.device);                 // contiguous
+        // Laid out [B,N,H,D] like the queries it scales (a view of the fused projection): q ⊙ m then runs in that order,
+        // which measured faster in a step than against a contiguous [B,H,N,D] m.
+        using var positionMajor = empty(new[] { b, n, h, (long)d }, dtype: ScalarType.Float32, device: values.device);
         using var valueStorage = values.storage<float>();
         using var previousStorage = previousValues.storage<float>();
-        using var metricStorage = metric.storage<float>();
+        using var metricStorage = positionMajor.storage<float>();
         using var sumStorage = runningSums?.storage<double>();
         var v = (float*)valueStorage.data_ptr() + values.storage_offset();
         var p = (float*)previousStorage.data_ptr() + previousValues.storage_offset();
@@ -56,11 +58,11 @@ internal static class CausalMetricScan
                     for (var j = 0L; j < h; j++)
                     {
                         var max = AccumulateRow(v + i * vs[0] + j * vs[1] + t * vs[2], p + i * ps[0] + j * ps[1] + t * ps[2], sums + j * d, shift, d, eps);
-                        DivideRow(shift, max, m + ((i * h + j) * n + t) * d, d);
+                        DivideRow(shift, max, m + ((i * n + t) * h + j) * d, d);
                     }
             }
         }
-        return metric;
+        return positionMajor.permute(0, 2, 1, 3);                                                     // [B,H,n,D]
     }
 
     /// <summary>sums += |v − p| (float32 difference, float64 sums); shifted = float32(sums) + ε; returns max(shifted).</summary>
