@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,7 +64,7 @@ public static class LinearProbe
         double Objective(double[] theta, double[] gradient)
         {
             using var scope = torch.NewDisposeScope();
-            var flat = torch.tensor(theta, dtype: ScalarType.Float64).to(x.device).requires_grad_(true);
+            var flat = HostTensor.From(theta, device: x.device).requires_grad_(true);
             var u = flat.narrow(0, 0, weightCount).view(classes, dim);
             var bias = flat.narrow(0, weightCount, classes);
             var loss = nn.functional.cross_entropy(whitened.matmul(u.t()) + bias, y) + l2 * u.matmul(forwardT).square().sum();
@@ -76,7 +77,7 @@ public static class LinearProbe
         double WeightGradientNorm(double[] gradient)
         {
             using var scope = torch.NewDisposeScope();
-            var all = torch.tensor(gradient, dtype: ScalarType.Float64).to(x.device);
+            var all = HostTensor.From(gradient, device: x.device);
             var weightGradient = all.narrow(0, 0, weightCount).view(classes, dim).matmul(inverse);
             return Math.Sqrt(weightGradient.square().sum().item<double>() + all.narrow(0, weightCount, classes).square().sum().item<double>());
         }
@@ -85,7 +86,7 @@ public static class LinearProbe
         ProbeFit fit;
         using (torch.enable_grad())
             fit = LbfgsMinimizer.Minimize(Objective, parameters, maxIterations, tolerance, (int)x.shape[0], WeightGradientNorm);
-        var solution = torch.tensor(parameters, dtype: ScalarType.Float64).to(x.device);
+        var solution = HostTensor.From(parameters, device: x.device);
         var weight = solution.narrow(0, 0, weightCount).view(classes, dim).matmul(forwardT);
         return new LinearClassifierProbe(Keep(mean), Keep(std), Keep(weight.contiguous()), Keep(solution.narrow(0, weightCount, classes).clone()), fit);
     }

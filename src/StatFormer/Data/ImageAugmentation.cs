@@ -135,8 +135,8 @@ public static class ImageAugmentation
             FillAxisWeights(cols.AsSpan(k * outW * w, outW * w), w, box.Left, box.Width, outW, mode);
         }
         using var scope = torch.NewDisposeScope();
-        var r = torch.tensor(rows, [b, 1, outH, h], dtype: images.dtype, device: images.device);
-        var c = torch.tensor(cols, [b, 1, outW, w], dtype: images.dtype, device: images.device);
+        var r = HostTensor.From(rows, [b, 1, outH, h], images.device).to_type(images.dtype);
+        var c = HostTensor.From(cols, [b, 1, outW, w], images.device).to_type(images.dtype);
         var resized = r.matmul(images).matmul(c.transpose(2, 3));
         if (mode == InterpolationMode.Bicubic) resized = resized.clamp(0, 1);
         return resized.MoveToOuterDisposeScope();

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,7 +73,7 @@ public static class AdaptiveClusteringWeights
         if (x.device_type != DeviceType.CPU) return TensorClusterDeviationSums(x, labels, clusters);
         var (counts, sums) = HostClusterDeviationSums(x, labels, clusters);
         // The default device may be another one: name the CPU.
-        return (torch.tensor(counts, device: x.device), torch.tensor(sums, new long[] { clusters, sums.Length / clusters }, device: x.device));
+        return (HostTensor.From(counts, device: x.device), HostTensor.From(sums, new long[] { clusters, sums.Length / clusters }, x.device));
     }
 
     /// <summary><see cref="ClusterDeviationSums"/> as tensor ops (any device): bincount, two index_add_ passes and a gather.</summary>
@@ -173,7 +174,7 @@ public static class AdaptiveClusteringWeights
         CheckStatistics(counts, mad, epsilon, normalisation);
         var n = HostValues(counts);
         var spread = HostValues(mad);
-        return torch.tensor(FromHostStatistics(n, spread, epsilon, clipMultiple, normalisation), mad.shape, device: mad.device);
+        return HostTensor.From(FromHostStatistics(n, spread, epsilon, clipMultiple, normalisation), mad.shape, mad.device);
     }
 
     /// <summary>
@@ -195,7 +196,7 @@ public static class AdaptiveClusteringWeights
         for (var k = 0; k < counts.Length; k++)
             for (var q = 0; q < d; q++)
                 spread[k * d + q] = counts[k] > 0 ? deviationSums[k * d + q] / counts[k] : 0;
-        return torch.tensor(FromHostStatistics(counts, spread, epsilon, clipMultiple, normalisation), new long[] { counts.Length, d }, device: device);
+        return HostTensor.From(FromHostStatistics(counts, spread, epsilon, clipMultiple, normalisation), new long[] { counts.Length, d }, device);
     }
 
     private static void CheckStatistics(Tensor counts, Tensor spread, double epsilon, AcNormalisation normalisation)

@@ -95,16 +95,16 @@ public static class AcProbe
         using var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
         var rng = new Random(Seeds.ForStream(seed, batchStream));
         var curve = new List<double>();
-        using var curveX = torch.tensor(evalSet.Features.AsSpan(0, Math.Min(CurveTokens, evalSet.Count) * options.Features).ToArray(), new long[] { Math.Min(CurveTokens, evalSet.Count), options.Features }, device: device);
-        using var curveY = torch.tensor(evalSet.Targets.AsSpan(0, Math.Min(CurveTokens, evalSet.Count)).ToArray(), device: device);
+        using var curveX = HostTensor.From(evalSet.Features.AsSpan(0, Math.Min(CurveTokens, evalSet.Count) * options.Features).ToArray(), new long[] { Math.Min(CurveTokens, evalSet.Count), options.Features }, device);
+        using var curveY = HostTensor.From(evalSet.Targets.AsSpan(0, Math.Min(CurveTokens, evalSet.Count)).ToArray(), device: device);
         for (var step = 1; step <= options.Steps; step++)
         {
             model.train();
             using (var scope = torch.NewDisposeScope())
             {
                 var batch = ClusterSubsetGenerator.Tokens(rng, problem, options.BatchSize);
-                var x = torch.tensor(batch.Features, new long[] { batch.Count, options.Features }, device: device);
-                var y = torch.tensor(batch.Targets, device: device);
+                var x = HostTensor.From(batch.Features, new long[] { batch.Count, options.Features }, device);
+                var y = HostTensor.From(batch.Targets, device: device);
                 optimizer.zero_grad();
                 var output = model.forward(x);
                 var loss = nn.functional.mse_loss(output.Prediction, y) + output.BalanceLoss * BalanceWeight;
@@ -120,9 +120,9 @@ public static class AcProbe
         model.eval();
         using var evalScope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var evalX = torch.tensor(evalSet.Features, new long[] { evalSet.Count, options.Features }, device: device);
+        var evalX = HostTensor.From(evalSet.Features, new long[] { evalSet.Count, options.Features }, device);
         var result = model.forward(evalX);
-        var mse = nn.functional.mse_loss(result.Prediction, torch.tensor(evalSet.Targets, device: device)).item<float>();
+        var mse = nn.functional.mse_loss(result.Prediction, HostTensor.From(evalSet.Targets, device: device)).item<float>();
         var secondExperts = result.SecondExperts.to(ScalarType.Int32).cpu().data<int>().ToArray();
         var firstExperts = result.FirstExperts.to(ScalarType.Int32).cpu().data<int>().ToArray();
         var nmi = Nmi(secondExperts, evalSet.Clusters, options.Clusters);

@@ -177,6 +177,6 @@ public static class EllipticalProbe
             data[offset + n * width + d + 1] = 1f;
             targets[b] = (float)s.Target;
         }
-        return (torch.tensor(data, new long[] { batch.Count, n + 1, width }, device: device ?? CPU), torch.tensor(targets, device: device ?? CPU));
+        return (HostTensor.From(data, new long[] { batch.Count, n + 1, width }, device), HostTensor.From(targets, device: device));
     }
 }

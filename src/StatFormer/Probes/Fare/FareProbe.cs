@@ -94,8 +94,8 @@ public static class FareProbe
         var parameters = encoder.parameters().Concat(head.parameters()).Concat(loss.parameters()).ToList();
         using var optimizer = torch.optim.Adam(parameters, options.LearningRate);
         // On the CPU: the corruption draws there (the same on every device); each batch is then moved.
-        using var trainX = torch.tensor(train.Inputs, new long[] { train.Count, options.Features }, device: CPU);
-        using var trainZ = torch.tensor(train.Sensitive, new long[] { train.Count, 2 }, device: CPU);
+        using var trainX = HostTensor.From(train.Inputs, new long[] { train.Count, options.Features });
+        using var trainZ = HostTensor.From(train.Sensitive, new long[] { train.Count, 2 });
         using var trainG = torch.tensor(train.Groups.Select(g => (long)g).ToArray(), device: CPU);
         var attentionLoss = loss.GetType() == typeof(FareLoss) ? (FareLoss)loss : null;
         var atStart = attentionLoss is null ? null : AttentionFit(attentionLoss, test, options.BatchSize);
@@ -122,7 +122,7 @@ public static class FareProbe
         {
             // The representations come back to the CPU, where the linear probes fit.
             var trainRep = encoder.forward(trainX.to(device)).cpu();
-            var testRep = encoder.forward(torch.tensor(test.Inputs, new long[] { test.Count, options.Features }, device: device)).cpu();
+            var testRep = encoder.forward(HostTensor.From(test.Inputs, new long[] { test.Count, options.Features }, device)).cpu();
             using var target = LinearProbe.FitClassifier(trainRep, torch.tensor(train.Classes.Select(c => (long)c).ToArray(), device: CPU), options.Classes);
             targetAccuracy = 100 * target.Accuracy(testRep, torch.tensor(test.Classes.Select(c => (long)c).ToArray(), device: CPU));
             using var group = LinearProbe.FitClassifier(trainRep, trainG, options.Groups);
@@ -145,7 +145,7 @@ public static class FareProbe
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var device = fare.QueryProjection.device;
-        var z = torch.tensor(samples.Sensitive.AsSpan(0, 2 * b).ToArray(), new long[] { b, 2 }, device: device);
+        var z = HostTensor.From(samples.Sensitive.AsSpan(0, 2 * b).ToArray(), new long[] { b, 2 }, device);
         var groups = samples.Groups.AsSpan(0, b).ToArray();
         var zn = fare.NormalizeSensitive ? nn.functional.normalize(z, p: 2, dim: 1) : z;
         var logits = zn.matmul(fare.QueryProjection).matmul(zn.matmul(fare.KeyProjection).t()) / fare.AttentionTemperature;
