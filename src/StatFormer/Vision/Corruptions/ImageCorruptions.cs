@@ -134,7 +134,7 @@ public static class ImageCorruptions
                         }
                     }
             }
-        var shuffled = torch.tensor(pixels).reshape(n, c, h, w);
+        var shuffled = HostTensor.From(pixels, new long[] { n, c, h, w });
         return ImageFilters.GaussianBlur(shuffled.clamp(0, 1), sigma, BorderMode.Nearest);
     }
 
@@ -217,7 +217,7 @@ public static class ImageCorruptions
             for (var i = 0; i < h; i++)
                 for (var j = 0; j < w; j++) maps[(image * h + i) * w + j] = (float)map[i, j];
         }
-        var plasma = torch.tensor(maps).reshape(n, 1, h, w);
+        var plasma = HostTensor.From(maps, new long[] { n, 1, h, w });
         var max = x.amax([1, 2, 3], keepdim: true);
         return (x + plasma * amount) * max / (max + amount);
     }

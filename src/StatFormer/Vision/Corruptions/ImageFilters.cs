@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -125,7 +126,7 @@ public static class ImageFilters
                     }
             }
         }
-        return torch.tensor(result, dtype: ScalarType.Float32).reshape(n, c, h, w).to_type(images.dtype);
+        return HostTensor.From(result, new long[] { n, c, h, w }).to_type(images.dtype);
     }
 
     /// <summary>
@@ -198,7 +199,7 @@ public static class ImageFilters
         var flat = new double[r * c];
         for (var i = 0; i < r; i++)
             for (var j = 0; j < c; j++) flat[i * c + j] = matrix[i, j];
-        return torch.tensor(flat).reshape(r, c).to_type(dtype);
+        return HostTensor.From(flat, new long[] { r, c }).to_type(dtype);
     }
 
     /// <summary>

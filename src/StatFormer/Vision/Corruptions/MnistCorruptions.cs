@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -120,7 +121,7 @@ internal static class MnistCorruptions
                 for (var c = 0; c < 28; c++)
                     all[(image * 28 + r) * 28 + c] = dotted && (c / 2) % 2 == 0 ? 0 : (float)line[r, c];
         }
-        return torch.tensor(all).reshape(n, 1, 28, 28);
+        return HostTensor.From(all, new long[] { n, 1, 28, 28 });
     }
 
     /// <summary>
@@ -158,6 +159,6 @@ internal static class MnistCorruptions
                         pixels[offset + r * 28 + c] = (float)Math.Clamp(pixels[offset + r * 28 + c] + line[r, c], 0, 1);
             }
         }
-        return torch.tensor(pixels).reshape(x.shape);
+        return HostTensor.From(pixels, x.shape);
     }
 }

@@ -1,3 +1,4 @@
+using StatFormer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,7 +62,7 @@ public static class Spatter
             var scale = peak > 0 ? (float)p.Amount / peak : 0f;
             for (var i = 0; i < plane; i++) drops[image * plane + i] *= scale;
         }
-        var m = torch.tensor(drops).reshape(n, 1, h, w);
+        var m = HostTensor.From(drops, new long[] { n, 1, h, w });
         return x + m * torch.tensor(Water).reshape(1, c, 1, 1);
     }
 
