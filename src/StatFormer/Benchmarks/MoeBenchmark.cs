@@ -94,7 +94,11 @@ public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Expe
     /// dense 4·d·H with H = k·h, SMoE 4·d·k·h + 2·d·E (the router). The floor a dispatch can reach on the arithmetic
     /// alone; the optimizer's update over E/k times the dense FFN's parameters comes on top.
     /// </summary>
-    public double FlopLimitSmoeDense => (4.0 * DModel * TopK * ExpertHidden + 2.0 * DModel * Experts) / (4.0 * DModel * DenseHidden);
+    public double FlopLimitSmoeDense => FlopRatio(expertRowsPerAssignment: 1.0);
+
+    // Matmul FLOPs per token and layer, SMoE over dense, with the experts computing this many rows per assignment.
+    private double FlopRatio(double expertRowsPerAssignment) =>
+        (4.0 * DModel * TopK * ExpertHidden * expertRowsPerAssignment + 2.0 * DModel * Experts) / (4.0 * DModel * DenseHidden);
 
     /// <summary>
     /// <see cref="FlopLimitSmoeDense"/> plus the optimizer's extra time on the E/k times larger MoE parameter set, as the
@@ -108,14 +112,7 @@ public sealed record MoeBenchmarkResult(int Batch, int Seq, int DModel, int Expe
     /// computed per assignment (<see cref="MoeBenchmarkVariant.ExpertRowsPerAssignment"/>): the floor of this dispatch on
     /// this routing, so that the measured ratio's distance from it is what routing, permutation and combine cost.
     /// </summary>
-    public double LimitWithPaddingSmoeDense
-    {
-        get
-        {
-            var rows = Variants.First(v => v.Variant == "smoe").ExpertRowsPerAssignment;
-            return (4.0 * DModel * TopK * ExpertHidden * rows + 2.0 * DModel * Experts) / (4.0 * DModel * DenseHidden) + OptimizerExtra;
-        }
-    }
+    public double LimitWithPaddingSmoeDense => FlopRatio(Variants.First(v => v.Variant == "smoe").ExpertRowsPerAssignment) + OptimizerExtra;
 
     private double OptimizerExtra
     {
